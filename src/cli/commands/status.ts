@@ -1,0 +1,58 @@
+import { formatTimestamp } from '../../core/time.js';
+import { listRefusals } from '../../store/refusal-store.js';
+import { DATA, dataDir, intOption, parse } from '../args.js';
+import { withNode } from './open-node.js';
+
+/** `spamx status`: own feed, each peer's last pull, store and refusal counts. */
+export async function status(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...DATA, json: { type: 'boolean' } }, { min: 0, max: 0 });
+  return withNode(dataDir(values.data), async (node) => {
+    const s = node.status();
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      return 0;
+    }
+    const lines = [
+      `node ${s.id} at ${s.url}`,
+      `  key id: ${s.kid}`,
+      `  own feed: ${s.feed.size} batches, head ${s.feed.head ?? '-'}, ${s.feed.queuedReports} reports queued`,
+      `  store: ${s.store.listedPrefixes} listed prefixes, ${s.store.activeListings} active listings, ` +
+        `${s.store.expiredListings} expired, ${s.store.delistedListings} delisted`,
+      `  refusals: ${s.store.refusals.total}` +
+        Object.entries(s.store.refusals.byPublisher)
+          .map(([p, codes]) => `\n    ${p}: ${Object.entries(codes).map(([c, n]) => `${c}=${n}`).join(' ')}`)
+          .join(''),
+      `  peers: ${s.peers.length}`,
+      ...s.peers.map(
+        (p) =>
+          `    ${p.id}: seq ${p.seq}, last success ${p.lastSuccessAt ?? 'never'}` +
+          (p.lastError ? `, last error ${p.lastError.code} at ${p.lastError.at}: ${p.lastError.message}` : '') +
+          (p.consecutiveFailures ? `, ${p.consecutiveFailures} failures, next try ${p.nextAttemptAt}` : ''),
+      ),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  });
+}
+
+/** `spamx refusals`: entries and report lines this node declined, newest first. */
+export async function refusals(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    { ...DATA, publisher: { type: 'string' }, code: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    { min: 0, max: 0 },
+  );
+  return withNode(dataDir(values.data), async (node) => {
+    const rows = listRefusals(node.store, {
+      publisher: values.publisher,
+      code: values.code,
+      limit: intOption(values.limit, '--limit', 1, 1_000_000) ?? 100,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    for (const r of values.json ? [] : rows) {
+      const where = r.seq === null ? 'local report' : `seq ${r.seq} entry ${r.entryIndex}`;
+      process.stdout.write(`${formatTimestamp(r.at)}\t${r.publisher}\t${where}\t${r.prefix ?? '-'}\t${r.code}\t${r.reason}\n`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,24 @@
+export const USAGE = `spamx — exchange signed spam-origin IP batches between anti-spam centres
+
+Usage:
+  spamx init --data DIR --id ID [--name NAME] [--country CC] [--port N] [--host H] [--public-url URL]
+  spamx serve --data DIR [--port N] [--host H]
+  spamx descriptor --data DIR              print this node's descriptor, for partners to pin
+  spamx peer add --data DIR URL [--schedule CRON] [--mirror URL]... [--quota N]
+  spamx peer add --data DIR --file FILE [--schedule CRON] [--mirror URL]...
+  spamx peer list --data DIR
+  spamx peer remove --data DIR ID
+  spamx report --data DIR FILE|-           queue reports (plain lines or CSV)
+  spamx delist --data DIR PREFIX... [--reason TEXT]
+  spamx publish --data DIR                 cut batches from the queue now
+  spamx pull --data DIR [PEER]             pull one peer, or all of them, now
+  spamx status --data DIR [--json]
+  spamx refusals --data DIR [--publisher ID] [--code CODE] [--limit N] [--json]
+  spamx export --data DIR [--format txt|json] [--family 4|6] [--min-sources N]
+  spamx lookup --data DIR IP [--json]
+  spamx audit URL PUBLISHER --key JWK-FILE
+  spamx demo                               four centres on this machine (npm run demo)
+
+--data may be replaced by the SPAMX_DATA environment variable.
+Exit status: 0 success, 1 failure (one line on stderr says why), 2 bad arguments.
+`;

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { SpamxError } from '../core/errors.js';
+import { parsePrefix, type Prefix } from '../core/prefix.js';
+import { PrefixSet } from '../core/prefix-set.js';
+
+/**
+ * Reads the allowlist: one address or prefix per line, `#` comments. A missing file is an empty
+ * allowlist; a bad line is an error naming the line, so a typo never silently allows nothing.
+ */
+export function loadAllowlist(file: string): PrefixSet {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new PrefixSet([]);
+    throw new SpamxError('CONFIG_INVALID', `cannot read allowlist ${file}: ${(err as Error).message}`);
+  }
+  const prefixes: Prefix[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') return;
+    const parsed = parsePrefix(line);
+    if (!parsed.ok) throw new SpamxError('CONFIG_INVALID', `${file}:${i + 1}: ${parsed.reason}`);
+    prefixes.push(parsed.prefix);
+  });
+  return new PrefixSet(prefixes);
+}
+
+export const ALLOWLIST_TEMPLATE = `# spamx allowlist: addresses and prefixes this node never lists, one per line.
+# An entry inside one of these is refused (PREFIX_ALLOWLISTED); a listed range that
+# contains one is exported with the allowlisted part carved out.
+`;

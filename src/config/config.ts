@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import cron from 'node-cron';
+import { z } from 'zod';
+import { CENTRE_ID_RE, MAX_JWS_BYTES } from '../core/batch.js';
+import { SpamxError } from '../core/errors.js';
+import { nodePaths, type NodePaths } from './paths.js';
+
+const MiB = 1024 * 1024;
+export const cronExpression = z.string().refine((v) => cron.validate(v), { message: 'not a valid cron expression' });
+
+/** `DIR/config.json`. Every member but id and name has a default; unknown members are errors. */
+export const ConfigSchema = z
+  .object({
+    id: z.string().regex(CENTRE_ID_RE, 'must match ^[a-z][a-z0-9-]{1,31}$'),
+    name: z.string().min(1).max(200),
+    country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code').optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8440),
+    /** The URL partners and subscribers reach this node at; defaults to http://host:port. */
+    publicUrl: z.url().optional(),
+    tls: z.object({ cert: z.string(), key: z.string() }).strict().optional(),
+    publish: z
+      .object({
+        schedule: cronExpression.default('*/5 * * * *'),
+        defaultExpiryDays: z.number().positive().default(30),
+      })
+      .strict()
+      .prefault({}),
+    pull: z
+      .object({
+        defaultSchedule: cronExpression.default('*/5 * * * *'),
+        connectTimeoutMs: z.number().int().positive().default(10_000),
+        headersTimeoutMs: z.number().int().positive().default(30_000),
+        bodyTimeoutMs: z.number().int().positive().default(30_000),
+        deadlineMs: z.number().int().positive().default(300_000),
+        maxBodyBytes: z.number().int().positive().default(MAX_JWS_BYTES + MiB),
+        pageLimit: z.number().int().min(1).max(1000).default(100),
+        leaseMs: z.number().int().positive().default(900_000),
+        backoffBaseMs: z.number().int().positive().default(30_000),
+        backoffMaxMs: z.number().int().positive().default(3_600_000),
+      })
+      .strict()
+      .prefault({}),
+    policy: z
+      .object({
+        minPrefixLength: z
+          .object({ v4: z.number().int().min(0).max(32).default(16), v6: z.number().int().min(0).max(128).default(32) })
+          .strict()
+          .prefault({}),
+        allowlistFile: z.string().default('allowlist.txt'),
+        /** Most active listings one peer may hold in this store; null for no limit. */
+        defaultPeerQuota: z.number().int().positive().nullable().default(2_000_000),
+        /** Listings never last longer than this after their batch was issued. */
+        maxExpiryDays: z.number().positive().default(90),
+      })
+      .strict()
+      .prefault({}),
+    serve: z
+      .object({
+        pageMaxBatches: z.number().int().min(1).max(1000).default(100),
+        pageMaxBytes: z.number().int().positive().default(16 * MiB),
+        maxRequestBytes: z.number().int().positive().default(64 * MiB),
+      })
+      .strict()
+      .prefault({}),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type ConfigFile = z.input<typeof ConfigSchema>;
+export type NodeConfig = Readonly<z.output<typeof ConfigSchema>> & {
+  readonly paths: NodePaths;
+  readonly publicUrl: string;
+  readonly allowlistPath: string;
+};
+
+/** Reads and validates `DIR/config.json` into one frozen config; errors name the member. */
+export function loadConfig(dir: string, overrides: Partial<ConfigFile> = {}): NodeConfig {
+  const paths = nodePaths(resolve(dir));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(paths.config, 'utf8'));
+  } catch (err) {
+    throw new SpamxError('CONFIG_INVALID', `cannot read ${paths.config}: ${(err as Error).message}`);
+  }
+  return parseConfig({ ...(raw as object), ...overrides }, paths);
+}
+
+export function parseConfig(raw: unknown, paths: NodePaths): NodeConfig {
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SpamxError('CONFIG_INVALID', `${paths.config}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  const allowlistPath = isAbsolute(c.policy.allowlistFile) ? c.policy.allowlistFile : resolve(paths.dir, c.policy.allowlistFile);
+  const publicUrl = (c.publicUrl ?? `${c.tls ? 'https' : 'http'}://${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`).replace(/\/+$/, '');
+  return Object.freeze({ ...c, paths, publicUrl, allowlistPath });
+}

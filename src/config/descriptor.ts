@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { CENTRE_ID_RE, PROTOCOL_VERSION } from '../core/batch.js';
+import { SpamxError } from '../core/errors.js';
+
+/** A partner's `/.well-known/spamx` document (PROTOCOL "Federation endpoints"), plus `url` when exchanged out of band. */
+export const DescriptorSchema = z.object({
+  id: z.string().regex(CENTRE_ID_RE),
+  name: z.string().max(200).optional(),
+  country: z.string().max(2).optional(),
+  protocol: z.literal(PROTOCOL_VERSION),
+  keys: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
+  url: z.url().optional(),
+});
+
+export type PeerDescriptor = z.output<typeof DescriptorSchema>;
+
+export function parseDescriptor(raw: unknown, where: string): PeerDescriptor {
+  const parsed = DescriptorSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SpamxError('PEER_INVALID', `${where}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,11 @@
+/** The only reader of process.env. */
+export interface Env {
+  /** Data directory used when a command gets no --data. */
+  readonly dataDir: string | undefined;
+  /** Overrides the configured log level. */
+  readonly logLevel: string | undefined;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  return { dataDir: env.SPAMX_DATA || undefined, logLevel: env.SPAMX_LOG_LEVEL || undefined };
+}

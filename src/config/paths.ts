@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+
+/** Where a node keeps each of its files inside its data directory. */
+export interface NodePaths {
+  readonly dir: string;
+  readonly config: string;
+  readonly privateKey: string;
+  readonly publicKey: string;
+  readonly operatorToken: string;
+  readonly database: string;
+  readonly peers: string;
+  readonly allowlist: string;
+}
+
+export function nodePaths(dir: string): NodePaths {
+  return {
+    dir,
+    config: join(dir, 'config.json'),
+    privateKey: join(dir, 'keys', 'ed25519.private.jwk'),
+    publicKey: join(dir, 'keys', 'ed25519.public.jwk'),
+    operatorToken: join(dir, 'operator.token'),
+    database: join(dir, 'spamx.db'),
+    peers: join(dir, 'peers'),
+    allowlist: join(dir, 'allowlist.txt'),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Every failure spamx reports carries one of these stable codes. They appear in logs, in
+ * `spamx status`, in refusal lists and in HTTP error bodies, so renaming one is a breaking
+ * change. HTTP statuses for them live in one table: src/serve/error-status.ts.
+ */
+export const BATCH_REJECTION_CODES = [
+  // Transport: the peer (or mirror) could not deliver a well-formed page.
+  'PEER_UNREACHABLE',
+  'PEER_HEADERS_TIMEOUT',
+  'PEER_BODY_TIMEOUT',
+  'PEER_DEADLINE_EXCEEDED',
+  'PEER_BODY_TOO_LARGE',
+  'PEER_HTTP_ERROR',
+  'PEER_BAD_RESPONSE',
+  // Authenticity of one batch (PROTOCOL "Validity and local policy", question 1).
+  'JWS_TOO_LARGE',
+  'JWS_MALFORMED',
+  'JWS_BAD_HEADER',
+  'JWS_ALG_NONE',
+  'JWS_ALG_NOT_ALLOWED',
+  'JWS_BAD_TYP',
+  'JWS_UNKNOWN_CRIT',
+  'JWS_EMBEDDED_KEY',
+  'JWS_UNKNOWN_KID',
+  'JWS_BAD_SIGNATURE',
+  'BATCH_INVALID_JSON',
+  'BATCH_DUPLICATE_KEY',
+  'BATCH_BAD_SHAPE',
+  'BATCH_TOO_MANY_ENTRIES',
+  'BATCH_WRONG_PUBLISHER',
+  'BATCH_SEQ_GAP',
+  'BATCH_PREV_MISMATCH',
+] as const;
+
+/** Why one entry of an authentic batch (or one line of a local report) was not acted on. */
+export const REFUSAL_CODES = [
+  'ENTRY_MALFORMED',
+  'PREFIX_INVALID',
+  'PREFIX_HOST_BITS',
+  'PREFIX_DUPLICATE',
+  'PREFIX_SPECIAL_PURPOSE',
+  'PREFIX_ALLOWLISTED',
+  'PREFIX_TOO_SHORT',
+  'QUOTA_EXCEEDED',
+] as const;
+
+export const OTHER_CODES = [
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'CONFIG_INVALID',
+  'IDENTITY_EXISTS',
+  'PEER_INVALID',
+  'PEER_BUSY',
+  'INTERNAL',
+] as const;
+
+export type BatchRejectionCode = (typeof BATCH_REJECTION_CODES)[number];
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+export type ErrorCode = BatchRejectionCode | RefusalCode | (typeof OTHER_CODES)[number];
+
+export class SpamxError extends Error {
+  override readonly name = 'SpamxError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function isSpamxError(err: unknown, code?: ErrorCode): err is SpamxError {
+  return err instanceof SpamxError && (code === undefined || err.code === code);
+}
+
+/** A one-line description of any thrown value, for logs and CLI output. */
+export function describeError(err: unknown): string {
+  if (err instanceof SpamxError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,12 @@
+import { createHash } from 'node:crypto';
+
+/** RFC 6962 §2.1 leaf hash of a batch: SHA-256(0x00 ‖ ASCII bytes of the compact JWS). */
+export function leafHash(jws: string): Buffer {
+  return createHash('sha256').update(LEAF_PREFIX).update(jws, 'latin1').digest();
+}
+
+const LEAF_PREFIX = Buffer.of(0x00);
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}

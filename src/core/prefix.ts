@@ -1,0 +1,168 @@
+import ipaddr from 'ipaddr.js';
+
+export type Family = 4 | 6;
+
+/**
+ * A network in canonical form. `start` is the first address as an integer: a number for IPv4
+ * (so the hot path never allocates a BigInt) and a bigint for IPv6.
+ */
+export interface Prefix {
+  readonly family: Family;
+  readonly length: number;
+  readonly start: number | bigint;
+  /** Canonical text, always with the length: `61.4.12.7/32`, `2001:db8::/32`. */
+  readonly text: string;
+  /**
+   * Sort key: family digit, start address in fixed-width hex, length in hex. Comparing keys as
+   * strings orders prefixes numerically (IPv4 first, a network before its subnets), which lets
+   * the store keep listings in address order.
+   */
+  readonly key: string;
+}
+
+export type PrefixParse =
+  | { readonly ok: true; readonly prefix: Prefix }
+  | { readonly ok: false; readonly code: 'PREFIX_INVALID' | 'PREFIX_HOST_BITS'; readonly reason: string };
+
+const LENGTH_RE = /^(0|[1-9][0-9]{0,2})$/;
+
+function invalid(reason: string): PrefixParse {
+  return { ok: false, code: 'PREFIX_INVALID', reason };
+}
+
+/**
+ * Parses an address or CIDR prefix per PROTOCOL "Identifiers": IPv4 only as a dotted quad,
+ * IPv6 in any RFC 4291 §2.2 text form, an IPv4-mapped IPv6 address taken as the IPv4 address,
+ * a bare address as a /32 or /128. Host bits set below the length make it invalid: it is never
+ * silently widened or narrowed.
+ */
+export function parsePrefix(input: string): PrefixParse {
+  const slash = input.indexOf('/');
+  const addressText = slash < 0 ? input : input.slice(0, slash);
+  const lengthText = slash < 0 ? undefined : input.slice(slash + 1);
+  if (lengthText !== undefined && !LENGTH_RE.test(lengthText)) {
+    return invalid(`bad prefix length "${lengthText}"`);
+  }
+  if (addressText.includes(':')) return parseV6(input, addressText, lengthText);
+  if (!ipaddr.IPv4.isValidFourPartDecimal(addressText)) {
+    return invalid(`"${input}" is not an IPv4 dotted quad or IPv6 address`);
+  }
+  const length = lengthText === undefined ? 32 : Number(lengthText);
+  return v4FromOctets(input, ipaddr.IPv4.parse(addressText).octets, length);
+}
+
+function parseV6(input: string, addressText: string, lengthText: string | undefined): PrefixParse {
+  if (addressText.includes('%') || !ipaddr.IPv6.isValid(addressText)) {
+    return invalid(`"${input}" is not a valid IPv6 address`);
+  }
+  const address = ipaddr.IPv6.parse(addressText);
+  const length = lengthText === undefined ? 128 : Number(lengthText);
+  if (length > 128) return invalid(`IPv6 prefix length ${length} exceeds 128`);
+  if (address.isIPv4MappedAddress()) {
+    // RFC 4291 §2.5.5.2: ::ffff:a.b.c.d names the IPv4 host a.b.c.d.
+    if (length < 96) return invalid(`IPv4-mapped prefix "${input}" is shorter than /96`);
+    return v4FromOctets(input, address.toIPv4Address().octets, length - 96);
+  }
+  let start = 0n;
+  for (const part of address.parts) start = (start << 16n) | BigInt(part);
+  const hostBits = 128 - length;
+  if (hostBits > 0 && (start & ((1n << BigInt(hostBits)) - 1n)) !== 0n) {
+    return hostBitsSet(input, 6, length);
+  }
+  return { ok: true, prefix: { family: 6, length, start, text: `${address.toRFC5952String()}/${length}`, key: prefixKey(6, start, length) } };
+}
+
+function v4FromOctets(input: string, octets: number[], length: number): PrefixParse {
+  if (length > 32) return invalid(`IPv4 prefix length ${length} exceeds 32`);
+  const [a = 0, b = 0, c = 0, d = 0] = octets;
+  const start = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+  if ((start & ~v4Mask(length)) !== 0) return hostBitsSet(input, 4, length);
+  return { ok: true, prefix: { family: 4, length, start, text: `${a}.${b}.${c}.${d}/${length}`, key: prefixKey(4, start, length) } };
+}
+
+function hostBitsSet(input: string, family: Family, length: number): PrefixParse {
+  return {
+    ok: false,
+    code: 'PREFIX_HOST_BITS',
+    reason: `"${input}" has host bits set below /${length} (IPv${family})`,
+  };
+}
+
+/** The netmask of an IPv4 prefix length as an unsigned 32-bit number. */
+export function v4Mask(length: number): number {
+  return length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+}
+
+export function addressBits(family: Family): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** The last address of the prefix, in the same representation as `start`. */
+export function prefixEnd(p: Prefix): number | bigint {
+  if (p.family === 4) return (p.start as number) + 2 ** (32 - p.length) - 1;
+  return (p.start as bigint) + (1n << BigInt(128 - p.length)) - 1n;
+}
+
+/** True when every address of `inner` is inside `outer`. */
+export function prefixContains(outer: Prefix, inner: Prefix): boolean {
+  return (
+    outer.family === inner.family &&
+    outer.length <= inner.length &&
+    outer.start <= inner.start &&
+    prefixEnd(inner) <= prefixEnd(outer)
+  );
+}
+
+/** Two CIDR prefixes overlap exactly when one contains the other. */
+export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
+  if (a.family !== b.family) return false;
+  if (a.family === 4) {
+    const mask = v4Mask(Math.min(a.length, b.length));
+    return (((a.start as number) ^ (b.start as number)) & mask) === 0;
+  }
+  return prefixContains(a, b) || prefixContains(b, a);
+}
+
+/** Builds a canonical prefix from an integer start; used when splitting ranges. */
+export function prefixFrom(family: Family, start: number | bigint, length: number): Prefix {
+  return { family, start, length, text: `${formatAddress(family, start)}/${length}`, key: prefixKey(family, start, length) };
+}
+
+export function prefixKey(family: Family, start: number | bigint, length: number): string {
+  const hex = start.toString(16).padStart(family === 4 ? 8 : 32, '0');
+  return `${family}${hex}${length < 16 ? '0' : ''}${length.toString(16)}`;
+}
+
+export function formatAddress(family: Family, start: number | bigint): string {
+  if (family === 4) {
+    const n = Number(start);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
+  const parts: number[] = [];
+  let v = BigInt(start);
+  for (let i = 0; i < 8; i++) {
+    parts.unshift(Number(v & 0xffffn));
+    v >>= 16n;
+  }
+  return new ipaddr.IPv6(parts).toRFC5952String();
+}
+
+/** Orders prefixes by family, then start address, then length (shorter first). */
+export function comparePrefixes(a: Prefix, b: Prefix): number {
+  if (a.family !== b.family) return a.family - b.family;
+  if (a.start !== b.start) return a.start < b.start ? -1 : 1;
+  return a.length - b.length;
+}
+
+/** Every prefix that contains `p`, from /0 down to p itself. */
+export function coveringPrefixes(p: Prefix): Prefix[] {
+  const out: Prefix[] = [];
+  for (let length = 0; length <= p.length; length++) {
+    const start =
+      p.family === 4
+        ? ((p.start as number) & v4Mask(length)) >>> 0
+        : ((p.start as bigint) >> BigInt(128 - length)) << BigInt(128 - length);
+    out.push(prefixFrom(p.family, start, length));
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { EntryRefusal } from './entry.js';
+import { parsePrefix, type Prefix } from './prefix.js';
+import { policyRefusal, type Policy } from './policy.js';
+import { parseTimestamp } from './time.js';
+
+/** One observation queued for the next batch of this node's own feed. */
+export interface QueuedReport {
+  readonly op: 'list' | 'delist';
+  readonly prefix: Prefix;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly reports: number;
+  readonly expires: number | null;
+  readonly category: string | null;
+  readonly reason: string | null;
+}
+
+export interface ReportLineRefusal extends EntryRefusal {
+  readonly line: number;
+  readonly text: string;
+}
+
+export interface ParsedReport {
+  readonly accepted: QueuedReport[];
+  readonly refused: ReportLineRefusal[];
+}
+
+export const CSV_COLUMNS = ['prefix', 'first_seen', 'last_seen', 'reports', 'expires', 'category'] as const;
+
+/**
+ * Reads a report file: plain (one address or prefix per line, `#` comments) or CSV with the
+ * header `prefix,first_seen,last_seen,reports,expires,category` (any subset of those columns
+ * after `prefix`, in any order). Plain lines are one report each, seen at `now`. Each line is
+ * checked against local policy here, so the operator learns at once what will not be sent.
+ */
+export function parseReport(text: string, now: number, policy: Policy): ParsedReport {
+  const firstLine = text.split('\n', 64).find((l) => l.trim() !== '' && !l.trim().startsWith('#')) ?? '';
+  const rows = /^\s*prefix\s*(,|$)/i.test(firstLine) ? csvRows(text) : plainRows(text);
+  return collect(rows, now, policy);
+}
+
+/**
+ * Reports given as JSON objects (`POST /v1/reports` with application/json): the CSV columns in
+ * camelCase (`prefix`, `firstSeen`, `lastSeen`, `reports`, `expires`, `category`).
+ */
+export function parseReportObjects(objects: readonly unknown[], now: number, policy: Policy): ParsedReport {
+  const names: Record<string, string> = { firstSeen: 'first_seen', lastSeen: 'last_seen' };
+  const rows = objects.map((o, i): Row => {
+    const fields: Record<string, string> = {};
+    if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
+      for (const [k, v] of Object.entries(o)) fields[names[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    return { line: i + 1, text: JSON.stringify(o) ?? '', fields };
+  });
+  return collect(rows, now, policy);
+}
+
+/** Delist requests: only a valid prefix is needed (withdrawing never needs policy's permission). */
+export function parseDelists(prefixes: readonly string[], reason: string | null, now: number): ParsedReport {
+  const accepted: QueuedReport[] = [];
+  const refused: ReportLineRefusal[] = [];
+  prefixes.forEach((text, i) => {
+    const parsed = parsePrefix(text.trim());
+    if (!parsed.ok) refused.push({ line: i + 1, text, code: parsed.code, reason: parsed.reason, prefixText: text });
+    else accepted.push({ op: 'delist', prefix: parsed.prefix, firstSeen: now, lastSeen: now, reports: 1, expires: null, category: null, reason });
+  });
+  return { accepted, refused };
+}
+
+function collect(rows: readonly Row[], now: number, policy: Policy): ParsedReport {
+  const accepted: QueuedReport[] = [];
+  const refused: ReportLineRefusal[] = [];
+  for (const row of rows) {
+    const result = toReport(row, now, policy);
+    if ('code' in result) refused.push(result);
+    else accepted.push(result);
+  }
+  return { accepted, refused };
+}
+
+interface Row {
+  readonly line: number;
+  readonly text: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+function plainRows(text: string): Row[] {
+  const rows: Row[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const value = raw.replace(/#.*$/, '').trim();
+    if (value !== '') rows.push({ line: i + 1, text: value, fields: { prefix: value } });
+  });
+  return rows;
+}
+
+function csvRows(text: string): Row[] {
+  const records = parseCsv(text, {
+    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+    comment: '#',
+    skip_empty_lines: true,
+    trim: true,
+    info: true,
+  }) as { record: Record<string, string>; info: { lines: number } }[];
+  return records.map(({ record, info }) => ({ line: info.lines, text: Object.values(record).join(','), fields: record }));
+}
+
+function toReport(row: Row, now: number, policy: Policy): QueuedReport | ReportLineRefusal {
+  const refuse = (refusal: EntryRefusal): ReportLineRefusal => ({ line: row.line, text: row.text, ...refusal });
+  const f = row.fields;
+  const unknown = Object.keys(f).find((k) => !(CSV_COLUMNS as readonly string[]).includes(k));
+  if (unknown) return refuse({ code: 'ENTRY_MALFORMED', reason: `unknown column "${unknown}"`, prefixText: f.prefix ?? null });
+  const prefixText = f.prefix ?? '';
+  const parsed = parsePrefix(prefixText);
+  if (!parsed.ok) return refuse({ code: parsed.code, reason: parsed.reason, prefixText });
+  const refusal = policyRefusal(parsed.prefix, policy);
+  if (refusal) return refuse(refusal);
+  const time = (name: string, fallback: number | null): number | null | string => {
+    const v = f[name];
+    if (v === undefined || v === '') return fallback;
+    return parseTimestamp(v) ?? `"${name}" is not an RFC 3339 UTC timestamp: ${v}`;
+  };
+  const firstSeen = time('first_seen', now);
+  const lastSeen = time('last_seen', typeof firstSeen === 'number' ? firstSeen : now);
+  const expires = time('expires', null);
+  for (const v of [firstSeen, lastSeen, expires]) {
+    if (typeof v === 'string') return refuse({ code: 'ENTRY_MALFORMED', reason: v, prefixText });
+  }
+  const reports = f.reports === undefined || f.reports === '' ? 1 : Number(f.reports);
+  if (!Number.isSafeInteger(reports) || reports < 1) {
+    return refuse({ code: 'ENTRY_MALFORMED', reason: `"reports" must be a positive integer: ${f.reports}`, prefixText });
+  }
+  if ((firstSeen as number) > (lastSeen as number)) {
+    return refuse({ code: 'ENTRY_MALFORMED', reason: '"first_seen" is after "last_seen"', prefixText });
+  }
+  return {
+    op: 'list',
+    prefix: parsed.prefix,
+    firstSeen: firstSeen as number,
+    lastSeen: lastSeen as number,
+    reports,
+    expires: expires as number | null,
+    category: f.category ? f.category : null,
+    reason: null,
+  };
+}

@@ -1,0 +1,261 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { readFileSync, statSync, readdirSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { loadAllowlist } from './config/allowlist.js';
+import { loadConfig, type ConfigFile, type NodeConfig } from './config/config.js';
+import { loadIdentity, loadOperatorToken, type Identity } from './config/identity.js';
+import { loadPeers, type Peer } from './config/peers.js';
+import { describeError } from './core/errors.js';
+import type { Policy } from './core/policy.js';
+import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from './core/report.js';
+import { PeerHttpClient } from './ingest/http-client.js';
+import { publishQueued, type PublishedBatch } from './ingest/publish-batches.js';
+import { pullPeer, type PullReport } from './ingest/pull-peer.js';
+import { Scheduler } from './ingest/scheduler.js';
+import { createApp } from './serve/app.js';
+import type { Descriptor, OperatorActions } from './serve/deps.js';
+import { openStore, type Store } from './store/open-store.js';
+import { peerState } from './store/peer-state-store.js';
+import { enqueueReports } from './store/queue-store.js';
+import { recordRefusals } from './store/refusal-store.js';
+import { statusReport, type StatusReport } from './store/status-report.js';
+import { lookupAddress, type LookupResult } from './store/lookup.js';
+
+export interface NodeOptions {
+  readonly dataDir: string;
+  /** Config members that override `config.json` (tests, `serve --port`). */
+  readonly overrides?: Partial<ConfigFile>;
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+  /** How often the peers directory and allowlist are checked for edits. */
+  readonly reloadIntervalMs?: number;
+}
+
+/**
+ * One spamx node: its store, identity, peers and policy (`create`), and, once started, its HTTP
+ * API and its publish and pull schedules (`start`), until `destroy`. The CLI uses a node that is
+ * never started for one-shot commands; `spamx serve` starts one.
+ */
+export class SpamxNode implements OperatorActions {
+  private server: ServerType | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloadSignature = '';
+  private peerMap = new Map<string, Peer>();
+  private currentPolicy: Policy;
+  private listeningUrl: string | undefined;
+  private readonly scheduler: Scheduler;
+  private readonly shutdown = new AbortController();
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly store: Store,
+    readonly identity: Identity,
+    readonly log: Logger,
+    readonly clock: () => number,
+    private readonly http: PeerHttpClient,
+    private readonly reloadIntervalMs: number,
+  ) {
+    this.currentPolicy = this.loadPolicy();
+    this.scheduler = new Scheduler(log);
+  }
+
+  static async create(options: NodeOptions): Promise<SpamxNode> {
+    const config = loadConfig(options.dataDir, options.overrides);
+    const log = options.logger ?? pino({ level: config.logLevel, base: { node: config.id } });
+    const identity = await loadIdentity(config.paths);
+    const store = openStore(config.paths.database);
+    const node = new SpamxNode(config, store, identity, log, options.clock ?? Date.now, new PeerHttpClient(config.pull), options.reloadIntervalMs ?? 2000);
+    await node.reload();
+    return node;
+  }
+
+  /** The URL this node is reachable at (the configured public URL, or where it listens). */
+  get url(): string {
+    return this.config.publicUrl !== undefined && !this.config.publicUrl.endsWith(':0') ? this.config.publicUrl : (this.listeningUrl ?? this.config.publicUrl);
+  }
+
+  get peers(): readonly Peer[] {
+    return [...this.peerMap.values()];
+  }
+
+  policy = (): Policy => this.currentPolicy;
+
+  async start(): Promise<void> {
+    const app = createApp(
+      {
+        config: this.config,
+        store: this.store,
+        clock: this.clock,
+        policy: this.policy,
+        descriptor: () => this.descriptor(),
+        operatorToken: loadOperatorToken(this.config.paths),
+        actions: this,
+      },
+      this.log,
+    );
+    const tls = this.config.tls;
+    this.server = await new Promise<ServerType>((resolve, reject) => {
+      const server = serve(
+        {
+          fetch: app.fetch,
+          port: this.config.port,
+          hostname: this.config.host,
+          ...(tls
+            ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } }
+            : {}),
+        },
+        () => resolve(server),
+      );
+      server.once('error', reject);
+    });
+    const { port } = this.server.address() as AddressInfo;
+    const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
+    this.listeningUrl = `${tls ? 'https' : 'http'}://${host}:${port}`;
+    this.schedule();
+    this.reloadTimer = setInterval(() => void this.reloadIfChanged(), this.reloadIntervalMs);
+    this.log.info({ url: this.url, peers: this.peerMap.size }, 'spamx node serving');
+  }
+
+  async destroy(): Promise<void> {
+    clearInterval(this.reloadTimer);
+    this.shutdown.abort();
+    await this.scheduler.stop();
+    if (this.server) {
+      const server = this.server;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+    }
+    await this.http.close();
+    this.store.close();
+  }
+
+  descriptor(): Descriptor {
+    return {
+      id: this.config.id,
+      name: this.config.name,
+      country: this.config.country,
+      protocol: 1,
+      keys: { keys: [{ ...this.identity.publicJwk, kid: this.identity.kid, alg: 'EdDSA', use: 'sig' }] },
+    };
+  }
+
+  // --- operator actions -------------------------------------------------------------------
+
+  reportText(text: string): ParsedReport {
+    return this.enqueue(parseReport(text, this.clock(), this.currentPolicy));
+  }
+
+  reportObjects(objects: readonly unknown[]): ParsedReport {
+    return this.enqueue(parseReportObjects(objects, this.clock(), this.currentPolicy));
+  }
+
+  delist(prefixes: readonly string[], reason: string | null): ParsedReport {
+    return this.enqueue(parseDelists(prefixes, reason, this.clock()));
+  }
+
+  async publish(): Promise<PublishedBatch[]> {
+    const batches = await publishQueued({ ...this.ingestDeps(), identity: this.identity });
+    for (const b of batches) this.log.info({ seq: b.seq, entries: b.entries }, 'published batch');
+    return batches;
+  }
+
+  async pull(peerId: string): Promise<PullReport | undefined> {
+    const peer = this.peerMap.get(peerId);
+    if (!peer) return undefined;
+    return pullPeer({ ...this.ingestDeps(), http: this.http }, peer, this.shutdown.signal);
+  }
+
+  async pullAll(): Promise<PullReport[]> {
+    return Promise.all(this.peers.map((p) => this.pull(p.id) as Promise<PullReport>));
+  }
+
+  lookup(ip: string): LookupResult {
+    return lookupAddress(this.store, ip, this.clock(), this.currentPolicy, (publisher, seq) => `${this.url}/v1/feeds/${publisher}/batches/${seq}`);
+  }
+
+  status(): StatusReport {
+    return statusReport(this.store, { id: this.config.id, kid: this.identity.kid, publicUrl: this.url }, this.peers, this.clock());
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  /** Queues accepted reports and records refused lines, like refused entries of a batch. */
+  private enqueue(parsed: ParsedReport): ParsedReport {
+    const now = this.clock();
+    if (parsed.accepted.length > 0) enqueueReports(this.store, parsed.accepted, now);
+    const refused = parsed.refused.map((r) => ({ ...r, index: null, reason: `report line ${r.line}: ${r.reason}` }));
+    recordRefusals(this.store, this.config.id, null, refused, now);
+    return parsed;
+  }
+
+  private ingestDeps() {
+    return { store: this.store, config: this.config, policy: this.policy, clock: this.clock, log: this.log };
+  }
+
+  private schedule(): void {
+    if (!this.server) return;
+    this.scheduler.setJobs([
+      { name: 'publish', schedule: this.config.publish.schedule, run: () => this.publish() },
+      ...this.peers.map((peer) => ({
+        name: `pull:${peer.id}`,
+        schedule: peer.schedule ?? this.config.pull.defaultSchedule,
+        run: async () => {
+          const next = peerState(this.store, peer.id).nextAttemptAt;
+          if (next !== null && this.clock() < next) return; // backing off after failures
+          await this.pull(peer.id);
+        },
+      })),
+    ]);
+  }
+
+  private loadPolicy(): Policy {
+    const { minPrefixLength } = this.config.policy;
+    return { minPrefixLength: { 4: minPrefixLength.v4, 6: minPrefixLength.v6 }, allowlist: loadAllowlist(this.config.allowlistPath) };
+  }
+
+  /**
+   * Re-reads the peers directory and the allowlist and re-schedules pulls (at start, on SIGHUP,
+   * and whenever those files change). A broken allowlist keeps the previous one in force.
+   */
+  async reload(): Promise<void> {
+    this.reloadSignature = fileSignature(this.config.paths.peers, this.config.allowlistPath);
+    try {
+      this.currentPolicy = this.loadPolicy();
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, 'allowlist not reloaded; keeping the previous one');
+    }
+    const { peers, errors } = await loadPeers(this.config.paths.peers);
+    for (const err of errors) this.log.error({ code: err.code, err: err.message }, 'peer file ignored');
+    this.peerMap = new Map(peers.filter((p) => p.id !== this.config.id).map((p) => [p.id, p]));
+    this.schedule();
+  }
+
+  private async reloadIfChanged(): Promise<void> {
+    if (fileSignature(this.config.paths.peers, this.config.allowlistPath) === this.reloadSignature) return;
+    await this.reload();
+    this.log.info({ peers: this.peerMap.size, allowlist: this.currentPolicy.allowlist.size }, 'reloaded peers and allowlist');
+  }
+}
+
+function fileSignature(peersDir: string, allowlist: string): string {
+  const parts: string[] = [];
+  const stamp = (file: string) => {
+    try {
+      const s = statSync(file);
+      parts.push(`${file}:${s.mtimeMs}:${s.size}`);
+    } catch {
+      parts.push(`${file}:-`);
+    }
+  };
+  stamp(allowlist);
+  try {
+    for (const name of readdirSync(peersDir).sort()) if (name.endsWith('.json')) stamp(`${peersDir}/${name}`);
+  } catch {
+    parts.push('no-peers-dir');
+  }
+  return parts.join('|');
+}

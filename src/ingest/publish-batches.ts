@@ -1,0 +1,75 @@
+import { createPublicKey } from 'node:crypto';
+import { buildBatchPayload, MAX_BATCH_ENTRIES } from '../core/batch.js';
+import { isSpamxError } from '../core/errors.js';
+import { ReportMerger } from '../core/report-merge.js';
+import { DAY_MS } from '../core/time.js';
+import type { Identity } from '../config/identity.js';
+import { feedHead } from '../store/feed-store.js';
+import { writeTransaction } from '../store/open-store.js';
+import { dequeueThrough, queuedReports } from '../store/queue-store.js';
+import type { PinnedKeySet } from '../verify/pinned-keys.js';
+import { verifyBatch } from '../verify/verify-batch.js';
+import { ingestVerifiedBatch, type IngestDeps } from './ingest-batch.js';
+import { signBatch } from './sign-batch.js';
+
+export interface PublishDeps extends IngestDeps {
+  readonly identity: Identity;
+}
+
+export interface PublishedBatch {
+  readonly seq: number;
+  readonly entries: number;
+  readonly leafHash: string;
+}
+
+const MAX_HEAD_RACES = 5;
+
+/**
+ * Cuts batches of this node's feed from the report queue until it is empty: at most 100,000
+ * entries each, one entry per prefix. Each batch is signed, checked as any receiver would check
+ * it, then stored, merged and removed from the queue in one transaction. If another process
+ * (a CLI `spamx publish` beside the daemon) advanced the feed meanwhile, the batch is cut again
+ * from what is still queued.
+ */
+export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]> {
+  const published: PublishedBatch[] = [];
+  const ownKeys = ownPinnedKeys(deps.identity);
+  for (let races = 0; races < MAX_HEAD_RACES; ) {
+    const merger = new ReportMerger(deps.config.publish.defaultExpiryDays * DAY_MS, MAX_BATCH_ENTRIES);
+    let lastId = 0;
+    for (const row of queuedReports(deps.store)) {
+      if (!merger.add(row)) break;
+      lastId = row.id;
+    }
+    if (merger.size === 0) return published;
+    const head = feedHead(deps.store, deps.config.id);
+    const payload = buildBatchPayload({
+      publisher: deps.config.id,
+      seq: head.size + 1,
+      prev: head.head,
+      issuedAt: deps.clock(),
+      entries: merger.entries(),
+    });
+    const jws = await signBatch(payload, deps.identity);
+    const verified = verifyBatch(jws, { publisher: deps.config.id, keys: ownKeys, head });
+    try {
+      writeTransaction(deps.store, () => {
+        ingestVerifiedBatch(deps, verified, null);
+        dequeueThrough(deps.store, lastId);
+      });
+    } catch (err) {
+      if (isSpamxError(err, 'BATCH_SEQ_GAP') || isSpamxError(err, 'BATCH_PREV_MISMATCH')) {
+        races++;
+        continue;
+      }
+      throw err;
+    }
+    published.push({ seq: verified.seq, entries: payload.entries.length, leafHash: verified.leafHash });
+  }
+  return published;
+}
+
+function ownPinnedKeys(identity: Identity): PinnedKeySet {
+  const keyObject = createPublicKey({ key: { ...identity.publicJwk }, format: 'jwk' });
+  return new Map([[identity.kid, { kid: identity.kid, jwk: identity.publicJwk, keyObject }]]);
+}

@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { SpamxError } from '../core/errors.js';
+import { blocklistRoutes } from './blocklist-routes.js';
+import type { ServeDeps } from './deps.js';
+import { httpStatus } from './error-status.js';
+import { federationRoutes } from './federation-routes.js';
+import { operatorRoutes } from './operator-routes.js';
+
+/** The node's HTTP API: federation (public), subscriber and operator (bearer token) routes. */
+export function createApp(deps: ServeDeps, log: Logger): Hono {
+  const app = new Hono();
+  app.route('/', federationRoutes(deps));
+  app.route('/', blocklistRoutes(deps));
+  app.route('/', operatorRoutes(deps));
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((err, c) => {
+    if (err instanceof SpamxError) {
+      return c.json({ error: { code: err.code, message: err.message } }, httpStatus(err.code));
+    }
+    log.error({ err, path: c.req.path }, 'request failed');
+    return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);
+  });
+  return app;
+}
+
+/** Reads an integer query parameter within bounds, or fails with BAD_REQUEST naming it. */
+export function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,15}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new SpamxError('BAD_REQUEST', `query parameter "${name}" must be an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}

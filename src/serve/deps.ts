@@ -1,0 +1,39 @@
+import type { NodeConfig } from '../config/config.js';
+import type { Policy } from '../core/policy.js';
+import type { PublishedBatch } from '../ingest/publish-batches.js';
+import type { PullReport } from '../ingest/pull-peer.js';
+import type { ParsedReport } from '../core/report.js';
+import type { Store } from '../store/open-store.js';
+import type { StatusReport } from '../store/status-report.js';
+import type { LookupResult } from '../store/lookup.js';
+
+/** What the operator endpoints may ask the node to do; wired to ingest by daemon.ts. */
+export interface OperatorActions {
+  reportText(text: string): ParsedReport;
+  reportObjects(objects: readonly unknown[]): ParsedReport;
+  delist(prefixes: readonly string[], reason: string | null): ParsedReport;
+  publish(): Promise<PublishedBatch[]>;
+  /** Undefined when no such peer is pinned. */
+  pull(peerId: string): Promise<PullReport | undefined>;
+  status(): StatusReport;
+  lookup(ip: string): LookupResult;
+}
+
+export interface ServeDeps {
+  readonly config: NodeConfig;
+  readonly store: Store;
+  readonly clock: () => number;
+  readonly policy: () => Policy;
+  readonly descriptor: () => Descriptor;
+  readonly operatorToken: string;
+  readonly actions: OperatorActions;
+}
+
+/** `GET /.well-known/spamx` (PROTOCOL "Federation endpoints"). */
+export interface Descriptor {
+  readonly id: string;
+  readonly name: string;
+  readonly country: string | undefined;
+  readonly protocol: 1;
+  readonly keys: { readonly keys: readonly Record<string, string>[] };
+}

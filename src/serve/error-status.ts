@@ -1,0 +1,26 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { REFUSAL_CODES, type ErrorCode } from '../core/errors.js';
+
+/** The one place error codes map to HTTP statuses. Codes not named here answer 500. */
+const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  PEER_BUSY: 409,
+  PEER_INVALID: 400,
+  // A pull that failed because of the peer is the peer's fault, reported through us.
+  PEER_UNREACHABLE: 502,
+  PEER_HEADERS_TIMEOUT: 504,
+  PEER_BODY_TIMEOUT: 504,
+  PEER_DEADLINE_EXCEEDED: 504,
+  PEER_BODY_TOO_LARGE: 502,
+  PEER_HTTP_ERROR: 502,
+  PEER_BAD_RESPONSE: 502,
+};
+
+export function httpStatus(code: ErrorCode): ContentfulStatusCode {
+  if ((REFUSAL_CODES as readonly string[]).includes(code)) return 422;
+  return STATUS[code] ?? (code.startsWith('JWS_') || code.startsWith('BATCH_') ? 502 : 500);
+}

@@ -1,0 +1,96 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { SpamxError } from '../core/errors.js';
+import type { ParsedReport } from '../core/report.js';
+import { listRefusals } from '../store/refusal-store.js';
+import { recentPullFailures } from '../store/peer-state-store.js';
+import { intParam } from './app.js';
+import type { ServeDeps } from './deps.js';
+
+const DelistBody = z.object({ prefixes: z.array(z.string()).min(1), reason: z.string().max(256).optional() }).strict();
+const ReportsBody = z.union([z.array(z.unknown()), z.object({ entries: z.array(z.unknown()) }).strict()]);
+
+/** PROTOCOL "Operator endpoints": everything here needs the node's operator token. */
+export function operatorRoutes(deps: ServeDeps): Hono {
+  const app = new Hono();
+  const auth = bearerAuth(deps.operatorToken);
+  const limit = bodyLimit({
+    maxSize: deps.config.serve.maxRequestBytes,
+    onError: () => {
+      throw new SpamxError('PAYLOAD_TOO_LARGE', `request body exceeds ${deps.config.serve.maxRequestBytes} bytes`);
+    },
+  });
+
+  app.post('/v1/reports', auth, limit, async (c) => {
+    const type = c.req.header('content-type') ?? '';
+    let parsed: ParsedReport;
+    if (type.startsWith('application/json')) {
+      const body = ReportsBody.safeParse(await c.req.json().catch(() => undefined));
+      if (!body.success) throw new SpamxError('BAD_REQUEST', 'JSON body must be an array of report objects or {"entries":[…]}');
+      parsed = deps.actions.reportObjects(Array.isArray(body.data) ? body.data : body.data.entries);
+    } else if (type === '' || type.startsWith('text/plain') || type.startsWith('text/csv')) {
+      parsed = deps.actions.reportText(await c.req.text());
+    } else {
+      throw new SpamxError('BAD_REQUEST', `unsupported content-type ${type}; send text/plain, text/csv or application/json`);
+    }
+    return c.json(reportAnswer(parsed), parsed.accepted.length > 0 || parsed.refused.length === 0 ? 202 : 422);
+  });
+
+  app.post('/v1/delist', auth, limit, async (c) => {
+    const body = DelistBody.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) throw new SpamxError('BAD_REQUEST', 'body must be {"prefixes":[…], "reason"?: "…"}');
+    const parsed = deps.actions.delist(body.data.prefixes, body.data.reason ?? null);
+    return c.json(reportAnswer(parsed), parsed.accepted.length > 0 ? 202 : 422);
+  });
+
+  app.post('/v1/publish', auth, async (c) => c.json({ batches: await deps.actions.publish() }));
+
+  app.post('/v1/peers/:id/pull', auth, async (c) => {
+    const report = await deps.actions.pull(c.req.param('id'));
+    if (!report) throw new SpamxError('NOT_FOUND', `no pinned peer ${c.req.param('id')}`);
+    return c.json(report, report.ok ? 200 : report.error?.code === 'PEER_BUSY' ? 409 : 502);
+  });
+
+  app.get('/v1/status', auth, (c) => c.json(deps.actions.status()));
+
+  app.get('/v1/refusals', auth, (c) =>
+    c.json({
+      refusals: listRefusals(deps.store, {
+        publisher: c.req.query('publisher'),
+        code: c.req.query('code'),
+        before: c.req.query('before') ? intParam(c.req.query('before'), 'before', 0, 1, Number.MAX_SAFE_INTEGER) : undefined,
+        limit: intParam(c.req.query('limit'), 'limit', 100, 1, 10_000),
+      }),
+    }),
+  );
+
+  app.get('/v1/pull-failures', auth, (c) =>
+    c.json({ failures: recentPullFailures(deps.store, c.req.query('peer') ?? null, intParam(c.req.query('limit'), 'limit', 100, 1, 10_000)) }),
+  );
+
+  return app;
+}
+
+function reportAnswer(parsed: ParsedReport) {
+  return {
+    accepted: parsed.accepted.length,
+    refused: parsed.refused.map((r) => ({ line: r.line, text: r.text, code: r.code, reason: r.reason })),
+  };
+}
+
+/** Bearer token check in constant time: both sides are hashed first so lengths never leak. */
+export function bearerAuth(token: string): MiddlewareHandler {
+  const expected = createHash('sha256').update(token).digest();
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const digest = createHash('sha256').update(given).digest();
+    if (!given || !timingSafeEqual(digest, expected)) {
+      c.header('www-authenticate', 'Bearer realm="spamx operator"');
+      throw new SpamxError('UNAUTHORIZED', 'operator endpoints need "Authorization: Bearer <operator token>"');
+    }
+    await next();
+  };
+}

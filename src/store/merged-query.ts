@@ -1,0 +1,87 @@
+import type { Store } from './open-store.js';
+
+/** One listed prefix of the merged store, aggregated over its active sources. */
+export interface MergedRow {
+  readonly key: string;
+  readonly prefix: string;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly reports: number;
+  readonly expires: number;
+  /** Publishers with an active listing, space-separated, in no particular order. */
+  readonly sources: string;
+  readonly sourceCount: number;
+}
+
+export interface MergedFilter {
+  readonly family?: 4 | 6 | undefined;
+  readonly minSources?: number | undefined;
+}
+
+/**
+ * Listed prefixes at `now` in address order (PROTOCOL "Merged store semantics": active sources
+ * only; firstSeen the earliest, lastSeen the latest, reports the sum, expires the latest).
+ * Streams from SQLite: the primary key (key, publisher) already groups rows by prefix in order.
+ */
+export function* mergedRows(store: Store, now: number, filter: MergedFilter = {}): Generator<MergedRow> {
+  const family = filter.family === undefined ? null : String(filter.family);
+  const rows = store
+    .prepare(
+      `SELECT key, prefix, min(first_seen) AS firstSeen, max(last_seen) AS lastSeen, sum(reports) AS reports,
+         max(expires) AS expires, group_concat(publisher, ' ') AS sources, count(*) AS sourceCount
+       FROM listings
+       WHERE op = 'list' AND expires > @now AND (@family IS NULL OR substr(key, 1, 1) = @family)
+       GROUP BY key HAVING count(*) >= @minSources ORDER BY key`,
+    )
+    .iterate({ now, family, minSources: filter.minSources ?? 1 }) as IterableIterator<MergedRow>;
+  yield* rows;
+}
+
+export interface StoreCounts {
+  /** Prefixes with at least one active source. */
+  readonly listedPrefixes: number;
+  /** Active (prefix, publisher) listings. */
+  readonly activeListings: number;
+  readonly expiredListings: number;
+  readonly delistedListings: number;
+}
+
+export function storeCounts(store: Store, now: number): StoreCounts {
+  return store
+    .prepare(
+      `SELECT count(DISTINCT CASE WHEN op = 'list' AND expires > @now THEN key END) AS listedPrefixes,
+         coalesce(sum(op = 'list' AND expires > @now), 0) AS activeListings,
+         coalesce(sum(op = 'list' AND expires <= @now), 0) AS expiredListings,
+         coalesce(sum(op = 'delist'), 0) AS delistedListings
+       FROM listings`,
+    )
+    .get({ now }) as StoreCounts;
+}
+
+/** Every listing row (any op, any expiry) of the given prefixes, for lookups. */
+export function listingsByKeys(store: Store, keys: readonly string[]) {
+  const placeholders = keys.map(() => '?').join(',');
+  return store
+    .prepare(
+      `SELECT l.key, l.prefix, l.publisher, l.op, l.first_seen AS firstSeen, l.last_seen AS lastSeen, l.reports,
+         l.expires, l.category, l.reason, l.seq, b.leaf_hash AS leafHash
+       FROM listings l LEFT JOIN batches b ON b.publisher = l.publisher AND b.seq = l.seq
+       WHERE l.key IN (${placeholders}) ORDER BY l.key, l.publisher`,
+    )
+    .all(...keys) as ListingRow[];
+}
+
+export interface ListingRow {
+  readonly key: string;
+  readonly prefix: string;
+  readonly publisher: string;
+  readonly op: 'list' | 'delist';
+  readonly firstSeen: number | null;
+  readonly lastSeen: number | null;
+  readonly reports: number | null;
+  readonly expires: number | null;
+  readonly category: string | null;
+  readonly reason: string | null;
+  readonly seq: number;
+  readonly leafHash: string | null;
+}

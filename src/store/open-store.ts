@@ -1,0 +1,70 @@
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { fileURLToPath } from 'node:url';
+import * as schema from './schema.js';
+
+export interface Store {
+  /** The raw connection, for prepared statements on hot paths. */
+  readonly db: Database.Database;
+  /** The same connection through drizzle, for everything else. */
+  readonly orm: BetterSQLite3Database<typeof schema>;
+  /** A prepared statement, compiled once per connection and reused. */
+  prepare(sql: string): Database.Statement;
+  /**
+   * A separate read-only connection for a long streaming read: while a statement iterates, its
+   * connection can run no write, so streams must not hold the main one. WAL gives the reader a
+   * consistent snapshot. The caller closes it.
+   */
+  openReader(): Store;
+  close(): void;
+}
+
+const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/**
+ * Opens (creating if needed) the node's SQLite store and brings its schema up to date. WAL lets
+ * CLI commands read and write while `serve` runs; synchronous=FULL makes every committed batch
+ * survive a power cut, not only a process crash; busy_timeout makes a second writer wait for
+ * the first instead of failing.
+ */
+export function openStore(path: string): Store {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 15000');
+  db.pragma('foreign_keys = ON');
+  const store = wrap(db);
+  migrate(store.orm, { migrationsFolder: MIGRATIONS });
+  return store;
+}
+
+function wrap(db: Database.Database): Store {
+  const orm = drizzle(db, { schema });
+  const statements = new Map<string, Database.Statement>();
+  return {
+    db,
+    orm,
+    prepare: (sql) => {
+      let statement = statements.get(sql);
+      if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+      return statement;
+    },
+    openReader: () => {
+      const reader = new Database(db.name, { readonly: true, fileMustExist: true });
+      reader.pragma('busy_timeout = 15000');
+      return wrap(reader);
+    },
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/**
+ * Runs `fn` in a write transaction taken at BEGIN (IMMEDIATE), so that what it reads cannot be
+ * changed by another process before it writes: the check-then-append of a feed head relies on it.
+ */
+export function writeTransaction<T>(store: Store, fn: () => T): T {
+  return store.db.transaction(fn).immediate();
+}

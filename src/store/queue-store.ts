@@ -1,0 +1,43 @@
+import { parsePrefix } from '../core/prefix.js';
+import type { QueuedReport } from '../core/report.js';
+import { writeTransaction, type Store } from './open-store.js';
+
+export interface QueuedRow extends QueuedReport {
+  readonly id: number;
+}
+
+export function enqueueReports(store: Store, reports: readonly QueuedReport[], now: number): void {
+  const insert = store.prepare(
+    `INSERT INTO report_queue (op, prefix, first_seen, last_seen, reports, expires, category, reason, queued_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  writeTransaction(store, () => {
+    for (const r of reports) {
+      insert.run(r.op, r.prefix.text, r.firstSeen, r.lastSeen, r.reports, r.expires, r.category, r.reason, now);
+    }
+  });
+}
+
+export function queuedCount(store: Store): number {
+  return store.prepare('SELECT count(*) FROM report_queue').pluck().get() as number;
+}
+
+/** Queued reports in the order they arrived; prefixes were canonical when queued. */
+export function* queuedReports(store: Store): Generator<QueuedRow> {
+  const rows = store
+    .prepare(
+      `SELECT id, op, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason
+       FROM report_queue ORDER BY id`,
+    )
+    .iterate() as IterableIterator<Omit<QueuedRow, 'prefix'> & { prefix: string }>;
+  for (const row of rows) {
+    const parsed = parsePrefix(row.prefix);
+    if (!parsed.ok) continue; // unreachable: only canonical prefixes are queued
+    yield { ...row, prefix: parsed.prefix };
+  }
+}
+
+/** Removes reports up to and including `lastId`, once they are in a stored batch. */
+export function dequeueThrough(store: Store, lastId: number): void {
+  store.prepare('DELETE FROM report_queue WHERE id <= ?').run(lastId);
+}

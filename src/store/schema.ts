@@ -1,0 +1,117 @@
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The node's store. Times are milliseconds since the epoch. Generate migrations after a change
+ * with `npm run db:generate`; the daemon applies them at start-up.
+ */
+
+/** Every feed this node holds verified batches of: its own and its peers'. */
+export const feeds = sqliteTable('feeds', {
+  publisher: text('publisher').primaryKey(),
+  size: integer('size').notNull(),
+  head: text('head'),
+  updatedAt: integer('updated_at').notNull(),
+  /** An upper bound on the publisher's active listings here, so quotas rarely need a count. */
+  activeBound: integer('active_bound').notNull().default(0),
+});
+
+/** Authentic batches, stored verbatim (the log must stay complete and verifiable). */
+export const batches = sqliteTable(
+  'batches',
+  {
+    publisher: text('publisher').notNull(),
+    seq: integer('seq').notNull(),
+    leafHash: text('leaf_hash').notNull(),
+    jws: text('jws').notNull(),
+    kid: text('kid').notNull(),
+    issuedAt: integer('issued_at').notNull(),
+    entryCount: integer('entry_count').notNull(),
+    refusedCount: integer('refused_count').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.publisher, t.seq] })],
+);
+
+/**
+ * The merged store: one row per (prefix, publisher) holding that publisher's latest op for the
+ * prefix (PROTOCOL "Merged store semantics"). A prefix is listed while one of its `list` rows
+ * has not expired; the per-prefix view is computed from these rows when read.
+ */
+export const listings = sqliteTable(
+  'listings',
+  {
+    /** core/prefix.ts `key`: orders rows by address. */
+    key: text('key').notNull(),
+    publisher: text('publisher').notNull(),
+    prefix: text('prefix').notNull(),
+    op: text('op', { enum: ['list', 'delist'] }).notNull(),
+    firstSeen: integer('first_seen'),
+    lastSeen: integer('last_seen'),
+    reports: integer('reports'),
+    expires: integer('expires'),
+    category: text('category'),
+    reason: text('reason'),
+    seq: integer('seq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.publisher] })],
+);
+
+/** Entries and report lines this node declined to act on, with the reason code. */
+export const refusals = sqliteTable(
+  'refusals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    publisher: text('publisher').notNull(),
+    seq: integer('seq'),
+    entryIndex: integer('entry_index'),
+    prefix: text('prefix'),
+    code: text('code').notNull(),
+    reason: text('reason').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('refusals_publisher_code').on(t.publisher, t.code), index('refusals_code').on(t.code)],
+);
+
+/** Local observations waiting for the next batch of this node's feed. */
+export const reportQueue = sqliteTable('report_queue', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  op: text('op', { enum: ['list', 'delist'] }).notNull(),
+  prefix: text('prefix').notNull(),
+  firstSeen: integer('first_seen').notNull(),
+  lastSeen: integer('last_seen').notNull(),
+  reports: integer('reports').notNull(),
+  expires: integer('expires'),
+  category: text('category'),
+  reason: text('reason'),
+  queuedAt: integer('queued_at').notNull(),
+});
+
+/** Pull bookkeeping per peer: last outcome, backoff, and a lease so one pull runs at a time. */
+export const peerState = sqliteTable('peer_state', {
+  peer: text('peer').primaryKey(),
+  lastAttemptAt: integer('last_attempt_at'),
+  lastSuccessAt: integer('last_success_at'),
+  lastSource: text('last_source'),
+  lastErrorCode: text('last_error_code'),
+  lastError: text('last_error'),
+  lastErrorAt: integer('last_error_at'),
+  failures: integer('failures').notNull().default(0),
+  nextAttemptAt: integer('next_attempt_at'),
+  leaseOwner: text('lease_owner'),
+  leaseUntil: integer('lease_until'),
+});
+
+/** Every failed pull, kept for operators: the peer, the reason code and the seq it concerned. */
+export const pullFailures = sqliteTable(
+  'pull_failures',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    peer: text('peer').notNull(),
+    at: integer('at').notNull(),
+    source: text('source'),
+    seq: integer('seq'),
+    code: text('code').notNull(),
+    message: text('message').notNull(),
+  },
+  (t) => [index('pull_failures_peer').on(t.peer, t.at)],
+);

@@ -1,0 +1,54 @@
+import { formatTimestamp } from '../core/time.js';
+import { feedHead, listFeeds } from './feed-store.js';
+import { storeCounts } from './merged-query.js';
+import type { Store } from './open-store.js';
+import { peerState } from './peer-state-store.js';
+import { queuedCount } from './queue-store.js';
+import { refusalCounts } from './refusal-store.js';
+
+export interface StatusPeer {
+  readonly id: string;
+  readonly url: string;
+  readonly mirrors: readonly string[];
+}
+
+const iso = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
+
+/** What `spamx status` and `GET /v1/status` show: own feed, each peer's last pull, store counts. */
+export function statusReport(store: Store, self: { id: string; kid: string; publicUrl: string }, peers: readonly StatusPeer[], now: number) {
+  const own = feedHead(store, self.id);
+  const feeds = new Map(listFeeds(store).map((f) => [f.publisher, f]));
+  const refusals: Record<string, Record<string, number>> = {};
+  let refusalTotal = 0;
+  for (const { publisher, code, count } of refusalCounts(store)) {
+    (refusals[publisher] ??= {})[code] = count;
+    refusalTotal += count;
+  }
+  return {
+    id: self.id,
+    kid: self.kid,
+    url: self.publicUrl,
+    time: formatTimestamp(now),
+    feed: { size: own.size, head: own.head, queuedReports: queuedCount(store) },
+    peers: peers.map((p) => {
+      const s = peerState(store, p.id);
+      const feed = feeds.get(p.id);
+      return {
+        id: p.id,
+        url: p.url,
+        mirrors: p.mirrors,
+        seq: feed?.size ?? 0,
+        head: feed?.head ?? null,
+        lastAttemptAt: iso(s.lastAttemptAt),
+        lastSuccessAt: iso(s.lastSuccessAt),
+        lastSource: s.lastSource,
+        consecutiveFailures: s.failures,
+        nextAttemptAt: iso(s.nextAttemptAt),
+        lastError: s.lastErrorCode ? { code: s.lastErrorCode, message: s.lastError, at: iso(s.lastErrorAt) } : null,
+      };
+    }),
+    store: { ...storeCounts(store, now), refusals: { total: refusalTotal, byPublisher: refusals } },
+  };
+}
+
+export type StatusReport = ReturnType<typeof statusReport>;

@@ -1,0 +1,62 @@
+import { BATCH_TYP, checkBatchShape, type BatchPayload } from '../core/batch.js';
+import { SpamxError } from '../core/errors.js';
+import { leafHash, toBase64Url } from '../core/leaf-hash.js';
+import { parseStrictJson } from '../core/strict-json.js';
+import { parseTimestamp } from '../core/time.js';
+import type { PinnedKeySet } from './pinned-keys.js';
+import { verifyCompactJws } from './verify-jws.js';
+
+/** Where a feed stands: how many batches are verified and the leaf hash of the last one. */
+export interface FeedHead {
+  readonly size: number;
+  readonly head: string | null;
+}
+
+export interface VerifiedBatch {
+  readonly publisher: string;
+  readonly seq: number;
+  readonly jws: string;
+  readonly leafHash: string;
+  readonly kid: string;
+  readonly issuedAt: number;
+  readonly payload: BatchPayload;
+}
+
+export interface BatchContext {
+  readonly publisher: string;
+  readonly keys: PinnedKeySet;
+  readonly head: FeedHead;
+}
+
+/**
+ * PROTOCOL "Validity and local policy", question 1, in a fixed order: the JWS (size, header,
+ * algorithm, key, signature), then the payload (JSON without duplicate names, top-level shape),
+ * then its place in the feed (publisher, seq, prev). Any failure rejects the batch whole.
+ */
+export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
+  const { kid, payloadText } = verifyCompactJws(jws, ctx.keys, BATCH_TYP);
+  const payload = checkBatchShape(parseStrictJson(payloadText, 'payload'));
+  if (payload.publisher !== ctx.publisher) {
+    throw new SpamxError('BATCH_WRONG_PUBLISHER', `batch names publisher "${payload.publisher}", expected "${ctx.publisher}"`);
+  }
+  const expectedSeq = ctx.head.size + 1;
+  if (payload.seq !== expectedSeq) {
+    throw new SpamxError('BATCH_SEQ_GAP', `batch has seq ${payload.seq} where ${expectedSeq} comes next`, { seq: payload.seq });
+  }
+  if (payload.prev !== ctx.head.head) {
+    throw new SpamxError(
+      'BATCH_PREV_MISMATCH',
+      `seq ${payload.seq} has prev ${String(payload.prev)}, but batch ${ctx.head.size} has leaf hash ${String(ctx.head.head)}`,
+      { seq: payload.seq },
+    );
+  }
+  return {
+    publisher: payload.publisher,
+    seq: payload.seq,
+    jws,
+    leafHash: toBase64Url(leafHash(jws)),
+    kid,
+    issuedAt: parseTimestamp(payload.issuedAt)!,
+    payload,
+  };
+}
