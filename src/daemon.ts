@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { loadAllowlist } from './config/allowlist.js';
 import { loadConfig, type ConfigFile, type NodeConfig } from './config/config.js';
+import { readEnv } from './config/env.js';
 import { loadIdentity, loadOperatorToken, type Identity } from './config/identity.js';
 import { loadPeers, type Peer } from './config/peers.js';
 import { describeError } from './core/errors.js';
@@ -63,7 +64,7 @@ export class SpamxNode implements OperatorActions {
 
   static async create(options: NodeOptions): Promise<SpamxNode> {
     const config = loadConfig(options.dataDir, options.overrides);
-    const log = options.logger ?? pino({ level: config.logLevel, base: { node: config.id } });
+    const log = options.logger ?? pino({ level: readEnv().logLevel ?? config.logLevel, base: { node: config.id } });
     const identity = await loadIdentity(config.paths);
     const store = openStore(config.paths.database);
     const node = new SpamxNode(config, store, identity, log, options.clock ?? Date.now, new PeerHttpClient(config.pull), options.reloadIntervalMs ?? 2000);

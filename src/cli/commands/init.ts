@@ -1,11 +1,6 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ALLOWLIST_TEMPLATE } from '../../config/allowlist.js';
-import { parseConfig, type ConfigFile } from '../../config/config.js';
-import { createIdentity } from '../../config/identity.js';
-import { nodePaths } from '../../config/paths.js';
+import type { ConfigFile } from '../../config/config.js';
+import { initNodeDir } from '../../config/init-node.js';
 import { SpamxError } from '../../core/errors.js';
-import { openStore } from '../../store/open-store.js';
 import { DATA, dataDir, intOption, parse } from '../args.js';
 
 /** `spamx init`: a new node's directory: config, key pair, operator token, store. */
@@ -24,11 +19,8 @@ export async function init(argv: string[]): Promise<number> {
     },
     { min: 0, max: 0 },
   );
-  const paths = nodePaths(resolve(dataDir(values.data)));
+  const dir = dataDir(values.data);
   if (!values.id) throw new SpamxError('CONFIG_INVALID', '--id is required');
-  if (existsSync(paths.config) || existsSync(paths.privateKey)) {
-    throw new SpamxError('IDENTITY_EXISTS', `${paths.dir} already holds a node; refusing to overwrite its identity`);
-  }
   const file: ConfigFile = {
     id: values.id,
     name: values.name ?? values.id,
@@ -38,18 +30,12 @@ export async function init(argv: string[]): Promise<number> {
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     ...(values['publish-schedule'] ? { publish: { schedule: values['publish-schedule'] } } : {}),
   };
-  const config = parseConfig(file, paths); // validate before writing anything
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.peers, { recursive: true });
-  writeFileSync(paths.config, `${JSON.stringify(file, null, 2)}\n`, { flag: 'wx' });
-  const { kid } = await createIdentity(paths);
-  if (!existsSync(config.allowlistPath)) writeFileSync(config.allowlistPath, ALLOWLIST_TEMPLATE);
-  openStore(paths.database).close();
+  const { config, kid } = await initNodeDir(dir, file);
   process.stdout.write(
-    `initialised ${config.id} in ${paths.dir}\n` +
+    `initialised ${config.id} in ${config.paths.dir}\n` +
       `  key id (fingerprint): ${kid}\n` +
       `  url:                  ${config.publicUrl}\n` +
-      `  operator token:       ${paths.operatorToken}\n` +
+      `  operator token:       ${config.paths.operatorToken}\n` +
       `next: exchange descriptors with partners (spamx descriptor / spamx peer add), then spamx serve\n`,
   );
   return 0;

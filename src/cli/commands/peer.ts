@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../../config/config.js';
 import { parseDescriptor, type PeerDescriptor } from '../../config/descriptor.js';
-import { loadPeers, parsePeerFile, peerFilePath, removePeerFile, writePeerFile, type PeerFile } from '../../config/peers.js';
+import { loadPeers, removePeerFile } from '../../config/peers.js';
+import { pinPeer } from '../../config/pin-peer.js';
 import { SpamxError } from '../../core/errors.js';
 import { PeerHttpClient } from '../../ingest/http-client.js';
 import { DATA, dataDir, intOption, parse, UsageError } from '../args.js';
@@ -45,27 +46,16 @@ async function add(argv: string[]): Promise<number> {
       await http.close();
     }
   }
-  if (descriptor.id === config.id) throw new SpamxError('PEER_INVALID', `${url} is this node (${config.id}) itself`);
-  if (existsSync(peerFilePath(config.paths.peers, descriptor.id)) && !values.force) {
-    throw new SpamxError('CONFLICT', `${descriptor.id} is already pinned; remove it first (or --force to re-pin)`);
-  }
-  const file: PeerFile = {
-    id: descriptor.id,
-    ...(descriptor.name ? { name: descriptor.name } : {}),
-    ...(descriptor.country ? { country: descriptor.country } : {}),
+  const pinned = await pinPeer(config, descriptor, {
     url,
     mirrors: values.mirror ?? [],
-    ...(values.schedule ? { schedule: values.schedule } : {}),
-    ...(values.quota ? { quota: intOption(values.quota, '--quota', 1, Number.MAX_SAFE_INTEGER)! } : {}),
-    keys: descriptor.keys,
-    pinnedAt: new Date().toISOString(),
-  };
-  const checked = await parsePeerFile(file, `peer ${descriptor.id}`); // recomputes every kid
-  const pinned = [...checked.pinned.keys()];
-  writePeerFile(config.paths.peers, { ...file, keys: { keys: [...checked.pinned.values()].map((k) => ({ ...k.jwk, kid: k.kid })) } });
+    schedule: values.schedule,
+    quota: values.quota ? intOption(values.quota, '--quota', 1, Number.MAX_SAFE_INTEGER) : undefined,
+    force: values.force ?? false,
+  });
   process.stdout.write(
     `pinned ${descriptor.id}${descriptor.name ? ` (${descriptor.name}${descriptor.country ? `, ${descriptor.country}` : ''})` : ''} at ${url}\n` +
-      pinned.map((kid) => `  key fingerprint (RFC 7638 SHA-256): ${kid}\n`).join(''),
+      [...pinned.pinned.keys()].map((kid) => `  key fingerprint (RFC 7638 SHA-256): ${kid}\n`).join(''),
   );
   return 0;
 }
