@@ -17,7 +17,8 @@ Usage:
   spamx export --data DIR [--format txt|json] [--family 4|6] [--min-sources N]
   spamx lookup --data DIR IP [--json]
   spamx audit URL PUBLISHER --key JWK-FILE
-  spamx demo                               four centres on this machine (npm run demo)
+  spamx demo [--once]                      four centres on this machine (npm run demo);
+                                           --once exits 0 when they converge
 
 --data may be replaced by the SPAMX_DATA environment variable.
 Exit status: 0 success, 1 failure (one line on stderr says why), 2 bad arguments.

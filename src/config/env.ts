@@ -4,8 +4,14 @@ export interface Env {
   readonly dataDir: string | undefined;
   /** Overrides the configured log level. */
   readonly logLevel: string | undefined;
+  /** `spamx demo` runs once to convergence and exits, as with --once. */
+  readonly demoOnce: boolean;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
-  return { dataDir: env.SPAMX_DATA || undefined, logLevel: env.SPAMX_LOG_LEVEL || undefined };
+  return {
+    dataDir: env.SPAMX_DATA || undefined,
+    logLevel: env.SPAMX_LOG_LEVEL || undefined,
+    demoOnce: env.SPAMX_DEMO_ONCE === '1',
+  };
 }

@@ -55,7 +55,14 @@ function parseV6(input: string, addressText: string, lengthText: string | undefi
   if (addressText.includes('%') || !ipaddr.IPv6.isValid(addressText)) {
     return invalid(`"${input}" is not a valid IPv6 address`);
   }
-  const address = ipaddr.IPv6.parse(addressText);
+  // ipaddr.js also takes hex or zero-padded octets in an embedded IPv4 part (::ffff:0x3d.4.12.7);
+  // RFC 4291 §2.2 allows only the decimal dotted quad, as for plain IPv4.
+  const dotted = addressText.includes('.') ? addressText.slice(addressText.lastIndexOf(':') + 1) : undefined;
+  if (dotted !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(dotted)) {
+    return invalid(`"${input}" embeds an IPv4 part that is not a dotted quad`);
+  }
+  // ipaddr.js reads ::a.b.c.d as ::ffff:a.b.c.d; RFC 4291 §2.5.5.1 makes it ::/96 (IPv4-compatible).
+  const address = ipaddr.IPv6.parse(/^::[0-9.]+$/.test(addressText) ? `::0:${addressText.slice(2)}` : addressText);
   const length = lengthText === undefined ? 128 : Number(lengthText);
   if (length > 128) return invalid(`IPv6 prefix length ${length} exceeds 128`);
   if (address.isIPv4MappedAddress()) {

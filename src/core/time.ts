@@ -5,7 +5,9 @@ const RFC3339_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]
 export function parseTimestamp(text: unknown): number | undefined {
   if (typeof text !== 'string' || !RFC3339_UTC.test(text)) return undefined;
   const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
+  // Date.parse rolls 2026-02-31 over to 2026-03-03; RFC 3339 §5.7 makes such a day invalid.
+  if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== text.slice(0, 10)) return undefined;
+  return ms;
 }
 
 /** RFC 3339 UTC with second precision unless the value has milliseconds. */

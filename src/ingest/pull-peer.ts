@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { backoffDelay } from '../core/backoff.js';
@@ -8,7 +9,7 @@ import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
 import { feedHead } from '../store/feed-store.js';
 import type { Store } from '../store/open-store.js';
-import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease } from '../store/peer-state-store.js';
+import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { verifyBatch } from '../verify/verify-batch.js';
 import { ingestVerifiedBatch } from './ingest-batch.js';
 import type { PeerHttpClient } from './http-client.js';
@@ -34,6 +35,8 @@ export interface PullReport {
   readonly delisted: number;
   readonly refused: number;
   readonly durationMs: number;
+  /** Sources tried before the one that answered (or all of them, when none did). */
+  readonly failedSources: readonly { readonly source: string; readonly code: ErrorCode; readonly message: string }[];
   readonly error?: { readonly code: ErrorCode; readonly message: string; readonly seq: number | null };
 }
 
@@ -43,7 +46,7 @@ const PageSchema = z.object({
   next: z.number().int().nonnegative().nullable(),
 });
 
-/** Transport failures, after which the peer's mirrors are tried; anything else is the feed's fault. */
+/** Publisher failures after which its mirrors are tried: it could not be reached or answered nonsense. */
 const TRY_MIRROR: ReadonlySet<ErrorCode> = new Set([
   'PEER_UNREACHABLE',
   'PEER_HEADERS_TIMEOUT',
@@ -61,9 +64,10 @@ const TRY_MIRROR: ReadonlySet<ErrorCode> = new Set([
  */
 export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal): Promise<PullReport> {
   const started = deps.clock();
-  const owner = `${process.pid}:${randomUUID()}`;
+  const owner = leaseOwner();
   const fromSeq = feedHead(deps.store, peer.id).size;
   const tally = { batches: 0, listed: 0, delisted: 0, refused: 0 };
+  const attempts: { source: string; code: ErrorCode; message: string }[] = [];
   const report = (source: string | null, error?: PullReport['error']): PullReport => ({
     peer: peer.id,
     ok: error === undefined,
@@ -72,22 +76,28 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
     toSeq: feedHead(deps.store, peer.id).size,
     ...tally,
     durationMs: deps.clock() - started,
+    failedSources: attempts,
     ...(error ? { error } : {}),
   });
-  if (!acquirePullLease(deps.store, peer.id, owner, started + deps.config.pull.leaseMs, started)) {
+  if (!acquirePullLease(deps.store, peer.id, owner, started + deps.config.pull.leaseMs, started, isAbandonedLease)) {
     return report(null, { code: 'PEER_BUSY', message: `a pull of ${peer.id} is already running`, seq: null });
   }
   try {
     let failure: SpamxError | undefined;
     let source: string | null = null;
     for (source of [peer.url, ...peer.mirrors]) {
-      const before = tally.batches;
-      failure = await pullFrom(deps, peer, source, tally, signal).then(
+      failure = await pullFrom(deps, peer, source, owner, tally, signal).then(
         () => undefined,
         (err: unknown) => (err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err))),
       );
-      if (!failure || !TRY_MIRROR.has(failure.code) || tally.batches > before || signal?.aborted) break;
-      deps.log.warn({ peer: peer.id, source, code: failure.code, err: failure.message }, 'source failed; trying the next');
+      if (!failure || signal?.aborted) break;
+      attempts.push({ source, code: failure.code, message: failure.message });
+      // A publisher that answers with a bad feed is at fault; mirrors are for when it cannot
+      // be reached. A bad mirror, though, must not hide a good one behind it.
+      if (source === peer.url && !TRY_MIRROR.has(failure.code)) break;
+      if (source !== (peer.mirrors.at(-1) ?? peer.url)) {
+        deps.log.warn({ peer: peer.id, source, code: failure.code, err: failure.message }, 'source failed; trying the next');
+      }
     }
     const now = deps.clock();
     if (!failure) {
@@ -113,10 +123,12 @@ async function pullFrom(
   deps: PullDeps,
   peer: Peer,
   source: string,
+  owner: string,
   tally: { batches: number; listed: number; delisted: number; refused: number },
   signal?: AbortSignal,
 ): Promise<void> {
   for (;;) {
+    renewPullLease(deps.store, peer.id, owner, deps.clock() + deps.config.pull.leaseMs);
     const head = feedHead(deps.store, peer.id);
     const url = `${source}/v1/feeds/${encodeURIComponent(peer.id)}/batches?after=${head.size}&limit=${deps.config.pull.pageLimit}`;
     const parsed = PageSchema.safeParse(await deps.http.getJson(url, signal));
@@ -135,5 +147,22 @@ async function pullFrom(
       tally.refused += outcome.refused;
     }
     if (page.next === null || page.batches.length === 0 || page.next <= head.size) return;
+  }
+}
+
+/** Lease holders are `host:pid:uuid`, so a lease left by a crashed process can be recognised. */
+function leaseOwner(): string {
+  return `${hostname()}:${process.pid}:${randomUUID()}`;
+}
+
+/** A lease is abandoned when its holder was a process on this host that no longer runs. */
+function isAbandonedLease(holder: string): boolean {
+  const [host, pid] = holder.split(':');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -23,20 +23,32 @@ export function peerState(store: Store, peer: string): PeerState {
 
 /**
  * Takes the pull lease of a peer for `owner` until `until`, unless another owner holds an
- * unexpired one. The lease lives in the store so a CLI `spamx pull` and the daemon's schedule
- * never pull the same peer at once; it expires on its own if its holder dies.
+ * unexpired one that `isAbandoned` does not declare dead. The lease lives in the store so a CLI
+ * `spamx pull` and the daemon's schedule never pull the same peer at once.
  */
-export function acquirePullLease(store: Store, peer: string, owner: string, until: number, now: number): boolean {
+export function acquirePullLease(
+  store: Store,
+  peer: string,
+  owner: string,
+  until: number,
+  now: number,
+  isAbandoned: (holder: string) => boolean,
+): boolean {
   return writeTransaction(store, () => {
     store.prepare('INSERT INTO peer_state (peer) VALUES (?) ON CONFLICT (peer) DO NOTHING').run(peer);
-    const changed = store
-      .prepare(
-        `UPDATE peer_state SET lease_owner = ?, lease_until = ?, last_attempt_at = ?
-         WHERE peer = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)`,
-      )
-      .run(owner, until, now, peer, owner, now).changes;
-    return changed > 0;
+    const held = store.prepare('SELECT lease_owner AS owner, lease_until AS until FROM peer_state WHERE peer = ?').get(peer) as {
+      owner: string | null;
+      until: number | null;
+    };
+    if (held.owner !== null && held.owner !== owner && (held.until ?? 0) >= now && !isAbandoned(held.owner)) return false;
+    store.prepare('UPDATE peer_state SET lease_owner = ?, lease_until = ?, last_attempt_at = ? WHERE peer = ?').run(owner, until, now, peer);
+    return true;
   });
+}
+
+/** Extends a lease this owner holds (a long pull renews it page by page). */
+export function renewPullLease(store: Store, peer: string, owner: string, until: number): void {
+  store.prepare('UPDATE peer_state SET lease_until = ? WHERE peer = ? AND lease_owner = ?').run(until, peer, owner);
 }
 
 export function releasePullLease(store: Store, peer: string, owner: string): void {

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { findDuplicateMember, parseStrictJson } from '../../src/core/strict-json.js';
+import { SpamxError } from '../../src/core/errors.js';
+import { thrownCode } from './fixtures.js';
+
+const dupName = (text: string): string | null => findDuplicateMember(text)?.name ?? null;
+
+describe('parseStrictJson', () => {
+  it('returns what JSON.parse returns when names are unique', () => {
+    const text = '{"spamx":1,"entries":[{"op":"list","prefix":"61.4.12.7/32"},{"op":"list","prefix":"116.31.64.0/24"}],"prev":null}';
+    expect(parseStrictJson(text, 'payload')).toEqual(JSON.parse(text));
+    expect(parseStrictJson('[1,"two",null]', 'x')).toEqual([1, 'two', null]);
+    expect(parseStrictJson('"plain"', 'x')).toBe('plain');
+  });
+
+  it.each(['', '{', '{"a":1,}', "{'a':1}", '{"a":1}{"b":2}', 'NaN', '{"a":01}', '\u00ff'])('refuses %j as BATCH_INVALID_JSON', (text) => {
+    expect(thrownCode(() => parseStrictJson(text, 'payload'))).toBe('BATCH_INVALID_JSON');
+  });
+
+  it('refuses duplicate names as BATCH_DUPLICATE_KEY, naming the member and what was parsed', () => {
+    let caught: unknown;
+    try {
+      parseStrictJson('{"seq":1,"seq":2}', 'payload');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(SpamxError);
+    expect((caught as SpamxError).code).toBe('BATCH_DUPLICATE_KEY');
+    expect((caught as SpamxError).message).toContain('"seq"');
+    expect((caught as SpamxError).message).toContain('payload');
+  });
+
+  it('checks JSON validity before duplicates', () => {
+    expect(thrownCode(() => parseStrictJson('{"a":1,"a":2', 'payload'))).toBe('BATCH_INVALID_JSON');
+  });
+});
+
+describe('findDuplicateMember', () => {
+  it.each([
+    ['top level', '{"a":1,"b":2,"a":3}', 'a'],
+    ['nested object', '{"x":{"a":1,"a":2}}', 'a'],
+    ['object inside an array', '{"entries":[{"op":"list"},{"op":"list","prefix":"61.4.12.7","prefix":"202.12.27.33"}]}', 'prefix'],
+    ['deep in arrays of arrays', '[[[{"k":1}],[{"k":1,"k":2}]]]', 'k'],
+    ['after a nested object closes', '{"a":{"b":1},"a":2}', 'a'],
+    ['after an array value closes', '{"a":[1,{"c":2}],"a":3}', 'a'],
+    ['escaped spelling of the same name', '{"a":1,"\\u0061":2}', 'a'],
+    ['escaped solidus', '{"/":1,"\\/":2}', '/'],
+    ['non-ASCII escaped', '{"é":1,"\\u00e9":2}', 'é'],
+    ['name with an escaped quote', '{"a\\"b":1,"a\\"b":2}', 'a"b'],
+    ['name ending in an escaped backslash', '{"a\\\\":1,"a\\\\":2}', 'a\\'],
+    ['empty name', '{"":1,"":2}', ''],
+    ['whitespace around tokens', '{ "a" : 1 ,\n\t"a" : 2 }', 'a'],
+    ['__proto__', '{"__proto__":1,"__proto__":2}', '__proto__'],
+  ])('finds a duplicate: %s', (_what, text, name) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(dupName(text)).toBe(name);
+  });
+
+  it.each([
+    ['same name in sibling objects', '{"a":{"x":1},"b":{"x":2}}'],
+    ['same name in array elements', '[{"op":"list","prefix":"61.4.12.7"},{"op":"list","prefix":"61.4.12.7"}]'],
+    ['same name at different depths', '{"a":{"a":{"a":1}}}'],
+    ['a value equal to a name', '{"a":"a","b":"a"}'],
+    ['string values with { , " and :', '{"a":"{\\"a\\":1,","b":"x:y,\\"a\\":{","c":"]}"}'],
+    ['string values in arrays that look like names', '{"a":["a","a",{"b":"a"}],"b2":1}'],
+    ['names differing only by escaping a different char', '{"a\\\\":1,"a":2}'],
+    ['names that are prefixes of each other', '{"ab":1,"a":2,"abc":3}'],
+    ['a backslash before the closing quote of a value', '{"a":"x\\\\","b":"y"}'],
+    ['empty containers', '{"a":{},"b":[],"c":[{}],"d":{"e":[]}}'],
+    ['scalars at top level', '"{\\"a\\":1,\\"a\\":2}"'],
+  ])('finds none: %s', (_what, text) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(findDuplicateMember(text)).toBeNull();
+  });
+
+  it('gives the offset of the repeated name', () => {
+    const text = '{"a":1,"a":2}';
+    expect(findDuplicateMember(text)).toEqual({ name: 'a', offset: text.lastIndexOf('"a"') });
+  });
+
+  it('scans a large payload', () => {
+    const entries = Array.from({ length: 5_000 }, (_, i) => ({ op: 'list', prefix: `61.4.${i >> 8}.${i & 255}/32`, reports: i + 1 }));
+    const clean = JSON.stringify({ spamx: 1, entries });
+    expect(findDuplicateMember(clean)).toBeNull();
+    const dirty = clean.replace('"reports":4999}', '"reports":4999,"op":"delist"}');
+    expect(findDuplicateMember(dirty)?.name).toBe('op');
+  });
+});
