@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { EntryRefusal } from './entry.js';
+import { SpamxError } from './errors.js';
 import { parsePrefix, type Prefix } from './prefix.js';
 import { policyRefusal, type Policy } from './policy.js';
 import { parseTimestamp } from './time.js';
@@ -49,7 +50,10 @@ export function parseReportObjects(objects: readonly unknown[], now: number, pol
   const rows = objects.map((o, i): Row => {
     const fields: Record<string, string> = {};
     if (typeof o === 'object' && o !== null && !Array.isArray(o)) {
-      for (const [k, v] of Object.entries(o)) fields[names[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
+      for (const [k, v] of Object.entries(o)) {
+        // A JSON null means "not given", like an empty CSV field, not the text "null".
+        if (v !== null) fields[names[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
+      }
     }
     return { line: i + 1, text: JSON.stringify(o) ?? '', fields };
   });
@@ -95,13 +99,19 @@ function plainRows(text: string): Row[] {
 }
 
 function csvRows(text: string): Row[] {
-  const records = parseCsv(text, {
-    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-    comment: '#',
-    skip_empty_lines: true,
-    trim: true,
-    info: true,
-  }) as { record: Record<string, string>; info: { lines: number } }[];
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parseCsv(text, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      comment: '#',
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+    }) as typeof records;
+  } catch (err) {
+    // A ragged row or an open quote makes the whole file unreadable: the operator's error, not ours.
+    throw new SpamxError('BAD_REQUEST', `CSV report is not readable: ${(err as Error).message}`);
+  }
   return records.map(({ record, info }) => ({ line: info.lines, text: Object.values(record).join(','), fields: record }));
 }
 

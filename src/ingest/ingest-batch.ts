@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/config.js';
-import { evaluateEntries } from '../core/evaluate-entries.js';
+import type { BatchPayload } from '../core/batch.js';
+import { evaluateEntries, type EntryEvaluation } from '../core/evaluate-entries.js';
 import type { Policy } from '../core/policy.js';
-import { DAY_MS } from '../core/time.js';
+import { DAY_MS, parseTimestamp } from '../core/time.js';
 import { applyBatch, type ApplyOutcome } from '../store/apply-batch.js';
 import type { Store } from '../store/open-store.js';
 import type { VerifiedBatch } from '../verify/verify-batch.js';
@@ -16,15 +17,26 @@ export interface IngestDeps {
 }
 
 /**
- * An authentic batch goes into the log whole; each entry then passes local policy before it
- * touches the merged store. Expiry is capped relative to the batch's own issuedAt, not this
- * node's clock, so every node given the same batches ends with the same store.
+ * Local policy over every entry of a batch. Expiry is capped relative to the batch's own
+ * issuedAt, not this node's clock, so every node given the same batches ends with the same store.
  */
-export function ingestVerifiedBatch(deps: IngestDeps, batch: VerifiedBatch, quota: number | null): ApplyOutcome {
-  const { accepted, acceptedIndexes, refused } = evaluateEntries(batch.payload.entries, {
+export function evaluateBatch(deps: IngestDeps, payload: BatchPayload): EntryEvaluation {
+  return evaluateEntries(payload.entries, {
     policy: deps.policy(),
-    expiryCap: batch.issuedAt + deps.config.policy.maxExpiryDays * DAY_MS,
+    expiryCap: parseTimestamp(payload.issuedAt)! + deps.config.policy.maxExpiryDays * DAY_MS,
   });
+}
+
+/**
+ * An authentic batch goes into the log whole; its entries that passed local policy go into the
+ * merged store, in the same transaction.
+ */
+export function ingestVerifiedBatch(
+  deps: IngestDeps,
+  batch: VerifiedBatch,
+  quota: number | null,
+  evaluation: EntryEvaluation = evaluateBatch(deps, batch.payload),
+): ApplyOutcome {
   deps.log.debug({ publisher: batch.publisher, seq: batch.seq, entries: batch.payload.entries.length }, 'applying batch');
   const outcome = applyBatch(
     deps.store,
@@ -37,15 +49,11 @@ export function ingestVerifiedBatch(deps: IngestDeps, batch: VerifiedBatch, quot
       kid: batch.kid,
       issuedAt: batch.issuedAt,
       entryCount: batch.payload.entries.length,
-      accepted,
-      acceptedIndexes,
-      refused,
+      ...evaluation,
       quota,
     },
     deps.clock(),
   );
-  if (outcome.applied) {
-    deps.log.info({ publisher: batch.publisher, seq: batch.seq, ...outcome }, 'batch applied');
-  }
+  if (outcome.applied) deps.log.info({ publisher: batch.publisher, seq: batch.seq, ...outcome }, 'batch applied');
   return outcome;
 }

@@ -10,8 +10,8 @@ import type { Peer } from '../config/peers.js';
 import { feedHead } from '../store/feed-store.js';
 import type { Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
-import { verifyBatch } from '../verify/verify-batch.js';
-import { ingestVerifiedBatch } from './ingest-batch.js';
+import { verifyBatchConcurrently } from '../verify/verify-batch.js';
+import { evaluateBatch, ingestVerifiedBatch } from './ingest-batch.js';
 import type { PeerHttpClient } from './http-client.js';
 
 export interface PullDeps {
@@ -127,26 +127,41 @@ async function pullFrom(
   tally: { batches: number; listed: number; delisted: number; refused: number },
   signal?: AbortSignal,
 ): Promise<void> {
+  const quota = peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota;
+  const fetchPage = (after: number) => {
+    const url = `${source}/v1/feeds/${encodeURIComponent(peer.id)}/batches?after=${after}&limit=${deps.config.pull.pageLimit}`;
+    const page = deps.http.getJson(url, signal).then((body) => {
+      const parsed = PageSchema.safeParse(body);
+      if (!parsed.success || parsed.data.publisher !== peer.id) {
+        throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer a batch page of ${peer.id}`);
+      }
+      return parsed.data;
+    });
+    page.catch(() => undefined); // a prefetched page nobody awaits must not crash the process
+    return page;
+  };
+  let after = feedHead(deps.store, peer.id).size;
+  let pending = fetchPage(after);
   for (;;) {
     renewPullLease(deps.store, peer.id, owner, deps.clock() + deps.config.pull.leaseMs);
-    const head = feedHead(deps.store, peer.id);
-    const url = `${source}/v1/feeds/${encodeURIComponent(peer.id)}/batches?after=${head.size}&limit=${deps.config.pull.pageLimit}`;
-    const parsed = PageSchema.safeParse(await deps.http.getJson(url, signal));
-    if (!parsed.success || parsed.data.publisher !== peer.id) {
-      throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer a batch page of ${peer.id}`);
-    }
-    const page = parsed.data;
+    const page = await pending;
+    // Fetch the next page while this one is verified and applied.
+    const more = page.next !== null && page.batches.length > 0 && page.next > after;
+    if (more) pending = fetchPage(page.next!);
     for (const { jws } of page.batches) {
       if (signal?.aborted) return;
-      const current = feedHead(deps.store, peer.id);
-      const verified = verifyBatch(jws, { publisher: peer.id, keys: peer.pinned, head: current });
-      const outcome = ingestVerifiedBatch(deps, verified, peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota);
+      const head = feedHead(deps.store, peer.id);
+      const { batch, speculated } = await verifyBatchConcurrently(jws, { publisher: peer.id, keys: peer.pinned, head }, (payload) =>
+        evaluateBatch(deps, payload),
+      );
+      const outcome = ingestVerifiedBatch(deps, batch, quota, speculated);
       tally.batches += outcome.applied ? 1 : 0;
       tally.listed += outcome.listed;
       tally.delisted += outcome.delisted;
       tally.refused += outcome.refused;
     }
-    if (page.next === null || page.batches.length === 0 || page.next <= head.size) return;
+    if (!more) return;
+    after = page.next!;
   }
 }
 

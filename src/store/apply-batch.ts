@@ -30,7 +30,8 @@ export interface ApplyOutcome {
   readonly refused: number;
 }
 
-const UPSERT_LIST = `INSERT INTO listings (key, publisher, prefix, op, first_seen, last_seen, reports, expires, category, reason, seq)
+/** The merge of one `list` entry; the benchmark's baseline runs this same statement. */
+export const UPSERT_LIST = `INSERT INTO listings (key, publisher, prefix, op, first_seen, last_seen, reports, expires, category, reason, seq)
   VALUES (?, ?, ?, 'list', ?, ?, ?, ?, ?, NULL, ?)
   ON CONFLICT (key, publisher) DO UPDATE SET op = 'list', first_seen = excluded.first_seen,
     last_seen = excluded.last_seen, reports = excluded.reports, expires = excluded.expires,

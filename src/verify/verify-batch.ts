@@ -1,10 +1,10 @@
 import { BATCH_TYP, checkBatchShape, type BatchPayload } from '../core/batch.js';
 import { SpamxError } from '../core/errors.js';
-import { leafHash, toBase64Url } from '../core/leaf-hash.js';
+import { leafHash, leafHashInBackground, toBase64Url } from '../core/leaf-hash.js';
 import { parseStrictJson } from '../core/strict-json.js';
 import { parseTimestamp } from '../core/time.js';
 import type { PinnedKeySet } from './pinned-keys.js';
-import { verifyCompactJws } from './verify-jws.js';
+import { decodePayload, inspectCompactJws, verifyCompactJws, verifySignatureInBackground } from './verify-jws.js';
 
 /** Where a feed stands: how many batches are verified and the leaf hash of the last one. */
 export interface FeedHead {
@@ -35,6 +35,50 @@ export interface BatchContext {
  */
 export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
   const { kid, payloadText } = verifyCompactJws(jws, ctx.keys, BATCH_TYP);
+  const payload = checkPayload(payloadText, ctx);
+  return { publisher: payload.publisher, seq: payload.seq, jws, leafHash: toBase64Url(leafHash(jws)), kid, issuedAt: parseTimestamp(payload.issuedAt)!, payload };
+}
+
+/**
+ * verifyBatch for large batches: the signature check and the leaf hash run on the thread pool
+ * while this thread parses the payload and runs `speculate` on it (the pull path evaluates
+ * entries against local policy there). The verdicts and their order are verifyBatch's: a bad
+ * signature wins over anything found in the payload, and nothing is returned before the
+ * signature is known good.
+ */
+export async function verifyBatchConcurrently<T>(
+  jws: string,
+  ctx: BatchContext,
+  speculate: (payload: BatchPayload) => T,
+): Promise<{ batch: VerifiedBatch; speculated: T }> {
+  const inspected = inspectCompactJws(jws, ctx.keys, BATCH_TYP);
+  const signature = verifySignatureInBackground(inspected);
+  const leaf = leafHashInBackground(jws);
+  signature.catch(() => undefined);
+  leaf.catch(() => undefined);
+  let parsed: { payload: BatchPayload; speculated: T } | { error: unknown };
+  try {
+    const payload = checkPayload(decodePayload(inspected), ctx);
+    parsed = { payload, speculated: speculate(payload) };
+  } catch (error) {
+    parsed = { error };
+  }
+  await signature;
+  if ('error' in parsed) throw parsed.error;
+  const { payload, speculated } = parsed;
+  const batch = {
+    publisher: payload.publisher,
+    seq: payload.seq,
+    jws,
+    leafHash: toBase64Url(await leaf),
+    kid: inspected.key.kid,
+    issuedAt: parseTimestamp(payload.issuedAt)!,
+    payload,
+  };
+  return { batch, speculated };
+}
+
+function checkPayload(payloadText: string, ctx: BatchContext): BatchPayload {
   const payload = checkBatchShape(parseStrictJson(payloadText, 'payload'));
   if (payload.publisher !== ctx.publisher) {
     throw new SpamxError('BATCH_WRONG_PUBLISHER', `batch names publisher "${payload.publisher}", expected "${ctx.publisher}"`);
@@ -50,13 +94,5 @@ export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
       { seq: payload.seq },
     );
   }
-  return {
-    publisher: payload.publisher,
-    seq: payload.seq,
-    jws,
-    leafHash: toBase64Url(leafHash(jws)),
-    kid,
-    issuedAt: parseTimestamp(payload.issuedAt)!,
-    payload,
-  };
+  return payload;
 }

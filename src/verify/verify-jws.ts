@@ -15,6 +15,14 @@ export interface VerifiedJws {
 const EMBEDDED_KEY_MEMBERS = ['jwk', 'jku', 'x5u', 'x5c'];
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A compact JWS whose structure, header and key passed, its signature not yet checked. */
+export interface InspectedJws {
+  readonly key: PinnedKey;
+  readonly signingInput: Buffer;
+  readonly signature: Buffer;
+  readonly payloadBytes: Buffer;
+}
+
 /**
  * Verifies a compact JWS (RFC 7515 §7.1) the way jose orders it: cheap structure first, then
  * the algorithm allow-list, then the key lookup, then the signature. Only EdDSA over a pinned
@@ -23,6 +31,28 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * "Benchmarks").
  */
 export function verifyCompactJws(jws: string, keys: PinnedKeySet, expectedTyp: string): VerifiedJws {
+  const inspected = inspectCompactJws(jws, keys, expectedTyp);
+  const { signature, signingInput, key } = inspected;
+  if (signature.length !== 64 || !verifySignature(null, signingInput, key.keyObject, signature)) {
+    throw badSignature(key);
+  }
+  return { kid: key.kid, key, payloadText: decodePayload(inspected) };
+}
+
+/**
+ * The same verdicts as verifyCompactJws, with the Ed25519 check on libuv's thread pool so the
+ * caller can parse the payload meanwhile. Nothing may be stored before this resolves.
+ */
+export function verifySignatureInBackground(inspected: InspectedJws): Promise<void> {
+  const { signature, signingInput, key } = inspected;
+  if (signature.length !== 64) return Promise.reject(badSignature(key));
+  return new Promise((resolve, reject) =>
+    verifySignature(null, signingInput, key.keyObject, signature, (err, ok) => (err || !ok ? reject(badSignature(key)) : resolve())),
+  );
+}
+
+/** Every check of the JWS short of the signature itself. */
+export function inspectCompactJws(jws: string, keys: PinnedKeySet, expectedTyp: string): InspectedJws {
   if (jws.length > MAX_JWS_BYTES) {
     throw new SpamxError('JWS_TOO_LARGE', `compact JWS is ${jws.length} bytes; at most ${MAX_JWS_BYTES} accepted`);
   }
@@ -53,26 +83,38 @@ export function verifyCompactJws(jws: string, keys: PinnedKeySet, expectedTyp: s
   if (embedded) throw new SpamxError('JWS_EMBEDDED_KEY', `header carries "${embedded}"; only pinned keys are used`);
   const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined;
   if (!key) throw new SpamxError('JWS_UNKNOWN_KID', `kid ${JSON.stringify(header.kid)} is not a pinned key of this publisher`);
-  const signingInput = Buffer.from(jws.slice(0, secondDot), 'latin1');
-  if (signature.length !== 64 || !verifySignature(null, signingInput, key.keyObject, signature)) {
-    throw new SpamxError('JWS_BAD_SIGNATURE', `Ed25519 signature does not verify with key ${key.kid}`);
-  }
-  let payloadText: string;
+  return { key, signingInput: Buffer.from(jws.slice(0, secondDot), 'latin1'), signature, payloadBytes };
+}
+
+export function decodePayload(inspected: InspectedJws): string {
   try {
-    payloadText = utf8.decode(payloadBytes);
+    return utf8.decode(inspected.payloadBytes);
   } catch {
     throw new SpamxError('BATCH_INVALID_JSON', 'payload is not valid UTF-8');
   }
-  return { kid: key.kid, key, payloadText };
 }
+
+function badSignature(key: PinnedKey): SpamxError {
+  return new SpamxError('JWS_BAD_SIGNATURE', `Ed25519 signature does not verify with key ${key.kid}`);
+}
+
+const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
 
 /**
  * Strict base64url (RFC 7515 §2: no padding, no whitespace). Node's decoder skips characters
- * outside the alphabet, so any such character shows up as a shorter output.
+ * outside the alphabet, also reads `+` and `/`, and ignores the unused bits of the last
+ * character; the signature is not part of the signing input, so without these checks anyone
+ * could re-encode it and change a batch's bytes (and leaf hash) without the key.
  */
 function decodeBase64Url(part: string, what: string): Buffer {
   const bytes = Buffer.from(part, 'base64url');
-  if (part.length % 4 === 1 || bytes.length !== Math.floor((part.length * 3) / 4)) {
+  const tail = part.length % 4; // RFC 4648 §3.5: the last 2 or 3 characters must be canonical
+  if (
+    tail === 1 ||
+    !BASE64URL_RE.test(part) ||
+    bytes.length !== Math.floor((part.length * 3) / 4) ||
+    (tail !== 0 && bytes.subarray(bytes.length - (tail - 1)).toString('base64url') !== part.slice(-tail))
+  ) {
     throw new SpamxError('JWS_MALFORMED', `${what} is not unpadded base64url`);
   }
   return bytes;

@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { SpamxNode } from '../../src/daemon.js';
+import { openStore } from '../../src/store/open-store.js';
+import { UPSERT_LIST } from '../../src/store/apply-batch.js';
+import { initTestNode } from '../helpers/nodes.js';
+import { loadConfig } from '../../src/config/config.js';
+import { parseDescriptor } from '../../src/config/descriptor.js';
+import { pinPeer } from '../../src/config/pin-peer.js';
+import { parsePrefix } from '../../src/core/prefix.js';
+import { spawnServe } from '../helpers/spawn.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { median, publicAddresses } from './bench-data.js';
+
+const BATCH = 100_000;
+const WORKER = fileURLToPath(new URL('./pull-worker.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+/**
+ * Pull + verify + merge of a 100,000-entry batch and of a 1,000,000-entry history (ten
+ * batches), end to end over HTTP from a real `spamx serve`, against the baseline: a plain
+ * better-sqlite3 prepared upsert of the same rows into the same table, same pragmas, one
+ * transaction per 100,000 rows, in the same run.
+ */
+export async function pullBench(runs: number): Promise<void> {
+  const tmp = tempDir('spamx-bench-');
+  try {
+    const addresses = publicAddresses(10 * BATCH);
+    const single = await makePublisher(tmp.path, 'cn-isc', addresses.slice(0, BATCH), 1);
+    const history = await makePublisher(tmp.path, 'hk-ofta', addresses, 10);
+    const servers = [await spawnServe(single), await spawnServe(history)];
+    try {
+      for (const [label, peer, entries, url] of [
+        ['100k batch', 'cn-isc', BATCH, servers[0]!.url],
+        ['1M history (10 batches)', 'hk-ofta', 10 * BATCH, servers[1]!.url],
+      ] as const) {
+        const spamx: number[] = [];
+        const baseline: number[] = [];
+        const rss: number[] = [];
+        for (let run = 0; run < runs; run++) {
+          baseline.push(baselineUpsert(join(tmp.path, `baseline-${peer}-${run}.db`), addresses.slice(0, entries)));
+          const dir = await pullerDir(tmp.path, `${peer}-run${run}`, url);
+          const out = JSON.parse(execFileSync(process.execPath, [TSX, WORKER, dir, peer], { encoding: 'utf8' })) as {
+            entries: number;
+            ms: number;
+            maxRssMb: number;
+          };
+          if (out.entries !== entries) throw new Error(`pulled ${out.entries} entries, expected ${entries}`);
+          spamx.push(entries / (out.ms / 1000));
+          rss.push(out.maxRssMb);
+        }
+        const s = median(spamx);
+        const b = median(baseline);
+        console.log(
+          `pull ${label}: spamx ${fmt(s)} entries/s, baseline upsert ${fmt(b)} rows/s, ratio ${(s / b).toFixed(2)}x ` +
+            `(target >= 0.5x), puller peak RSS ${median(rss).toFixed(0)} MB (target < 300 MB); medians of ${runs}`,
+        );
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function makePublisher(root: string, id: string, addresses: readonly string[], batches: number): Promise<string> {
+  const dir = await initTestNode(root, { id });
+  const node = await SpamxNode.create({ dataDir: dir, logger: pino({ level: 'warn' }) });
+  try {
+    const per = addresses.length / batches;
+    for (let b = 0; b < batches; b++) {
+      node.reportText(addresses.slice(b * per, (b + 1) * per).join('\n'));
+      await node.publish();
+    }
+  } finally {
+    await node.destroy();
+  }
+  return dir;
+}
+
+async function pullerDir(root: string, name: string, publisherUrl: string): Promise<string> {
+  const dir = await initTestNode(root, { id: `puller-${name}` });
+  const descriptor = parseDescriptor(await (await fetch(`${publisherUrl}/.well-known/spamx`)).json(), publisherUrl);
+  await pinPeer(loadConfig(dir), descriptor, { url: publisherUrl });
+  return dir;
+}
+
+/** The baseline: the same rows upserted with one prepared statement, 100,000 per transaction. */
+function baselineUpsert(path: string, addresses: readonly string[]): number {
+  const store = openStore(path);
+  try {
+    const upsert = store.db.prepare(UPSERT_LIST);
+    const now = Date.now();
+    const rows = addresses.map((a) => {
+      const p = parsePrefix(a);
+      if (!p.ok) throw new Error(a);
+      return [p.prefix.key, p.prefix.text] as const;
+    });
+    const started = performance.now();
+    for (let i = 0; i < rows.length; i += BATCH) {
+      store.db.transaction(() => {
+        for (let j = i; j < Math.min(i + BATCH, rows.length); j++) {
+          const [key, text] = rows[j]!;
+          upsert.run(key, 'bench', text, now, now, 1, now + 1, 'spam-origin', 1);
+        }
+      })();
+    }
+    return addresses.length / ((performance.now() - started) / 1000);
+  } finally {
+    store.close();
+  }
+}
