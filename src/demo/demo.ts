@@ -41,7 +41,9 @@ class DemoRun {
     const centres = readCentres(PEERS_DIR);
     const scenario = buildScenario(centres.map((c) => c.id), SEED);
     const root = mkdtempSync(join(tmpdir(), 'spamx-demo-'));
-    const onSignal = (signal: NodeJS.Signals) => this.finish(0, `\n${signal}: stopping the ${countWord(centres.length)} centres…`);
+    // Ctrl-C is how an interactive demo ends; a --once run interrupted has not converged.
+    const onSignal = (signal: NodeJS.Signals) =>
+      this.finish(this.once ? 1 : 0, `\n${signal}: stopping the ${countWord(centres.length)} centres…`);
     const killOnExit = () => this.cluster?.killAll();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -145,9 +147,22 @@ function explore(nodes: readonly DemoNode[], scenario: Scenario): string {
       `    npx spamx status --data ${n.dir}`,
     );
   }
+  const [first] = nodes;
+  const [plan] = scenario.delists;
+  const kept = plan?.alsoListed[0];
+  const gone = plan?.onlyHere[0];
+  if (first && plan && kept && gone) {
+    lines.push(
+      `  delisted by ${plan.centre} but still listed by ${kept.by.join(', ')}: ${first.url}/v1/lookup/${addressOf(kept.prefix)}`,
+      `  delisted by ${plan.centre}, its only source, so no longer listed:  ${first.url}/v1/lookup/${addressOf(gone)}`,
+    );
+  }
   lines.push(`  data dir: ${join(nodes[0]!.dir, '..')}`, '');
   return lines.join('\n');
 }
+
+/** An address inside the prefix, for `/v1/lookup`. */
+const addressOf = (prefix: string): string => prefix.replace(/\/\d+$/, '');
 
 function say(text: string): void {
   process.stdout.write(`${text}\n`);
