@@ -11,7 +11,7 @@ import { loadPeers, type Peer } from './config/peers.js';
 import { describeError } from './core/errors.js';
 import type { Policy } from './core/policy.js';
 import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from './core/report.js';
-import { PeerHttpClient } from './ingest/http-client.js';
+import { ReaderThread } from './ingest/reader-thread.js';
 import { publishQueued, type PublishedBatch } from './ingest/publish-batches.js';
 import { pullPeer, type PullReport } from './ingest/pull-peer.js';
 import { Scheduler } from './ingest/scheduler.js';
@@ -47,6 +47,7 @@ export class SpamxNode implements OperatorActions {
   private currentPolicy: Policy;
   private listeningUrl: string | undefined;
   private readonly scheduler: Scheduler;
+  private readonly reader: ReaderThread;
   private readonly shutdown = new AbortController();
 
   private constructor(
@@ -55,9 +56,9 @@ export class SpamxNode implements OperatorActions {
     readonly identity: Identity,
     readonly log: Logger,
     readonly clock: () => number,
-    private readonly http: PeerHttpClient,
     private readonly reloadIntervalMs: number,
   ) {
+    this.reader = new ReaderThread(config.pull);
     this.currentPolicy = this.loadPolicy();
     this.scheduler = new Scheduler(log);
   }
@@ -67,7 +68,7 @@ export class SpamxNode implements OperatorActions {
     const log = options.logger ?? pino({ level: readEnv().logLevel ?? config.logLevel, base: { node: config.id } });
     const identity = await loadIdentity(config.paths);
     const store = openStore(config.paths.database);
-    const node = new SpamxNode(config, store, identity, log, options.clock ?? Date.now, new PeerHttpClient(config.pull), options.reloadIntervalMs ?? 2000);
+    const node = new SpamxNode(config, store, identity, log, options.clock ?? Date.now, options.reloadIntervalMs ?? 2000);
     await node.reload();
     return node;
   }
@@ -115,6 +116,7 @@ export class SpamxNode implements OperatorActions {
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     this.listeningUrl = `${tls ? 'https' : 'http'}://${host}:${port}`;
     this.schedule();
+    if (this.peerMap.size > 0) await this.reader.warm();
     this.reloadTimer = setInterval(() => void this.reloadIfChanged(), this.reloadIntervalMs);
     this.log.info({ url: this.url, peers: this.peerMap.size }, 'spamx node serving');
   }
@@ -130,7 +132,7 @@ export class SpamxNode implements OperatorActions {
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
     }
-    await this.http.close();
+    await this.reader.close();
     this.store.close();
   }
 
@@ -167,7 +169,7 @@ export class SpamxNode implements OperatorActions {
   async pull(peerId: string): Promise<PullReport | undefined> {
     const peer = this.peerMap.get(peerId);
     if (!peer) return undefined;
-    return pullPeer({ ...this.ingestDeps(), http: this.http }, peer, this.shutdown.signal);
+    return pullPeer({ ...this.ingestDeps(), reader: this.reader }, peer, this.shutdown.signal);
   }
 
   async pullAll(): Promise<PullReport[]> {

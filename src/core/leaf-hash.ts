@@ -7,11 +7,16 @@ export function leafHash(jws: string): Buffer {
 
 const LEAF_PREFIX = Buffer.of(0x00);
 
-/** leafHash on libuv's thread pool (WebCrypto digest), for batches of many megabytes. */
-export async function leafHashInBackground(jws: string): Promise<Buffer> {
+/** 0x00 ‖ the JWS bytes: the leaf hash input, whose tail is also the JWS signing input. */
+export function leafInput(jws: string): Buffer {
   const input = Buffer.allocUnsafe(jws.length + 1);
   input[0] = 0x00;
   input.write(jws, 1, 'latin1');
+  return input;
+}
+
+/** leafHash of a `leafInput` on libuv's thread pool (WebCrypto digest), for batches of many megabytes. */
+export async function leafHashInBackground(input: Buffer): Promise<Buffer> {
   return Buffer.from(await crypto.subtle.digest('SHA-256', input));
 }
 

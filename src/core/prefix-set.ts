@@ -33,6 +33,10 @@ export class PrefixSet {
     return this.sorted.length;
   }
 
+  members(): readonly Prefix[] {
+    return this.sorted;
+  }
+
   /** A member that contains `p` entirely, if any. */
   covering(p: Prefix): Prefix | undefined {
     for (const length of this.lengths[p.family]) {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/config.js';
-import type { BatchPayload } from '../core/batch.js';
-import { evaluateEntries, type EntryEvaluation } from '../core/evaluate-entries.js';
+import { evaluateEntries, type IndexedRefusal } from '../core/evaluate-entries.js';
+import { packEntries, type PackedEntries } from '../core/packed-entries.js';
 import type { Policy } from '../core/policy.js';
-import { DAY_MS, parseTimestamp } from '../core/time.js';
+import { DAY_MS } from '../core/time.js';
 import { applyBatch, type ApplyOutcome } from '../store/apply-batch.js';
 import type { Store } from '../store/open-store.js';
 import type { VerifiedBatch } from '../verify/verify-batch.js';
@@ -16,44 +16,42 @@ export interface IngestDeps {
   readonly log: Logger;
 }
 
+/** A verified batch with its entries already through local policy, ready to store. */
+export interface AuthenticBatch {
+  readonly publisher: string;
+  readonly seq: number;
+  readonly prev: string | null;
+  readonly leafHash: string;
+  readonly jws: string;
+  readonly kid: string;
+  readonly issuedAt: number;
+  readonly entryCount: number;
+  readonly accepted: PackedEntries;
+  readonly refused: readonly IndexedRefusal[];
+}
+
 /**
- * Local policy over every entry of a batch. Expiry is capped relative to the batch's own
- * issuedAt, not this node's clock, so every node given the same batches ends with the same store.
+ * Local policy over every entry of a verified batch, on this thread (the pull path does the
+ * same on the decoder thread, src/ingest/decode-batch.ts). Expiry is capped relative to the
+ * batch's own issuedAt, not this node's clock, so every node given the same batches ends with
+ * the same store.
  */
-export function evaluateBatch(deps: IngestDeps, payload: BatchPayload): EntryEvaluation {
-  return evaluateEntries(payload.entries, {
+export function evaluateVerified(deps: IngestDeps, batch: VerifiedBatch): AuthenticBatch {
+  const { accepted, acceptedIndexes, refused } = evaluateEntries(batch.payload.entries, {
     policy: deps.policy(),
-    expiryCap: parseTimestamp(payload.issuedAt)! + deps.config.policy.maxExpiryDays * DAY_MS,
+    expiryCap: batch.issuedAt + deps.config.policy.maxExpiryDays * DAY_MS,
   });
+  return { ...batch, prev: batch.payload.prev, accepted: packEntries(accepted, acceptedIndexes), refused };
 }
 
 /**
  * An authentic batch goes into the log whole; its entries that passed local policy go into the
  * merged store, in the same transaction.
  */
-export function ingestVerifiedBatch(
-  deps: IngestDeps,
-  batch: VerifiedBatch,
-  quota: number | null,
-  evaluation: EntryEvaluation = evaluateBatch(deps, batch.payload),
-): ApplyOutcome {
-  deps.log.debug({ publisher: batch.publisher, seq: batch.seq, entries: batch.payload.entries.length }, 'applying batch');
-  const outcome = applyBatch(
-    deps.store,
-    {
-      publisher: batch.publisher,
-      seq: batch.seq,
-      prev: batch.payload.prev,
-      leafHash: batch.leafHash,
-      jws: batch.jws,
-      kid: batch.kid,
-      issuedAt: batch.issuedAt,
-      entryCount: batch.payload.entries.length,
-      ...evaluation,
-      quota,
-    },
-    deps.clock(),
-  );
-  if (outcome.applied) deps.log.info({ publisher: batch.publisher, seq: batch.seq, ...outcome }, 'batch applied');
+export function storeAuthenticBatch(deps: IngestDeps, batch: AuthenticBatch, quota: number | null): ApplyOutcome {
+  deps.log.debug({ publisher: batch.publisher, seq: batch.seq, entries: batch.entryCount }, 'applying batch');
+  const { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused } = batch;
+  const outcome = applyBatch(deps.store, { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused, quota }, deps.clock());
+  if (outcome.applied) deps.log.info({ publisher, seq, ...outcome }, 'batch applied');
   return outcome;
 }

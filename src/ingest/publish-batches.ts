@@ -9,7 +9,7 @@ import { writeTransaction } from '../store/open-store.js';
 import { dequeueThrough, queuedReports } from '../store/queue-store.js';
 import type { PinnedKeySet } from '../verify/pinned-keys.js';
 import { verifyBatch } from '../verify/verify-batch.js';
-import { ingestVerifiedBatch, type IngestDeps } from './ingest-batch.js';
+import { evaluateVerified, storeAuthenticBatch, type IngestDeps } from './ingest-batch.js';
 import { signBatch } from './sign-batch.js';
 
 export interface PublishDeps extends IngestDeps {
@@ -54,7 +54,7 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
     const verified = verifyBatch(jws, { publisher: deps.config.id, keys: ownKeys, head });
     try {
       writeTransaction(deps.store, () => {
-        ingestVerifiedBatch(deps, verified, null);
+        storeAuthenticBatch(deps, evaluateVerified(deps, verified), null);
         dequeueThrough(deps.store, lastId);
       });
     } catch (err) {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { backoffDelay } from '../core/backoff.js';
 import { describeError, SpamxError, type ErrorCode } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
@@ -10,13 +9,14 @@ import type { Peer } from '../config/peers.js';
 import { feedHead } from '../store/feed-store.js';
 import type { Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
-import { verifyBatchConcurrently } from '../verify/verify-batch.js';
-import { evaluateBatch, ingestVerifiedBatch } from './ingest-batch.js';
-import type { PeerHttpClient } from './http-client.js';
+import { DAY_MS } from '../core/time.js';
+import type { ReaderThread } from './reader-thread.js';
+import { snapshotPolicy } from './decode-batch.js';
+import { storeAuthenticBatch } from './ingest-batch.js';
 
 export interface PullDeps {
   readonly store: Store;
-  readonly http: PeerHttpClient;
+  readonly reader: ReaderThread;
   readonly config: NodeConfig;
   readonly policy: () => Policy;
   readonly clock: () => number;
@@ -40,11 +40,6 @@ export interface PullReport {
   readonly error?: { readonly code: ErrorCode; readonly message: string; readonly seq: number | null };
 }
 
-const PageSchema = z.object({
-  publisher: z.string(),
-  batches: z.array(z.object({ seq: z.number().int().positive(), jws: z.string() })),
-  next: z.number().int().nonnegative().nullable(),
-});
 
 /** Publisher failures after which its mirrors are tried: it could not be reached or answered nonsense. */
 const TRY_MIRROR: ReadonlySet<ErrorCode> = new Set([
@@ -128,40 +123,30 @@ async function pullFrom(
   signal?: AbortSignal,
 ): Promise<void> {
   const quota = peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota;
-  const fetchPage = (after: number) => {
-    const url = `${source}/v1/feeds/${encodeURIComponent(peer.id)}/batches?after=${after}&limit=${deps.config.pull.pageLimit}`;
-    const page = deps.http.getJson(url, signal).then((body) => {
-      const parsed = PageSchema.safeParse(body);
-      if (!parsed.success || parsed.data.publisher !== peer.id) {
-        throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer a batch page of ${peer.id}`);
-      }
-      return parsed.data;
-    });
-    page.catch(() => undefined); // a prefetched page nobody awaits must not crash the process
-    return page;
-  };
-  let after = feedHead(deps.store, peer.id).size;
-  let pending = fetchPage(after);
-  for (;;) {
-    renewPullLease(deps.store, peer.id, owner, deps.clock() + deps.config.pull.leaseMs);
-    const page = await pending;
-    // Fetch the next page while this one is verified and applied.
-    const more = page.next !== null && page.batches.length > 0 && page.next > after;
-    if (more) pending = fetchPage(page.next!);
-    for (const { jws } of page.batches) {
+  const policy = deps.policy();
+  const feed = deps.reader.open({
+    source,
+    pageLimit: deps.config.pull.pageLimit,
+    publisher: peer.id,
+    keys: [...peer.pinned.values()].map(({ kid, jwk }) => ({ kid, jwk })),
+    head: feedHead(deps.store, peer.id),
+    policy: snapshotPolicy(policy, deps.config.policy.maxExpiryDays * DAY_MS, policy.allowlist.members().map((p) => p.text)),
+  });
+  try {
+    let pending = feed.next();
+    for (let batch = await pending; batch; batch = await pending) {
       if (signal?.aborted) return;
-      const head = feedHead(deps.store, peer.id);
-      const { batch, speculated } = await verifyBatchConcurrently(jws, { publisher: peer.id, keys: peer.pinned, head }, (payload) =>
-        evaluateBatch(deps, payload),
-      );
-      const outcome = ingestVerifiedBatch(deps, batch, quota, speculated);
+      pending = feed.next(); // the reader thread fetches and verifies the next batch …
+      pending.catch(() => undefined); // (abandoned if storing this one fails)
+      renewPullLease(deps.store, peer.id, owner, deps.clock() + deps.config.pull.leaseMs);
+      const outcome = storeAuthenticBatch(deps, { publisher: peer.id, ...batch }, quota); // … while this one is stored
       tally.batches += outcome.applied ? 1 : 0;
       tally.listed += outcome.listed;
       tally.delisted += outcome.delisted;
       tally.refused += outcome.refused;
     }
-    if (!more) return;
-    after = page.next!;
+  } finally {
+    feed.close();
   }
 }
 

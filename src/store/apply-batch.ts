@@ -1,6 +1,6 @@
-import type { Entry } from '../core/entry.js';
 import { SpamxError } from '../core/errors.js';
 import type { IndexedRefusal } from '../core/evaluate-entries.js';
+import { DELIST as DELIST_OP, unpackStrings, type PackedEntries } from '../core/packed-entries.js';
 import { writeTransaction, type Store } from './open-store.js';
 import { recordRefusals } from './refusal-store.js';
 
@@ -14,9 +14,7 @@ export interface BatchToApply {
   readonly kid: string;
   readonly issuedAt: number;
   readonly entryCount: number;
-  readonly accepted: readonly Entry[];
-  /** Batch position of each accepted entry, parallel to `accepted`. */
-  readonly acceptedIndexes: readonly number[];
+  readonly accepted: PackedEntries;
   readonly refused: readonly IndexedRefusal[];
   /** Most active listings this publisher may hold here; null for no limit. */
   readonly quota: number | null;
@@ -78,9 +76,10 @@ export function applyBatch(store: Store, batch: BatchToApply, now: number): Appl
       )
       .run(batch.publisher, batch.seq, batch.leafHash, now, quota.boundAfter());
     recordRefusals(store, batch.publisher, batch.seq, refused, now);
-    let listed = 0;
-    for (const e of batch.accepted) if (e.op === 'list') listed++;
-    return { applied: true, listed: listed - quotaRefusals.length, delisted: batch.accepted.length - listed, refused: refused.length };
+    let delisted = 0;
+    for (const op of batch.accepted.ops) delisted += op;
+    const listed = batch.accepted.count - delisted - quotaRefusals.length;
+    return { applied: true, listed, delisted, refused: refused.length };
   });
 }
 
@@ -90,23 +89,26 @@ function mergeEntries(store: Store, batch: BatchToApply, quota: QuotaGuard): Ind
   const delist = store.prepare(DELIST);
   const refused: IndexedRefusal[] = [];
   const { publisher, seq, accepted } = batch;
-  for (let i = 0; i < accepted.length; i++) {
-    const e = accepted[i]!;
-    if (e.op === 'delist') {
-      quota.delisting(e.prefix.key);
-      delist.run(e.reason, seq, e.prefix.key, publisher);
+  const { ops, numbers, categories, categoryOf, reasons, indexes } = accepted;
+  const { keys, prefixes } = unpackStrings(accepted);
+  for (let i = 0; i < accepted.count; i++) {
+    const key = keys[i]!;
+    if (ops[i] === DELIST_OP) {
+      quota.delisting(key);
+      delist.run(reasons[i] ?? null, seq, key, publisher);
       continue;
     }
-    if (!quota.admits(e.prefix.key)) {
+    if (!quota.admits(key)) {
       refused.push({
-        index: batch.acceptedIndexes[i]!,
+        index: indexes[i]!,
         code: 'QUOTA_EXCEEDED',
         reason: `${publisher} already has its quota of ${batch.quota} active listings here`,
-        prefixText: e.prefix.text,
+        prefixText: prefixes[i]!,
       });
       continue;
     }
-    upsert.run(e.prefix.key, publisher, e.prefix.text, e.firstSeen, e.lastSeen, e.reports, e.expires, e.category, seq);
+    const n = i * 4;
+    upsert.run(key, publisher, prefixes[i], numbers[n], numbers[n + 1], numbers[n + 3], numbers[n + 2], categories[categoryOf[i]!], seq);
   }
   return refused;
 }
@@ -127,7 +129,7 @@ class QuotaGuard {
     private readonly now: number,
     private readonly bound: number,
   ) {
-    this.incoming = batch.accepted.reduce((n, e) => n + (e.op === 'list' ? 1 : 0), 0);
+    this.incoming = batch.accepted.count;
     if (batch.quota === null || bound + this.incoming <= batch.quota) return;
     this.active = store
       .prepare(`SELECT count(*) FROM listings WHERE publisher = ? AND op = 'list' AND expires > ?`)

@@ -19,6 +19,7 @@ export interface VerifiedBatch {
   readonly leafHash: string;
   readonly kid: string;
   readonly issuedAt: number;
+  readonly entryCount: number;
   readonly payload: BatchPayload;
 }
 
@@ -36,7 +37,16 @@ export interface BatchContext {
 export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
   const { kid, payloadText } = verifyCompactJws(jws, ctx.keys, BATCH_TYP);
   const payload = checkPayload(payloadText, ctx);
-  return { publisher: payload.publisher, seq: payload.seq, jws, leafHash: toBase64Url(leafHash(jws)), kid, issuedAt: parseTimestamp(payload.issuedAt)!, payload };
+  return {
+    publisher: payload.publisher,
+    seq: payload.seq,
+    jws,
+    leafHash: toBase64Url(leafHash(jws)),
+    kid,
+    issuedAt: parseTimestamp(payload.issuedAt)!,
+    entryCount: payload.entries.length,
+    payload,
+  };
 }
 
 /**
@@ -44,7 +54,8 @@ export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
  * while this thread parses the payload and runs `speculate` on it (the pull path evaluates
  * entries against local policy there). The verdicts and their order are verifyBatch's: a bad
  * signature wins over anything found in the payload, and nothing is returned before the
- * signature is known good.
+ * signature is known good. The returned payload's `entries` is emptied: `speculate` has used
+ * them, and a 100,000-entry batch's parsed entries should not outlive that.
  */
 export async function verifyBatchConcurrently<T>(
   jws: string,
@@ -53,7 +64,7 @@ export async function verifyBatchConcurrently<T>(
 ): Promise<{ batch: VerifiedBatch; speculated: T }> {
   const inspected = inspectCompactJws(jws, ctx.keys, BATCH_TYP);
   const signature = verifySignatureInBackground(inspected);
-  const leaf = leafHashInBackground(jws);
+  const leaf = leafHashInBackground(inspected.leafInput);
   signature.catch(() => undefined);
   leaf.catch(() => undefined);
   let parsed: { payload: BatchPayload; speculated: T } | { error: unknown };
@@ -73,7 +84,8 @@ export async function verifyBatchConcurrently<T>(
     leafHash: toBase64Url(await leaf),
     kid: inspected.key.kid,
     issuedAt: parseTimestamp(payload.issuedAt)!,
-    payload,
+    entryCount: payload.entries.length,
+    payload: { ...payload, entries: [] },
   };
   return { batch, speculated };
 }

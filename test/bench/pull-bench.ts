@@ -42,7 +42,9 @@ export async function pullBench(runs: number): Promise<void> {
         for (let run = 0; run < runs; run++) {
           baseline.push(baselineUpsert(join(tmp.path, `baseline-${peer}-${run}.db`), addresses.slice(0, entries)));
           const dir = await pullerDir(tmp.path, `${peer}-run${run}`, url);
-          const out = JSON.parse(execFileSync(process.execPath, [TSX, WORKER, dir, peer], { encoding: 'utf8' })) as {
+          // The allocator settings README's systemd unit sets for the daemon (see "Deploying").
+          const env = { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+          const out = JSON.parse(execFileSync(process.execPath, [TSX, WORKER, dir, peer], { encoding: 'utf8', env })) as {
             entries: number;
             ms: number;
             maxRssMb: number;

@@ -1,0 +1,93 @@
+import { createPublicKey } from 'node:crypto';
+import { describeError, SpamxError, type ErrorCode } from '../core/errors.js';
+import { evaluateEntries, type IndexedRefusal } from '../core/evaluate-entries.js';
+import { packEntries, type PackedEntries } from '../core/packed-entries.js';
+import type { Policy } from '../core/policy.js';
+import { parsePrefix } from '../core/prefix.js';
+import { PrefixSet } from '../core/prefix-set.js';
+import { parseTimestamp } from '../core/time.js';
+import type { PinnedKey, PublicJwk } from '../verify/pinned-keys.js';
+import { verifyBatchConcurrently, type FeedHead } from '../verify/verify-batch.js';
+
+/** Local policy as plain data, so it can be sent to the decoder thread. */
+export interface PolicySnapshot {
+  readonly minPrefixLength: { readonly 4: number; readonly 6: number };
+  readonly allowlist: readonly string[];
+  readonly maxExpiryMs: number;
+}
+
+export interface DecodeRequest {
+  readonly jws: string;
+  readonly publisher: string;
+  readonly keys: readonly { readonly kid: string; readonly jwk: PublicJwk }[];
+  readonly head: FeedHead;
+  readonly policy: PolicySnapshot;
+}
+
+/** A verified batch, its entries through local policy. */
+export interface DecodedBatch {
+  readonly ok: true;
+  readonly jws: string;
+  readonly seq: number;
+  readonly prev: string | null;
+  readonly leafHash: string;
+  readonly kid: string;
+  readonly issuedAt: number;
+  readonly entryCount: number;
+  readonly accepted: PackedEntries;
+  readonly refused: IndexedRefusal[];
+}
+
+export type DecodeResult =
+  | DecodedBatch
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly details?: Record<string, unknown> };
+
+export function snapshotPolicy(policy: Policy, maxExpiryMs: number, allowlist: readonly string[]): PolicySnapshot {
+  return { minPrefixLength: { ...policy.minPrefixLength }, allowlist, maxExpiryMs };
+}
+
+let cachedAllowlist: { texts: readonly string[]; set: PrefixSet } | undefined;
+
+function toPolicy(snapshot: PolicySnapshot): Policy {
+  const texts = snapshot.allowlist;
+  if (!cachedAllowlist || cachedAllowlist.texts.join('\n') !== texts.join('\n')) {
+    const prefixes = texts.map((t) => parsePrefix(t)).flatMap((p) => (p.ok ? [p.prefix] : []));
+    cachedAllowlist = { texts, set: new PrefixSet(prefixes) };
+  }
+  return { minPrefixLength: snapshot.minPrefixLength, allowlist: cachedAllowlist.set };
+}
+
+/**
+ * Verifies one batch (PROTOCOL "Validity and local policy", question 1) and evaluates its
+ * entries against local policy (question 2), returning the accepted entries packed in columns.
+ * Runs on the feed-reader thread, so reading one batch overlaps with storing the previous one.
+ */
+export async function decodeBatch(req: DecodeRequest): Promise<DecodeResult> {
+  try {
+    const keys = new Map<string, PinnedKey>(
+      req.keys.map(({ kid, jwk }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }) }]),
+    );
+    const policy = toPolicy(req.policy);
+    const { batch, speculated } = await verifyBatchConcurrently(req.jws, { publisher: req.publisher, keys, head: req.head }, (payload) => {
+      const evaluation = evaluateEntries(payload.entries, {
+        policy,
+        expiryCap: parseTimestamp(payload.issuedAt)! + req.policy.maxExpiryMs,
+      });
+      return { accepted: packEntries(evaluation.accepted, evaluation.acceptedIndexes), refused: evaluation.refused };
+    });
+    return {
+      ok: true,
+      jws: req.jws,
+      seq: batch.seq,
+      prev: batch.payload.prev,
+      leafHash: batch.leafHash,
+      kid: batch.kid,
+      issuedAt: batch.issuedAt,
+      entryCount: batch.entryCount,
+      ...speculated,
+    };
+  } catch (err) {
+    if (err instanceof SpamxError) return { ok: false, code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+    return { ok: false, code: 'INTERNAL', message: describeError(err) };
+  }
+}

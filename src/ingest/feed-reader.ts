@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { SpamxError } from '../core/errors.js';
+import { decodeBatch, type DecodeRequest, type DecodedBatch } from './decode-batch.js';
+import type { PeerHttpClient } from './http-client.js';
+
+/** Everything needed to read one peer's feed from one source, as plain (cloneable) data. */
+export interface ReadRequest extends Omit<DecodeRequest, 'jws'> {
+  /** Base URL of the node serving the feed: the publisher itself or a mirror. */
+  readonly source: string;
+  readonly pageLimit: number;
+}
+
+const PageSchema = z.object({
+  publisher: z.string(),
+  batches: z.array(z.object({ seq: z.number().int().positive(), jws: z.string() })),
+  next: z.number().int().nonnegative().nullable(),
+});
+
+/**
+ * Reads a feed from a source: pages of batches after the reader's head, the next page fetched
+ * while this one is decoded, each batch verified and evaluated (src/ingest/decode-batch.ts) and
+ * chained to the one before it. Yields decoded batches in seq order; throws the SpamxError of
+ * the first failure. Runs on the feed-reader thread (src/ingest/reader-thread.ts).
+ */
+export async function* readFeed(http: PeerHttpClient, req: ReadRequest, signal: AbortSignal): AsyncGenerator<DecodedBatch> {
+  let head = req.head;
+  for await (const jws of batchesFrom(http, req, signal)) {
+    const result = await decodeBatch({ ...req, jws, head });
+    if (!result.ok) throw new SpamxError(result.code, result.message, result.details);
+    head = { size: result.seq, head: result.leafHash };
+    yield result;
+  }
+}
+
+async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: AbortSignal): AsyncGenerator<string> {
+  const fetchPage = (after: number) => {
+    const url = `${req.source}/v1/feeds/${encodeURIComponent(req.publisher)}/batches?after=${after}&limit=${req.pageLimit}`;
+    const page = http.getJson(url, signal).then((body) => {
+      const parsed = PageSchema.safeParse(body);
+      if (!parsed.success || parsed.data.publisher !== req.publisher) {
+        throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer a batch page of ${req.publisher}`);
+      }
+      return parsed.data;
+    });
+    page.catch(() => undefined); // a prefetched page nobody awaits must not crash the thread
+    return page;
+  };
+  let after = req.head.size;
+  let pending = fetchPage(after);
+  for (;;) {
+    const page = await pending;
+    const more = page.next !== null && page.batches.length > 0 && page.next > after;
+    if (more) pending = fetchPage(page.next!);
+    for (const { jws } of page.batches) yield jws;
+    if (!more) return;
+    after = page.next!;
+  }
+}
