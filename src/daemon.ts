@@ -17,11 +17,14 @@ import { pullPeer, type PullReport } from './ingest/pull-peer.js';
 import { Scheduler } from './ingest/scheduler.js';
 import { createApp } from './serve/app.js';
 import type { Descriptor, OperatorActions } from './serve/deps.js';
-import { openStore, type Store } from './store/open-store.js';
+import { openStore, writeTransaction, type Store } from './store/open-store.js';
 import { peerState } from './store/peer-state-store.js';
 import { enqueueReports } from './store/queue-store.js';
 import { recordRefusals } from './store/refusal-store.js';
 import { statusReport, type StatusReport } from './store/status-report.js';
+import { projectExpired, projectPending, queueOverlapping } from './store/projector.js';
+import { pruneChanges } from './store/effective-query.js';
+import { DAY_MS } from './core/time.js';
 import { lookupAddress, type LookupResult } from './store/lookup.js';
 
 export interface NodeOptions {
@@ -43,6 +46,8 @@ export class SpamxNode implements OperatorActions {
   private server: ServerType | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private reloadSignature = '';
+  private projectScheduled = false;
+  private lastPrune = 0;
   private peerMap = new Map<string, Peer>();
   private currentPolicy: Policy;
   private listeningUrl: string | undefined;
@@ -94,6 +99,8 @@ export class SpamxNode implements OperatorActions {
         descriptor: () => this.descriptor(),
         operatorToken: loadOperatorToken(this.config.paths),
         actions: this,
+        project: () => this.project(),
+        publicUrl: () => this.url,
       },
       this.log,
     );
@@ -117,7 +124,10 @@ export class SpamxNode implements OperatorActions {
     this.listeningUrl = `${tls ? 'https' : 'http'}://${host}:${port}`;
     this.schedule();
     if (this.peerMap.size > 0) await this.reader.warm();
-    this.reloadTimer = setInterval(() => void this.reloadIfChanged(), this.reloadIntervalMs);
+    this.reloadTimer = setInterval(() => {
+      void this.reloadIfChanged();
+      this.projectSoon();
+    }, this.reloadIntervalMs);
     this.log.info({ url: this.url, peers: this.peerMap.size }, 'spamx node serving');
   }
 
@@ -163,13 +173,49 @@ export class SpamxNode implements OperatorActions {
   async publish(): Promise<PublishedBatch[]> {
     const batches = await publishQueued({ ...this.ingestDeps(), identity: this.identity });
     for (const b of batches) this.log.info({ seq: b.seq, entries: b.entries }, 'published batch');
+    if (batches.length > 0) this.projectSoon();
     return batches;
   }
 
   async pull(peerId: string): Promise<PullReport | undefined> {
     const peer = this.peerMap.get(peerId);
     if (!peer) return undefined;
-    return pullPeer({ ...this.ingestDeps(), reader: this.reader }, peer, this.shutdown.signal);
+    const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader }, peer, this.shutdown.signal);
+    if (report.batches > 0) this.projectSoon();
+    return report;
+  }
+
+  /**
+   * Brings the effective list (what subscribers see) up to date: the keys applied batches
+   * touched, listings that expired by now, and old changes past retention.
+   */
+  project(): void {
+    if (!this.store.db.open) return;
+    const now = this.clock();
+    const rules = { allowlist: this.currentPolicy.allowlist };
+    const pending = projectPending(this.store, now, rules);
+    const expired = projectExpired(this.store, now, rules);
+    if (pending.changes + expired.changes > 0) {
+      this.log.debug({ keys: pending.keys + expired.keys, changes: pending.changes + expired.changes }, 'effective list projected');
+    }
+    if (now - this.lastPrune > 3_600_000) {
+      this.lastPrune = now;
+      pruneChanges(this.store, now - this.config.subscribers.changesRetentionDays * DAY_MS);
+    }
+  }
+
+  /** project() on the next turn of the event loop, once however often it is asked for. */
+  private projectSoon(): void {
+    if (this.projectScheduled) return;
+    this.projectScheduled = true;
+    setImmediate(() => {
+      this.projectScheduled = false;
+      try {
+        this.project();
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, 'projection failed');
+      }
+    });
   }
 
   async pullAll(): Promise<PullReport[]> {
@@ -227,7 +273,12 @@ export class SpamxNode implements OperatorActions {
   async reload(): Promise<void> {
     this.reloadSignature = fileSignature(this.config.paths.peers, this.config.allowlistPath);
     try {
+      const before = this.currentPolicy.allowlist.members();
       this.currentPolicy = this.loadPolicy();
+      const after = this.currentPolicy.allowlist.members();
+      const changed = before.length !== after.length || before.some((p, i) => p.text !== after[i]!.text);
+      // Prefixes the old or new allowlist touches are projected again (carved or restored).
+      if (changed) writeTransaction(this.store, () => queueOverlapping(this.store, [...before, ...after]));
     } catch (err) {
       this.log.error({ err: describeError(err) }, 'allowlist not reloaded; keeping the previous one');
     }

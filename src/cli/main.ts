@@ -16,8 +16,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./commands/status.js')).status,
   refusals: async () => (await import('./commands/status.js')).refusals,
   export: async () => (await import('./commands/export.js')).exportCommand,
-  lookup: async () => (await import('./commands/export.js')).lookup,
+  lookup: async () => (await import('./commands/lookup.js')).lookup,
   audit: async () => (await import('./commands/audit.js')).audit,
+  subscriber: async () => (await import('./commands/subscriber.js')).subscriber,
   demo: async () => (await import('../demo/demo.js')).demo,
 };
 

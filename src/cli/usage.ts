@@ -2,7 +2,8 @@ export const USAGE = `spamx — exchange signed spam-origin IP batches between a
 
 Usage:
   spamx init --data DIR --id ID [--name NAME] [--country CC] [--port N] [--host H] [--public-url URL]
-  spamx serve --data DIR [--port N] [--host H]
+             [--public] [--dnsbl-port N] [--dnsbl-zone ZONE]
+  spamx serve --data DIR [--port N] [--host H] [--dnsbl-port N] [--dnsbl-zone ZONE]
   spamx descriptor --data DIR              print this node's descriptor, for partners to pin
   spamx peer add --data DIR URL [--schedule CRON] [--mirror URL]... [--quota N]
   spamx peer add --data DIR --file FILE [--schedule CRON] [--mirror URL]...
@@ -14,8 +15,10 @@ Usage:
   spamx pull --data DIR [PEER]             pull one peer, or all of them, now
   spamx status --data DIR [--json]
   spamx refusals --data DIR [--publisher ID] [--code CODE] [--limit N] [--json]
-  spamx export --data DIR [--format txt|json] [--family 4|6] [--min-sources N]
+  spamx export --data DIR [--format F] [--family 4|6] [--min-sources N] [--source ID]... [--since T] [--aggregate]
   spamx lookup --data DIR IP [--json]
+  spamx subscriber add --data DIR NAME     create an API key (printed once, on the last line)
+  spamx subscriber list --data DIR | spamx subscriber revoke --data DIR NAME|ID
   spamx audit URL PUBLISHER --key JWK-FILE
   spamx demo [--once]                      four centres on this machine (npm run demo);
                                            --once exits 0 when they converge

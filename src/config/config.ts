@@ -64,6 +64,27 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    subscribers: z
+      .object({
+        /** Serve the blocklist, change stream and lookups without an API key. */
+        public: z.boolean().default(false),
+        /** Requests per minute one subscriber key may make. */
+        rateLimitPerMinute: z.number().int().positive().default(120),
+        /** How long the change log is kept; an older cursor gets 410. */
+        changesRetentionDays: z.number().positive().default(7),
+      })
+      .strict()
+      .prefault({}),
+    dnsbl: z
+      .object({
+        /** UDP and TCP port of the DNSBL; null turns it off. */
+        port: z.number().int().min(0).max(65535).nullable().default(null),
+        host: z.string().min(1).default('127.0.0.1'),
+        zone: z.string().regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$/i, 'must be a DNS name like bl.example.net').default('bl.spamx.invalid'),
+        ttl: z.number().int().min(0).max(86_400).default(300),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

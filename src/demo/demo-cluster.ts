@@ -77,7 +77,7 @@ export class DemoCluster {
     });
     await Promise.all(nodes.map((n, i) =>
       spamx(['init', '--data', n.dir, '--id', n.centre.id, '--name', n.centre.name, '--country', n.centre.country,
-        '--port', String(ports[i]), '--publish-schedule', schedule]),
+        '--port', String(ports[i]), '--publish-schedule', schedule, '--public']),
     ));
     mkdirSync(join(root, 'descriptors'));
     const files = await Promise.all(nodes.map(async (n) => {

@@ -1,33 +1,95 @@
-import { Hono } from 'hono';
-import { carveAllowlisted } from '../core/blocklist.js';
+import { Hono, type Context } from 'hono';
+import { formatCursor, netChanges, parseCursor } from '../core/change-stream.js';
 import { SpamxError } from '../core/errors.js';
-import { mergedRows } from '../store/merged-query.js';
-import { intParam } from './app.js';
-import { BLOCKLIST_FORMATS, CONTENT_TYPES, jsonDocument, txtLines, type BlocklistFormat } from './blocklist-formats.js';
+import { changesAfter, effectiveRows, lastChangeId, prunedThrough } from '../store/effective-query.js';
+import { storeEpoch } from '../store/meta-store.js';
+import { openBlocklist, parseBlocklistQuery } from './blocklist-export.js';
 import type { ServeDeps } from './deps.js';
 import { streamText } from './stream-text.js';
+import { subscriberAccess, type Caller } from './subscriber-access.js';
 
-/** PROTOCOL "Subscriber endpoints": the merged blocklist, streamed from its own read connection. */
-export function blocklistRoutes(deps: ServeDeps): Hono {
-  const app = new Hono();
-  app.get('/v1/blocklist', (c) => {
-    const format = (c.req.query('format') ?? 'txt') as BlocklistFormat;
-    if (!BLOCKLIST_FORMATS.includes(format)) {
-      throw new SpamxError('BAD_REQUEST', `format must be one of ${BLOCKLIST_FORMATS.join(', ')}`);
-    }
-    const familyText = c.req.query('family');
-    if (familyText !== undefined && familyText !== '4' && familyText !== '6') throw new SpamxError('BAD_REQUEST', 'family must be 4 or 6');
-    const minSources = intParam(c.req.query('min_sources'), 'min_sources', 1, 1, 1000);
-    const now = deps.clock();
-    const reader = deps.store.openReader();
-    const rows = carveAllowlisted(
-      mergedRows(reader, now, { family: familyText === undefined ? undefined : (Number(familyText) as 4 | 6), minSources }),
-      deps.policy().allowlist,
-    );
-    const meta = { node: deps.config.id, generatedAt: now };
-    const chunks = format === 'json' ? jsonDocument(rows, meta) : txtLines(rows, meta);
-    return c.body(streamText(chunks, () => reader.close()), 200, { 'content-type': CONTENT_TYPES[format] });
+/** Changes per page of the change stream; a client keeps polling while `more` is true. */
+const CHANGES_PAGE = 10_000;
+
+/** PROTOCOL "Subscriber endpoints": the blocklist, its change stream and lookups. */
+export function blocklistRoutes(deps: ServeDeps): Hono<{ Variables: { caller: Caller } }> {
+  const app = new Hono<{ Variables: { caller: Caller } }>();
+  const access = subscriberAccess({
+    store: deps.store,
+    public: deps.config.subscribers.public,
+    ratePerMinute: deps.config.subscribers.rateLimitPerMinute,
+    clock: deps.clock,
   });
-  app.get('/v1/lookup/:ip', (c) => c.json(deps.actions.lookup(c.req.param('ip'))));
+
+  app.get('/v1/blocklist', access, (c) => {
+    const query = parseBlocklistQuery((n) => c.req.query(n), (n) => c.req.queries(n) ?? []);
+    deps.project();
+    const list = openBlocklist(deps.store, query, { id: deps.config.id, url: deps.publicUrl() });
+    const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
+    const etag = gzip ? `${list.etag.slice(0, -1)}-gz"` : list.etag;
+    const headers: Record<string, string> = { etag, vary: 'accept-encoding', 'cache-control': 'no-cache' };
+    if (matchesEtag(c, etag)) {
+      list.close();
+      return c.body(null, 304, headers);
+    }
+    let body: ReadableStream<Uint8Array> = streamText(list.chunks, list.close);
+    if (gzip) {
+      body = body.pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+      headers['content-encoding'] = 'gzip';
+    }
+    return c.body(body, 200, { ...headers, 'content-type': list.contentType });
+  });
+
+  app.get('/v1/blocklist/changes', access, (c) => {
+    deps.project();
+    const epoch = storeEpoch(deps.store);
+    const cursorText = c.req.query('cursor');
+    if (cursorText === undefined || cursorText === '') return snapshot(c, deps, epoch);
+    const cursor = parseCursor(cursorText);
+    if (!cursor) throw new SpamxError('BAD_REQUEST', `cursor "${cursorText}" is not a cursor this node issued`);
+    const restart = 'restart from a snapshot: GET /v1/blocklist/changes without a cursor';
+    if (cursor.epoch !== epoch) throw new SpamxError('CURSOR_EXPIRED', `cursor belongs to another store or an earlier life of this one; ${restart}`);
+    if (cursor.changeId < prunedThrough(deps.store)) {
+      throw new SpamxError('CURSOR_EXPIRED', `cursor is older than the ${deps.config.subscribers.changesRetentionDays}-day change log; ${restart}`);
+    }
+    if (cursor.changeId > lastChangeId(deps.store)) throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
+    const page = changesAfter(deps.store, cursor.changeId, CHANGES_PAGE + 1);
+    const more = page.length > CHANGES_PAGE;
+    const run = more ? page.slice(0, CHANGES_PAGE) : page;
+    const { added, removed } = netChanges(run);
+    const next = formatCursor(epoch, run.at(-1)?.id ?? cursor.changeId);
+    return c.json({ cursor: next, added, removed, ...(more ? { more } : {}) });
+  });
+
+  app.get('/v1/lookup/:ip', access, (c) => {
+    deps.project();
+    return c.json(deps.actions.lookup(c.req.param('ip')));
+  });
   return app;
+}
+
+/** Without a cursor: the whole list as `added`, with the cursor of that exact snapshot. */
+function snapshot(c: Context, deps: ServeDeps, epoch: string): Response {
+  const reader = deps.store.openReader();
+  reader.db.exec('BEGIN');
+  const close = () => {
+    if (reader.db.inTransaction) reader.db.exec('COMMIT');
+    reader.close();
+  };
+  const cursor = formatCursor(epoch, lastChangeId(reader));
+  function* chunks(): Generator<string> {
+    yield `{"cursor":"${cursor}","added":[`;
+    let first = true;
+    for (const row of effectiveRows(reader)) {
+      yield `${first ? '' : ','}"${row.prefix}"`;
+      first = false;
+    }
+    yield '],"removed":[]}\n';
+  }
+  return c.body(streamText(chunks(), close), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+}
+
+function matchesEtag(c: Context, etag: string): boolean {
+  const header = c.req.header('if-none-match');
+  return header !== undefined && (header.trim() === '*' || header.split(',').some((t) => t.trim() === etag));
 }

@@ -27,6 +27,10 @@ export interface ServeDeps {
   readonly descriptor: () => Descriptor;
   readonly operatorToken: string;
   readonly actions: OperatorActions;
+  /** Brings the effective list up to date with applied batches and expiry before it is read. */
+  readonly project: () => void;
+  /** The URL this node is reachable at. */
+  readonly publicUrl: () => string;
 }
 
 /** `GET /.well-known/spamx` (PROTOCOL "Federation endpoints"). */

@@ -5,6 +5,9 @@ import { REFUSAL_CODES, type ErrorCode } from '../core/errors.js';
 const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
+  CURSOR_EXPIRED: 410,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,

@@ -76,6 +76,8 @@ export function applyBatch(store: Store, batch: BatchToApply, now: number): Appl
       )
       .run(batch.publisher, batch.seq, batch.leafHash, now, quota.boundAfter());
     recordRefusals(store, batch.publisher, batch.seq, refused, now);
+    // The effective list follows in src/store/projector.ts, from the keys this batch touched.
+    if (batch.accepted.count > 0) store.prepare('INSERT INTO pending_keys (keys) VALUES (?)').run(batch.accepted.keys);
     let delisted = 0;
     for (const op of batch.accepted.ops) delisted += op;
     const listed = batch.accepted.count - delisted - quotaRefusals.length;

@@ -115,3 +115,80 @@ export const pullFailures = sqliteTable(
   },
   (t) => [index('pull_failures_peer').on(t.peer, t.at)],
 );
+
+/**
+ * The effective list, projected from `listings` (src/store/projector.ts): what subscribers are
+ * served. One row per listed CIDR piece: a listed prefix, or the pieces of one that contains
+ * allowlisted addresses. `id` is stable while the piece stays listed (CrowdSec decision ids);
+ * `refs` counts the listed prefixes contributing the piece.
+ */
+export const effective = sqliteTable(
+  'effective',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    key: text('key').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    refs: integer('refs').notNull(),
+    firstSeen: integer('first_seen').notNull(),
+    lastSeen: integer('last_seen').notNull(),
+    reports: integer('reports').notNull(),
+    expires: integer('expires').notNull(),
+    /** Earliest expiry among the active sources: when the row must be projected again. */
+    nextExpiry: integer('next_expiry').notNull(),
+    /** Active sources, sorted, space-separated. */
+    sources: text('sources').notNull(),
+    sourceCount: integer('source_count').notNull(),
+    listedAt: integer('listed_at').notNull(),
+  },
+  (t) => [index('effective_next_expiry').on(t.nextExpiry)],
+);
+
+/** Which effective pieces each listed prefix (origin) contributes. */
+export const originPieces = sqliteTable(
+  'origin_pieces',
+  {
+    origin: text('origin').notNull(),
+    piece: text('piece').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.origin, t.piece] })],
+);
+
+/**
+ * Every change of the effective list, in order: `added`, `removed`, and `updated` (the sources
+ * of a listed piece changed). The change stream and the DNSBL index follow this log.
+ */
+export const changes = sqliteTable('changes', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  op: text('op', { enum: ['added', 'removed', 'updated'] }).notNull(),
+  key: text('key').notNull(),
+  prefix: text('prefix').notNull(),
+  at: integer('at').notNull(),
+});
+
+/** Prefix keys whose effective state must be projected again, written with each applied batch. */
+export const pendingKeys = sqliteTable('pending_keys', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  keys: text('keys').notNull(),
+});
+
+/** Small named values: the store's random epoch (in cursors), the effective list's version. */
+export const meta = sqliteTable('meta', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+});
+
+/** ISPs' and mail operators' API keys, stored as SHA-256 hashes only. */
+export const subscribers = sqliteTable('subscribers', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  keyHash: text('key_hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+});
+
+/** Per subscriber key, the change-stream position the CrowdSec bouncer stream has sent up to. */
+export const decisionStreams = sqliteTable('decision_streams', {
+  subscriberId: integer('subscriber_id').primaryKey(),
+  cursor: integer('cursor').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -33,6 +33,8 @@ export async function initTestNode(root: string, options: TestNodeOptions): Prom
     // Schedules far apart: tests drive publish and pull explicitly unless they set their own.
     publish: { schedule: '0 0 1 1 *' },
     pull: { ...FAST_PULL, defaultSchedule: '0 0 1 1 *' },
+    // Tests read the blocklist without keys unless they test keys.
+    subscribers: { public: true },
     ...options.config,
   });
   return dir;

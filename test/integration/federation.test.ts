@@ -60,7 +60,7 @@ beforeAll(async () => {
   await Promise.all(
     CENTRES.map(async (id) => {
       const dir = join(tmp.path, id);
-      const init = await runCli(['init', '--data', dir, '--id', id, '--port', '0', '--publish-schedule', EVERY_2S]);
+      const init = await runCli(['init', '--data', dir, '--id', id, '--port', '0', '--publish-schedule', EVERY_2S, '--public']);
       expect(init.code, init.stderr).toBe(0);
       const serve = await spawnServe(dir);
       nodes.set(id, { dir, serve, token: readFileSync(join(dir, 'operator.token'), 'utf8').trim() });

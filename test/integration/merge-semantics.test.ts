@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
 import { mergedRows } from '../../src/store/merged-query.js';
+import { effectiveRows } from '../../src/store/effective-query.js';
 import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -25,6 +26,29 @@ async function exchange(): Promise<void> {
   await b.publish();
   const reports = await hub.pullAll();
   for (const r of reports) expect(r.error).toBeUndefined();
+  expectProjectionMatches(hub);
+}
+
+/** The effective list served to subscribers equals the merged view computed from listings. */
+function expectProjectionMatches(node: SpamxNode): void {
+  node.project();
+  const merged = [...mergedRows(node.store, now)].map((r) => ({
+    prefix: r.prefix,
+    firstSeen: r.firstSeen,
+    lastSeen: r.lastSeen,
+    reports: r.reports,
+    expires: r.expires,
+    sources: r.sources.split(' ').sort().join(' '),
+  }));
+  const served = [...effectiveRows(node.store)].map(({ prefix, firstSeen, lastSeen, reports, expires, sources }) => ({
+    prefix,
+    firstSeen,
+    lastSeen,
+    reports,
+    expires,
+    sources,
+  }));
+  expect(served).toEqual(merged);
 }
 
 beforeAll(async () => {
@@ -80,10 +104,12 @@ describe('merged store semantics', () => {
     await exchange();
     now += 3 * DAY;
     expect(listed(hub)).toContain('202.12.27.33/32');
+    expectProjectionMatches(hub);
     const [row] = [...mergedRows(hub.store, now)].filter((r) => r.prefix === '202.12.27.33/32');
     expect(row!.sources).toBe('hk-ofta');
     now += 2 * DAY;
     expect(listed(hub)).not.toContain('202.12.27.33/32');
+    expectProjectionMatches(hub);
     expect(hub.lookup('202.12.27.33').matches[0]!.sources.every((s) => s.state === 'expired')).toBe(true);
   });
 

@@ -16,6 +16,9 @@ export async function init(argv: string[]): Promise<number> {
       host: { type: 'string' },
       'public-url': { type: 'string' },
       'publish-schedule': { type: 'string' },
+      public: { type: 'boolean' },
+      'dnsbl-port': { type: 'string' },
+      'dnsbl-zone': { type: 'string' },
     },
     { min: 0, max: 0 },
   );
@@ -29,6 +32,15 @@ export async function init(argv: string[]): Promise<number> {
     port: intOption(values.port, '--port', 0, 65535) ?? 8440,
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     ...(values['publish-schedule'] ? { publish: { schedule: values['publish-schedule'] } } : {}),
+    ...(values.public ? { subscribers: { public: true } } : {}),
+    ...(values['dnsbl-port'] !== undefined || values['dnsbl-zone'] !== undefined
+      ? {
+          dnsbl: {
+            ...(values['dnsbl-port'] !== undefined ? { port: intOption(values['dnsbl-port'], '--dnsbl-port', 0, 65535)! } : {}),
+            ...(values['dnsbl-zone'] !== undefined ? { zone: values['dnsbl-zone'] } : {}),
+          },
+        }
+      : {}),
   };
   const { config, kid } = await initNodeDir(dir, file);
   process.stdout.write(

@@ -1,0 +1,40 @@
+/** One logged change of the effective list. */
+export interface ListChange {
+  readonly op: 'added' | 'removed' | 'updated';
+  readonly key: string;
+  readonly prefix: string;
+}
+
+/**
+ * The net effect of a run of changes, per prefix: a client that was in step before the run and
+ * applies `removed` then `added` is in step after it. A prefix added then removed within the run
+ * appears in neither list; removed then added (listed before and after) in neither either.
+ * `updated` (the sources changed) does not change membership and is left out.
+ */
+export function netChanges(changes: Iterable<ListChange>): { added: string[]; removed: string[] } {
+  const first = new Map<string, ListChange>();
+  const last = new Map<string, ListChange>();
+  for (const c of changes) {
+    if (c.op === 'updated') continue;
+    if (!first.has(c.key)) first.set(c.key, c);
+    last.set(c.key, c);
+  }
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const [key, end] of last) {
+    const start = first.get(key)!;
+    if (start.op === 'added' && end.op === 'added') added.push(end.prefix);
+    else if (start.op === 'removed' && end.op === 'removed') removed.push(end.prefix);
+  }
+  return { added, removed };
+}
+
+/** Cursor text: the store's epoch and the id of the last change the client has seen. */
+export function formatCursor(epoch: string, changeId: number): string {
+  return `${epoch}.${changeId}`;
+}
+
+export function parseCursor(text: string): { epoch: string; changeId: number } | undefined {
+  const m = /^([A-Za-z0-9_-]{1,32})\.(\d{1,15})$/.exec(text);
+  return m ? { epoch: m[1]!, changeId: Number(m[2]) } : undefined;
+}

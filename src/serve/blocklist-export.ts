@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { aggregatePrefixes } from '../core/aggregate.js';
+import { SpamxError } from '../core/errors.js';
+import { parseTimestamp } from '../core/time.js';
+import { effectiveRows, type EffectiveFilter } from '../store/effective-query.js';
+import { effectiveVersion, getMeta, storeEpoch } from '../store/meta-store.js';
+import type { Store } from '../store/open-store.js';
+import { FORMATS, type BlocklistFormat, type BlocklistRow } from './formats/index.js';
+
+export interface BlocklistQuery extends EffectiveFilter {
+  readonly format: BlocklistFormat;
+  readonly aggregate: boolean;
+}
+
+/**
+ * Reads `format`, `family`, `min_sources`, `source` (repeatable), `since` (RFC 3339 or epoch
+ * seconds; pieces seen since then) and `aggregate` from a query, failing with BAD_REQUEST
+ * naming the parameter.
+ */
+export function parseBlocklistQuery(get: (name: string) => string | undefined, getAll: (name: string) => string[]): BlocklistQuery {
+  const name = get('format') ?? 'txt';
+  const format = FORMATS.get(name);
+  if (!format) throw new SpamxError('BAD_REQUEST', `format "${name}" is not one of ${[...FORMATS.keys()].join(', ')}`);
+  const family = get('family');
+  if (family !== undefined && family !== '4' && family !== '6') throw new SpamxError('BAD_REQUEST', 'family must be 4 or 6');
+  const min = get('min_sources');
+  if (min !== undefined && !/^[1-9]\d{0,3}$/.test(min)) throw new SpamxError('BAD_REQUEST', 'min_sources must be a positive integer');
+  const sinceText = get('since');
+  let since: number | undefined;
+  if (sinceText !== undefined) {
+    since = /^\d{1,12}$/.test(sinceText) ? Number(sinceText) * 1000 : parseTimestamp(sinceText);
+    if (since === undefined) throw new SpamxError('BAD_REQUEST', 'since must be an RFC 3339 UTC time or epoch seconds');
+  }
+  const aggregate = get('aggregate');
+  if (aggregate !== undefined && aggregate !== 'true' && aggregate !== 'false') throw new SpamxError('BAD_REQUEST', 'aggregate must be true or false');
+  return {
+    format,
+    family: family === undefined ? undefined : (Number(family) as 4 | 6),
+    minSources: min === undefined ? undefined : Number(min),
+    sources: getAll('source').flatMap((s) => s.split(',')).filter(Boolean),
+    since,
+    aggregate: aggregate === 'true',
+  };
+}
+
+export interface OpenedBlocklist {
+  readonly etag: string;
+  readonly contentType: string;
+  readonly chunks: Generator<string>;
+  /** Ends the read snapshot; call once the chunks are consumed or abandoned. */
+  close(): void;
+}
+
+/**
+ * Opens one consistent snapshot of the effective list on its own read connection and renders
+ * it lazily, so a ten-million-line list streams in constant memory. The strong ETag names the
+ * store, the list's version and the query, and the content depends on nothing else (the time in
+ * headers is when the list last changed, not now).
+ */
+export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: string; url: string }): OpenedBlocklist {
+  const reader = store.openReader();
+  reader.db.exec('BEGIN');
+  const close = () => {
+    if (!reader.db.open) return;
+    if (reader.db.inTransaction) reader.db.exec('COMMIT');
+    reader.close();
+  };
+  try {
+    const version = effectiveVersion(reader);
+    const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate]);
+    const etag = `"bl-${storeEpoch(store)}-${version}-${createHash('sha256').update(queryId).digest('base64url').slice(0, 12)}"`;
+    const sources = (reader.prepare('SELECT publisher FROM feeds WHERE size > 0 ORDER BY publisher').pluck().all() as string[]).filter(
+      (s) => !query.sources?.length || query.sources.includes(s),
+    );
+    const count = reader
+      .prepare(
+        `SELECT count(*) FROM effective WHERE (@family IS NULL OR substr(key, 1, 1) = @family) AND source_count >= @minSources
+           AND (@since IS NULL OR last_seen >= @since)`,
+      )
+      .pluck()
+      .get({ family: query.family === undefined ? null : String(query.family), minSources: query.minSources ?? 1, since: query.since ?? null }) as number;
+    const meta = {
+      node: node.id,
+      asOf: Number(getMeta(reader, 'effective_updated_at') ?? 0),
+      count,
+      sources,
+      aggregated: query.aggregate,
+      lookupUrl: `${node.url}/v1/lookup/`,
+    };
+    const rows: Iterable<BlocklistRow> = effectiveRows(reader, query);
+    const output = query.aggregate ? mapPrefixes(aggregatePrefixes(prefixesOf(rows))) : rows;
+    return { etag, contentType: query.format.contentType, chunks: query.format.render(output, meta), close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
+function* prefixesOf(rows: Iterable<BlocklistRow>): Generator<string> {
+  for (const r of rows) yield r.prefix;
+}
+
+function* mapPrefixes(prefixes: Iterable<{ text: string }>): Generator<BlocklistRow> {
+  for (const p of prefixes) yield { prefix: p.text };
+}

@@ -1,0 +1,72 @@
+import { formatTimestamp } from '../../core/time.js';
+import type { BlocklistFormat, BlocklistMeta, BlocklistRow } from './format.js';
+
+const iso = (ms: number | undefined) => (ms === undefined ? '' : formatTimestamp(ms));
+
+function* header(meta: BlocklistMeta, comment: string): Generator<string> {
+  yield `${comment} spamx blocklist from ${meta.node}\n`;
+  yield `${comment} as of ${formatTimestamp(meta.asOf)}\n`;
+  yield `${comment} ${meta.count} prefixes${meta.aggregated ? ', aggregated into the minimal CIDR cover' : ''}\n`;
+  yield `${comment} sources: ${meta.sources.join(' ')}\n`;
+}
+
+/** One canonical prefix per line after a `#` header naming the node, time, count and sources. */
+export const txt: BlocklistFormat = {
+  name: 'txt',
+  contentType: 'text/plain; charset=utf-8',
+  *render(rows, meta) {
+    yield* header(meta, '#');
+    for (const row of rows) yield `${row.prefix}\n`;
+  },
+};
+
+const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** `prefix,first_seen,last_seen,reports,sources,expires`; sources space-separated. */
+export const csv: BlocklistFormat = {
+  name: 'csv',
+  contentType: 'text/csv; charset=utf-8',
+  *render(rows) {
+    yield 'prefix,first_seen,last_seen,reports,sources,expires\n';
+    for (const r of rows) {
+      yield `${r.prefix},${iso(r.firstSeen)},${iso(r.lastSeen)},${r.reports ?? ''},${csvField(r.sources ?? '')},${iso(r.expires)}\n`;
+    }
+  },
+};
+
+function jsonRow(r: BlocklistRow) {
+  if (r.sources === undefined) return { prefix: r.prefix };
+  return {
+    prefix: r.prefix,
+    firstSeen: iso(r.firstSeen),
+    lastSeen: iso(r.lastSeen),
+    reports: r.reports,
+    expires: iso(r.expires),
+    sources: r.sources.split(' '),
+  };
+}
+
+/** `{"node","asOf","count","sources","prefixes":[…]}`, written as it streams. */
+export const json: BlocklistFormat = {
+  name: 'json',
+  contentType: 'application/json',
+  *render(rows, meta) {
+    yield `{"node":${JSON.stringify(meta.node)},"asOf":"${formatTimestamp(meta.asOf)}","count":${meta.count},` +
+      `"aggregated":${meta.aggregated},"sources":${JSON.stringify(meta.sources)},"prefixes":[`;
+    let first = true;
+    for (const row of rows) {
+      yield `${first ? '' : ','}\n${JSON.stringify(jsonRow(row))}`;
+      first = false;
+    }
+    yield '\n]}\n';
+  },
+};
+
+/** One JSON object per line, no envelope. */
+export const ndjson: BlocklistFormat = {
+  name: 'ndjson',
+  contentType: 'application/x-ndjson',
+  *render(rows) {
+    for (const row of rows) yield `${JSON.stringify(jsonRow(row))}\n`;
+  },
+};

@@ -1,0 +1,58 @@
+import type { MiddlewareHandler } from 'hono';
+import { SpamxError } from '../core/errors.js';
+import { subscriberByKey, type Subscriber } from '../store/subscriber-store.js';
+import type { Store } from '../store/open-store.js';
+
+export interface SubscriberAccessOptions {
+  readonly store: Store;
+  readonly public: boolean;
+  readonly ratePerMinute: number;
+  readonly clock: () => number;
+}
+
+/** What a request is allowed as: a subscriber (by key) or, on a public node, anyone. */
+export type Caller = { readonly kind: 'subscriber'; readonly subscriber: Subscriber } | { readonly kind: 'public' };
+
+const CACHE_MS = 5_000;
+
+/**
+ * Subscriber endpoints: an API key in `Authorization: Bearer` or `X-Api-Key` (the header
+ * CrowdSec bouncers send), looked up by its hash; a per-key token bucket answering 429 with
+ * Retry-After. Without a key, only a node configured public answers. The operator token is not
+ * a subscriber key: the two rights are separate.
+ */
+export function subscriberAccess(options: SubscriberAccessOptions): MiddlewareHandler<{ Variables: { caller: Caller } }> {
+  const known = new Map<string, { subscriber: Subscriber | undefined; until: number }>();
+  const buckets = new Map<number, { tokens: number; at: number }>();
+  const capacity = options.ratePerMinute;
+  const refillPerMs = options.ratePerMinute / 60_000;
+  return async (c, next) => {
+    const auth = c.req.header('authorization');
+    const key = c.req.header('x-api-key') ?? (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined);
+    if (!key) {
+      if (!options.public) throw new SpamxError('UNAUTHORIZED', 'this endpoint needs a subscriber API key (Authorization: Bearer or X-Api-Key)');
+      c.set('caller', { kind: 'public' });
+      return next();
+    }
+    const now = options.clock();
+    let entry = known.get(key);
+    if (!entry || entry.until < now) {
+      entry = { subscriber: subscriberByKey(options.store, key), until: now + CACHE_MS };
+      if (known.size > 10_000) known.clear();
+      known.set(key, entry);
+    }
+    const subscriber = entry.subscriber;
+    if (!subscriber) throw new SpamxError('UNAUTHORIZED', 'unknown or revoked subscriber API key');
+    const bucket = buckets.get(subscriber.id) ?? { tokens: capacity, at: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.at) * refillPerMs);
+    bucket.at = now;
+    buckets.set(subscriber.id, bucket);
+    if (bucket.tokens < 1) {
+      c.header('retry-after', String(Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000))));
+      throw new SpamxError('RATE_LIMITED', `subscriber ${subscriber.name} is over ${capacity} requests per minute`);
+    }
+    bucket.tokens -= 1;
+    c.set('caller', { kind: 'subscriber', subscriber });
+    return next();
+  };
+}

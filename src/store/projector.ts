@@ -1,0 +1,176 @@
+import { coveringPrefixes, parsePrefix, prefixEnd, prefixKey, type Prefix } from '../core/prefix.js';
+import { subtractPrefixes, type PrefixSet } from '../core/prefix-set.js';
+import { bumpEffectiveVersion } from './meta-store.js';
+import { writeTransaction, type Store } from './open-store.js';
+
+/**
+ * Keeps the effective list (`effective`, `origin_pieces`, `changes`) in step with `listings`.
+ * Applying a batch only records which prefix keys it touched (`pending_keys`), so pulls stay
+ * fast; the projection runs right after, or before any read of the effective list, in its own
+ * transactions, and appends each change of the list to the log exactly once.
+ */
+export interface ProjectionRules {
+  readonly allowlist: PrefixSet;
+}
+
+export interface ProjectionResult {
+  readonly keys: number;
+  readonly changes: number;
+}
+
+/** Projects pending keys, a few batches' worth per transaction, until none are left. */
+export function projectPending(store: Store, now: number, rules: ProjectionRules): ProjectionResult {
+  let keys = 0;
+  let changes = 0;
+  for (;;) {
+    const step = writeTransaction(store, () => {
+      const rows = store.prepare('SELECT id, keys FROM pending_keys ORDER BY id LIMIT 4').all() as { id: number; keys: string }[];
+      if (rows.length === 0) return undefined;
+      const projector = new Projector(store, now, rules);
+      for (const row of rows) for (const key of row.keys.split('\n')) if (key) projector.reproject(key);
+      store.prepare('DELETE FROM pending_keys WHERE id <= ?').run(rows.at(-1)!.id);
+      projector.finish();
+      return projector;
+    });
+    if (!step) return { keys, changes };
+    keys += step.keysSeen;
+    changes += step.changesLogged;
+  }
+}
+
+/** Re-projects the prefixes whose earliest active source has expired by `now`. */
+export function projectExpired(store: Store, now: number, rules: ProjectionRules): ProjectionResult {
+  return writeTransaction(store, () => {
+    const origins = store
+      .prepare(
+        `SELECT DISTINCT o.origin FROM effective e JOIN origin_pieces o ON o.piece = e.key
+         WHERE e.next_expiry <= ? LIMIT 100000`,
+      )
+      .pluck()
+      .all(now) as string[];
+    const projector = new Projector(store, now, rules);
+    for (const origin of origins) projector.reproject(origin);
+    projector.finish();
+    return { keys: projector.keysSeen, changes: projector.changesLogged };
+  });
+}
+
+/** Queues for projection every stored prefix overlapping any of `prefixes` (an allowlist edit). */
+export function queueOverlapping(store: Store, prefixes: readonly Prefix[]): void {
+  const keys = new Set<string>();
+  const within = store.prepare('SELECT DISTINCT key FROM listings WHERE key >= ? AND key <= ?').pluck();
+  const exact = store.prepare('SELECT DISTINCT key FROM listings WHERE key = ?').pluck();
+  for (const p of prefixes) {
+    const bits = p.family === 4 ? 32 : 128;
+    // Keys order by start address, then length: every prefix starting inside p lies between these.
+    for (const k of within.all(prefixKey(p.family, p.start, 0), prefixKey(p.family, prefixEnd(p), bits)) as string[]) keys.add(k);
+    for (const c of coveringPrefixes(p)) for (const k of exact.all(c.key) as string[]) keys.add(k);
+  }
+  if (keys.size > 0) store.prepare('INSERT INTO pending_keys (keys) VALUES (?)').run([...keys].join('\n'));
+}
+
+interface Aggregate {
+  prefix: string;
+  firstSeen: number;
+  lastSeen: number;
+  reports: number;
+  expires: number;
+  nextExpiry: number;
+  sources: string;
+  sourceCount: number;
+}
+
+class Projector {
+  keysSeen = 0;
+  changesLogged = 0;
+  private touched = false;
+  private readonly aggregate;
+  private readonly oldPieces;
+  private readonly dropPiece;
+  private readonly addPiece;
+  private readonly release;
+  private readonly remove;
+  private readonly current;
+  private readonly insert;
+  private readonly update;
+  private readonly log;
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: number,
+    private readonly rules: ProjectionRules,
+  ) {
+    this.aggregate = store.prepare(
+      `SELECT prefix, min(first_seen) AS firstSeen, max(last_seen) AS lastSeen, sum(reports) AS reports,
+         max(expires) AS expires, min(expires) AS nextExpiry, group_concat(publisher, ' ') AS sources, count(*) AS sourceCount
+       FROM listings WHERE key = ? AND op = 'list' AND expires > ? GROUP BY key`,
+    );
+    this.oldPieces = store.prepare('SELECT piece FROM origin_pieces WHERE origin = ?').pluck();
+    this.dropPiece = store.prepare('DELETE FROM origin_pieces WHERE origin = ? AND piece = ?');
+    this.addPiece = store.prepare('INSERT INTO origin_pieces (origin, piece) VALUES (?, ?)');
+    this.release = store.prepare('UPDATE effective SET refs = refs - 1 WHERE key = ? RETURNING refs, prefix');
+    this.remove = store.prepare('DELETE FROM effective WHERE key = ?');
+    this.current = store.prepare('SELECT refs, sources FROM effective WHERE key = ?');
+    this.insert = store.prepare(
+      `INSERT INTO effective (key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at)
+       VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.update = store.prepare(
+      `UPDATE effective SET refs = refs + ?, first_seen = ?, last_seen = ?, reports = ?, expires = ?, next_expiry = ?,
+         sources = ?, source_count = ? WHERE key = ?`,
+    );
+    this.log = store.prepare('INSERT INTO changes (op, key, prefix, at) VALUES (?, ?, ?, ?)');
+  }
+
+  /** Brings one origin prefix's pieces in line with its listings now. */
+  reproject(origin: string): void {
+    this.keysSeen++;
+    const agg = this.aggregate.get(origin, this.now) as Aggregate | undefined;
+    const wanted = agg ? this.piecesOf(agg.prefix) : [];
+    const had = new Set(this.oldPieces.all(origin) as string[]);
+    const keep = new Set(wanted.map((p) => p.key));
+    for (const piece of had) {
+      if (keep.has(piece)) continue;
+      this.dropPiece.run(origin, piece);
+      const left = this.release.get(piece) as { refs: number; prefix: string } | undefined;
+      if (left && left.refs <= 0) {
+        this.remove.run(piece);
+        this.change('removed', piece, left.prefix);
+      } else this.touched = true;
+    }
+    if (!agg) return;
+    const sources = agg.sources.split(' ').sort().join(' ');
+    for (const p of wanted) {
+      const before = this.current.get(p.key) as { refs: number; sources: string } | undefined;
+      const adds = had.has(p.key) ? 0 : 1;
+      if (adds) this.addPiece.run(origin, p.key);
+      if (!before) {
+        this.insert.run(p.key, p.text, agg.firstSeen, agg.lastSeen, agg.reports, agg.expires, agg.nextExpiry, sources, agg.sourceCount, this.now);
+        this.change('added', p.key, p.text);
+        continue;
+      }
+      this.update.run(adds, agg.firstSeen, agg.lastSeen, agg.reports, agg.expires, agg.nextExpiry, sources, agg.sourceCount, p.key);
+      this.touched = true;
+      if (before.sources !== sources) this.change('updated', p.key, p.text);
+    }
+  }
+
+  finish(): void {
+    if (this.touched || this.changesLogged > 0) bumpEffectiveVersion(this.store, this.now);
+  }
+
+  private piecesOf(text: string): Prefix[] {
+    const parsed = parsePrefix(text);
+    if (!parsed.ok) return [];
+    const { allowlist } = this.rules;
+    if (allowlist.size === 0) return [parsed.prefix];
+    if (allowlist.covering(parsed.prefix)) return [];
+    const holes = allowlist.inside(parsed.prefix);
+    return holes.length === 0 ? [parsed.prefix] : subtractPrefixes(parsed.prefix, holes);
+  }
+
+  private change(op: 'added' | 'removed' | 'updated', key: string, prefix: string): void {
+    this.log.run(op, key, prefix, this.now);
+    this.changesLogged++;
+  }
+}
