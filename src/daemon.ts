@@ -223,6 +223,7 @@ export class SpamxNode implements OperatorActions {
   }
 
   lookup(ip: string): LookupResult {
+    this.project();
     return lookupAddress(this.store, ip, this.clock(), this.currentPolicy, (publisher, seq) => `${this.url}/v1/feeds/${publisher}/batches/${seq}`);
   }
 

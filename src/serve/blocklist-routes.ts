@@ -61,10 +61,7 @@ export function blocklistRoutes(deps: ServeDeps): Hono<{ Variables: { caller: Ca
     return c.json({ cursor: next, added, removed, ...(more ? { more } : {}) });
   });
 
-  app.get('/v1/lookup/:ip', access, (c) => {
-    deps.project();
-    return c.json(deps.actions.lookup(c.req.param('ip')));
-  });
+  app.get('/v1/lookup/:ip', access, (c) => c.json(deps.actions.lookup(c.req.param('ip'))));
   return app;
 }
 

@@ -93,8 +93,10 @@ function mergeEntries(store: Store, batch: BatchToApply, quota: QuotaGuard): Ind
   const { publisher, seq, accepted } = batch;
   const { ops, numbers, categories, categoryOf, reasons, indexes } = accepted;
   const { keys, prefixes } = unpackStrings(accepted);
+  const lengths = new Set<string>();
   for (let i = 0; i < accepted.count; i++) {
     const key = keys[i]!;
+    lengths.add(key[0]! + key.slice(-2));
     if (ops[i] === DELIST_OP) {
       quota.delisting(key);
       delist.run(reasons[i] ?? null, seq, key, publisher);
@@ -112,6 +114,8 @@ function mergeEntries(store: Store, batch: BatchToApply, quota: QuotaGuard): Ind
     const n = i * 4;
     upsert.run(key, publisher, prefixes[i], numbers[n], numbers[n + 1], numbers[n + 3], numbers[n + 2], categories[categoryOf[i]!], seq);
   }
+  const addLength = store.prepare('INSERT INTO prefix_lengths (family_length) VALUES (?) ON CONFLICT DO NOTHING');
+  for (const l of lengths) addLength.run(l);
   return refused;
 }
 

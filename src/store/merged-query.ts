@@ -57,31 +57,3 @@ export function storeCounts(store: Store, now: number): StoreCounts {
     )
     .get({ now }) as StoreCounts;
 }
-
-/** Every listing row (any op, any expiry) of the given prefixes, for lookups. */
-export function listingsByKeys(store: Store, keys: readonly string[]) {
-  const placeholders = keys.map(() => '?').join(',');
-  return store
-    .prepare(
-      `SELECT l.key, l.prefix, l.publisher, l.op, l.first_seen AS firstSeen, l.last_seen AS lastSeen, l.reports,
-         l.expires, l.category, l.reason, l.seq, b.leaf_hash AS leafHash
-       FROM listings l LEFT JOIN batches b ON b.publisher = l.publisher AND b.seq = l.seq
-       WHERE l.key IN (${placeholders}) ORDER BY l.key, l.publisher`,
-    )
-    .all(...keys) as ListingRow[];
-}
-
-export interface ListingRow {
-  readonly key: string;
-  readonly prefix: string;
-  readonly publisher: string;
-  readonly op: 'list' | 'delist';
-  readonly firstSeen: number | null;
-  readonly lastSeen: number | null;
-  readonly reports: number | null;
-  readonly expires: number | null;
-  readonly category: string | null;
-  readonly reason: string | null;
-  readonly seq: number;
-  readonly leafHash: string | null;
-}

@@ -69,7 +69,7 @@ export const refusals = sqliteTable(
     reason: text('reason').notNull(),
     at: integer('at').notNull(),
   },
-  (t) => [index('refusals_publisher_code').on(t.publisher, t.code), index('refusals_code').on(t.code)],
+  (t) => [index('refusals_publisher_code').on(t.publisher, t.code), index('refusals_code').on(t.code), index('refusals_prefix').on(t.prefix)],
 );
 
 /** Local observations waiting for the next batch of this node's feed. */
@@ -191,4 +191,12 @@ export const decisionStreams = sqliteTable('decision_streams', {
   subscriberId: integer('subscriber_id').primaryKey(),
   cursor: integer('cursor').notNull(),
   updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * Every (family, prefix length) that occurs in `listings`, e.g. `420` for IPv4 /32: a lookup
+ * asks only for the prefixes of those lengths that contain the address, not all 33 or 129.
+ */
+export const prefixLengths = sqliteTable('prefix_lengths', {
+  familyLength: text('family_length').primaryKey(),
 });

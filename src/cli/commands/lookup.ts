@@ -5,15 +5,14 @@ import { withNode } from './open-node.js';
 export async function lookup(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...DATA, json: { type: 'boolean' } }, { min: 1, max: 1 });
   return withNode(dataDir(values.data), async (node) => {
-    node.project();
     const r = node.lookup(positionals[0]!);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return 0;
     }
     const lines = [`${r.address}: ${r.listed ? 'LISTED' : 'not listed'}`];
-    if (r.allowlisted) lines.push(`  allowlisted by ${r.allowlisted}`);
-    if (r.specialPurpose) lines.push(`  special-purpose address space ${r.specialPurpose}`);
+    for (const e of r.listedBy) lines.push(`  listed as ${e.prefix} by ${e.sources.join(', ')} until ${e.expires}`);
+    for (const why of r.notListedBecause) lines.push(`  not listed: ${why}`);
     for (const m of r.matches) {
       lines.push(`  ${m.prefix}`);
       for (const s of m.sources) {
