@@ -16,6 +16,7 @@ import { publishQueued, type PublishedBatch } from './ingest/publish-batches.js'
 import { pullPeer, type PullReport } from './ingest/pull-peer.js';
 import { Scheduler } from './ingest/scheduler.js';
 import { createApp } from './serve/app.js';
+import { DnsblService } from './serve/dnsbl/dnsbl-service.js';
 import type { Descriptor, OperatorActions } from './serve/deps.js';
 import { openStore, writeTransaction, type Store } from './store/open-store.js';
 import { peerState } from './store/peer-state-store.js';
@@ -26,6 +27,7 @@ import { projectExpired, projectPending, queueOverlapping } from './store/projec
 import { pruneChanges } from './store/effective-query.js';
 import { DAY_MS } from './core/time.js';
 import { lookupAddress, type LookupResult } from './store/lookup.js';
+import { LookupCache } from './serve/lookup-cache.js';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -44,9 +46,14 @@ export interface NodeOptions {
  */
 export class SpamxNode implements OperatorActions {
   private server: ServerType | undefined;
+  private dnsbl: DnsblService | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private reloadSignature = '';
   private projectScheduled = false;
+  private readonly lookupCache = new LookupCache();
+  private allowlistStamp = 0;
+  private projectedStamp = '';
+  private nextExpiryDue = -Infinity;
   private lastPrune = 0;
   private peerMap = new Map<string, Peer>();
   private currentPolicy: Policy;
@@ -81,6 +88,11 @@ export class SpamxNode implements OperatorActions {
   /** The URL this node is reachable at (the configured public URL, or where it listens). */
   get url(): string {
     return this.config.publicUrl !== undefined && !this.config.publicUrl.endsWith(':0') ? this.config.publicUrl : (this.listeningUrl ?? this.config.publicUrl);
+  }
+
+  /** The DNSBL's bound UDP and TCP port once started (the ephemeral one for `dnsbl.port: 0`). */
+  get dnsblPort(): number | undefined {
+    return this.dnsbl?.port;
   }
 
   get peers(): readonly Peer[] {
@@ -122,19 +134,23 @@ export class SpamxNode implements OperatorActions {
     const { port } = this.server.address() as AddressInfo;
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     this.listeningUrl = `${tls ? 'https' : 'http'}://${host}:${port}`;
+    if (this.config.dnsbl.port !== null) {
+      this.dnsbl = await DnsblService.start({ config: this.config.dnsbl, store: this.store, log: this.log, publicUrl: () => this.url });
+    }
     this.schedule();
     if (this.peerMap.size > 0) await this.reader.warm();
     this.reloadTimer = setInterval(() => {
       void this.reloadIfChanged();
       this.projectSoon();
     }, this.reloadIntervalMs);
-    this.log.info({ url: this.url, peers: this.peerMap.size }, 'spamx node serving');
+    this.log.info({ url: this.url, peers: this.peerMap.size, ...(this.dnsbl ? { dnsblPort: this.dnsbl.port } : {}) }, 'spamx node serving');
   }
 
   async destroy(): Promise<void> {
     clearInterval(this.reloadTimer);
     this.shutdown.abort();
     await this.scheduler.stop();
+    await this.dnsbl?.stop();
     if (this.server) {
       const server = this.server;
       await new Promise<void>((resolve) => {
@@ -192,16 +208,31 @@ export class SpamxNode implements OperatorActions {
   project(): void {
     if (!this.store.db.open) return;
     const now = this.clock();
+    // Nothing written anywhere since the last projection and no expiry due: nothing to do.
+    // The stamp is one cheap statement, so read paths can call this on every request.
+    if (this.storeStamp() === this.projectedStamp && now < this.nextExpiryDue && now - this.lastPrune <= 3_600_000) return;
     const rules = { allowlist: this.currentPolicy.allowlist };
     const pending = projectPending(this.store, now, rules);
     const expired = projectExpired(this.store, now, rules);
     if (pending.changes + expired.changes > 0) {
       this.log.debug({ keys: pending.keys + expired.keys, changes: pending.changes + expired.changes }, 'effective list projected');
+      this.dnsbl?.refresh();
     }
     if (now - this.lastPrune > 3_600_000) {
       this.lastPrune = now;
       pruneChanges(this.store, now - this.config.subscribers.changesRetentionDays * DAY_MS);
     }
+    this.nextExpiryDue = (this.store.prepare('SELECT min(next_expiry) FROM effective').pluck().get() as number | null) ?? Infinity;
+    this.projectedStamp = this.storeStamp();
+  }
+
+  /**
+   * Changes whenever any connection commits to the store: total_changes() counts this
+   * connection's writes, data_version moves when another process (a CLI command) commits.
+   */
+  private storeStamp(): string {
+    const { t, d } = this.store.prepare('SELECT total_changes() AS t, data_version AS d FROM pragma_data_version()').get() as { t: number; d: number };
+    return `${t}:${d}`;
   }
 
   /** project() on the next turn of the event loop, once however often it is asked for. */
@@ -224,6 +255,21 @@ export class SpamxNode implements OperatorActions {
 
   lookup(ip: string): LookupResult {
     this.project();
+    return this.lookupNow(ip);
+  }
+
+  /** The lookup answer as JSON text, from the cache while the store has not changed. */
+  lookupJson(ip: string): string {
+    this.project();
+    const validity = `${this.projectedStamp}:${this.allowlistStamp}`;
+    const cached = this.lookupCache.get(ip, validity);
+    if (cached !== undefined) return cached;
+    const body = JSON.stringify(this.lookupNow(ip));
+    this.lookupCache.set(ip, validity, body);
+    return body;
+  }
+
+  private lookupNow(ip: string): LookupResult {
     return lookupAddress(this.store, ip, this.clock(), this.currentPolicy, (publisher, seq) => `${this.url}/v1/feeds/${publisher}/batches/${seq}`);
   }
 
@@ -278,6 +324,7 @@ export class SpamxNode implements OperatorActions {
       this.currentPolicy = this.loadPolicy();
       const after = this.currentPolicy.allowlist.members();
       const changed = before.length !== after.length || before.some((p, i) => p.text !== after[i]!.text);
+      if (changed) this.allowlistStamp++;
       // Prefixes the old or new allowlist touches are projected again (carved or restored).
       if (changed) writeTransaction(this.store, () => queueOverlapping(this.store, [...before, ...after]));
     } catch (err) {

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { formatCursor, netChanges, parseCursor } from '../core/change-stream.js';
 import { SpamxError } from '../core/errors.js';
 import { changesAfter, effectiveRows, lastChangeId, prunedThrough } from '../store/effective-query.js';
@@ -6,25 +6,22 @@ import { storeEpoch } from '../store/meta-store.js';
 import { openBlocklist, parseBlocklistQuery } from './blocklist-export.js';
 import type { ServeDeps } from './deps.js';
 import { streamText } from './stream-text.js';
-import { subscriberAccess, type Caller } from './subscriber-access.js';
+import type { Caller } from './subscriber-access.js';
 
 /** Changes per page of the change stream; a client keeps polling while `more` is true. */
 const CHANGES_PAGE = 10_000;
 
 /** PROTOCOL "Subscriber endpoints": the blocklist, its change stream and lookups. */
-export function blocklistRoutes(deps: ServeDeps): Hono<{ Variables: { caller: Caller } }> {
+export function blocklistRoutes(
+  deps: ServeDeps,
+  access: MiddlewareHandler<{ Variables: { caller: Caller } }>,
+): Hono<{ Variables: { caller: Caller } }> {
   const app = new Hono<{ Variables: { caller: Caller } }>();
-  const access = subscriberAccess({
-    store: deps.store,
-    public: deps.config.subscribers.public,
-    ratePerMinute: deps.config.subscribers.rateLimitPerMinute,
-    clock: deps.clock,
-  });
 
   app.get('/v1/blocklist', access, (c) => {
     const query = parseBlocklistQuery((n) => c.req.query(n), (n) => c.req.queries(n) ?? []);
     deps.project();
-    const list = openBlocklist(deps.store, query, { id: deps.config.id, url: deps.publicUrl() });
+    const list = openBlocklist(deps.store, query, { id: deps.config.id, url: deps.publicUrl(), dnsblTtl: deps.config.dnsbl.ttl });
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
     const etag = gzip ? `${list.etag.slice(0, -1)}-gz"` : list.etag;
     const headers: Record<string, string> = { etag, vary: 'accept-encoding', 'cache-control': 'no-cache' };
@@ -61,7 +58,7 @@ export function blocklistRoutes(deps: ServeDeps): Hono<{ Variables: { caller: Ca
     return c.json({ cursor: next, added, removed, ...(more ? { more } : {}) });
   });
 
-  app.get('/v1/lookup/:ip', access, (c) => c.json(deps.actions.lookup(c.req.param('ip'))));
+  app.get('/v1/lookup/:ip', access, (c) => c.body(deps.actions.lookupJson(c.req.param('ip')), 200, { 'content-type': 'application/json' }));
   return app;
 }
 

@@ -17,6 +17,8 @@ export interface OperatorActions {
   pull(peerId: string): Promise<PullReport | undefined>;
   status(): StatusReport;
   lookup(ip: string): LookupResult;
+  /** lookup() serialized, cached while the store is unchanged. */
+  lookupJson(ip: string): string;
 }
 
 export interface ServeDeps {

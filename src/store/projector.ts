@@ -20,6 +20,8 @@ export interface ProjectionResult {
 
 /** Projects pending keys, a few batches' worth per transaction, until none are left. */
 export function projectPending(store: Store, now: number, rules: ProjectionRules): ProjectionResult {
+  // Read first: an idle check must not take the write lock (or pay a commit) on every read.
+  if (store.prepare('SELECT 1 FROM pending_keys LIMIT 1').get() === undefined) return { keys: 0, changes: 0 };
   let keys = 0;
   let changes = 0;
   for (;;) {
@@ -40,6 +42,7 @@ export function projectPending(store: Store, now: number, rules: ProjectionRules
 
 /** Re-projects the prefixes whose earliest active source has expired by `now`. */
 export function projectExpired(store: Store, now: number, rules: ProjectionRules): ProjectionResult {
+  if (store.prepare('SELECT 1 FROM effective WHERE next_expiry <= ? LIMIT 1').get(now) === undefined) return { keys: 0, changes: 0 };
   return writeTransaction(store, () => {
     const origins = store
       .prepare(
@@ -90,6 +93,7 @@ class Projector {
   private readonly addPiece;
   private readonly release;
   private readonly remove;
+  private readonly originsOf;
   private readonly current;
   private readonly insert;
   private readonly update;
@@ -108,9 +112,10 @@ class Projector {
     this.oldPieces = store.prepare('SELECT piece FROM origin_pieces WHERE origin = ?').pluck();
     this.dropPiece = store.prepare('DELETE FROM origin_pieces WHERE origin = ? AND piece = ?');
     this.addPiece = store.prepare('INSERT INTO origin_pieces (origin, piece) VALUES (?, ?)');
-    this.release = store.prepare('UPDATE effective SET refs = refs - 1 WHERE key = ? RETURNING refs, prefix');
+    this.release = store.prepare('UPDATE effective SET refs = refs - 1 WHERE key = ? RETURNING id, refs, prefix, sources');
     this.remove = store.prepare('DELETE FROM effective WHERE key = ?');
-    this.current = store.prepare('SELECT refs, sources FROM effective WHERE key = ?');
+    this.originsOf = store.prepare('SELECT origin FROM origin_pieces WHERE piece = ?').pluck();
+    this.current = store.prepare('SELECT id, refs, sources, expires FROM effective WHERE key = ?');
     this.insert = store.prepare(
       `INSERT INTO effective (key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at)
        VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -119,7 +124,7 @@ class Projector {
       `UPDATE effective SET refs = refs + ?, first_seen = ?, last_seen = ?, reports = ?, expires = ?, next_expiry = ?,
          sources = ?, source_count = ? WHERE key = ?`,
     );
-    this.log = store.prepare('INSERT INTO changes (op, key, prefix, at) VALUES (?, ?, ?, ?)');
+    this.log = store.prepare('INSERT INTO changes (op, key, prefix, at, piece_id, sources) VALUES (?, ?, ?, ?, ?, ?)');
   }
 
   /** Brings one origin prefix's pieces in line with its listings now. */
@@ -129,29 +134,39 @@ class Projector {
     const wanted = agg ? this.piecesOf(agg.prefix) : [];
     const had = new Set(this.oldPieces.all(origin) as string[]);
     const keep = new Set(wanted.map((p) => p.key));
+    const stale = new Set<string>();
     for (const piece of had) {
       if (keep.has(piece)) continue;
       this.dropPiece.run(origin, piece);
-      const left = this.release.get(piece) as { refs: number; prefix: string } | undefined;
+      const left = this.release.get(piece) as { id: number; refs: number; prefix: string; sources: string } | undefined;
       if (left && left.refs <= 0) {
         this.remove.run(piece);
-        this.change('removed', piece, left.prefix);
-      } else this.touched = true;
+        this.change('removed', piece, left.prefix, left.id, left.sources);
+      } else {
+        this.touched = true;
+        // The row may still hold this origin's values (the last origin projected writes them):
+        // the prefixes still contributing the piece must write theirs, or it outlives them.
+        for (const other of this.originsOf.all(piece) as string[]) stale.add(other);
+      }
     }
+    for (const other of stale) this.reproject(other);
     if (!agg) return;
     const sources = agg.sources.split(' ').sort().join(' ');
     for (const p of wanted) {
-      const before = this.current.get(p.key) as { refs: number; sources: string } | undefined;
+      const before = this.current.get(p.key) as { id: number; refs: number; sources: string; expires: number } | undefined;
       const adds = had.has(p.key) ? 0 : 1;
       if (adds) this.addPiece.run(origin, p.key);
       if (!before) {
-        this.insert.run(p.key, p.text, agg.firstSeen, agg.lastSeen, agg.reports, agg.expires, agg.nextExpiry, sources, agg.sourceCount, this.now);
-        this.change('added', p.key, p.text);
+        const id = this.insert.run(p.key, p.text, agg.firstSeen, agg.lastSeen, agg.reports, agg.expires, agg.nextExpiry, sources, agg.sourceCount, this.now)
+          .lastInsertRowid;
+        this.change('added', p.key, p.text, Number(id), sources);
         continue;
       }
       this.update.run(adds, agg.firstSeen, agg.lastSeen, agg.reports, agg.expires, agg.nextExpiry, sources, agg.sourceCount, p.key);
       this.touched = true;
-      if (before.sources !== sources) this.change('updated', p.key, p.text);
+      // A later expiry is logged too: a CrowdSec bouncer holds each ban for the duration it was
+      // sent, and would drop a ban that a fresh report has extended unless it is sent again.
+      if (before.sources !== sources || before.expires !== agg.expires) this.change('updated', p.key, p.text, before.id, sources);
     }
   }
 
@@ -169,8 +184,8 @@ class Projector {
     return holes.length === 0 ? [parsed.prefix] : subtractPrefixes(parsed.prefix, holes);
   }
 
-  private change(op: 'added' | 'removed' | 'updated', key: string, prefix: string): void {
-    this.log.run(op, key, prefix, this.now);
+  private change(op: 'added' | 'removed' | 'updated', key: string, prefix: string, pieceId: number, sources: string): void {
+    this.log.run(op, key, prefix, this.now, pieceId, sources);
     this.changesLogged++;
   }
 }

@@ -2,8 +2,12 @@
  * `npm run bench`: every benchmark, each with its baseline measured in the same run, medians
  * printed with the ratio to the baseline. BENCH_RUNS sets the repetitions (default 3).
  */
+import { dnsblBench } from './dnsbl-bench.js';
+import { lookupBench } from './lookup-bench.js';
 import { pullBench } from './pull-bench.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 console.log(`spamx benchmarks, node ${process.version}, ${runs} runs each (medians)`);
 await pullBench(runs);
+await dnsblBench(runs);
+await lookupBench(runs);
