@@ -85,6 +85,13 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    transparency: z
+      .object({
+        /** Checkpoint origin line and note key name; `spamx/<id>` when not set. */
+        origin: z.string().regex(/^[^\s+]+$/, 'must be a key name: no spaces, no "+"').optional(),
+      })
+      .strict()
+      .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -92,6 +99,8 @@ export const ConfigSchema = z
 export type ConfigFile = z.input<typeof ConfigSchema>;
 export type NodeConfig = Readonly<z.output<typeof ConfigSchema>> & {
   readonly paths: NodePaths;
+  /** Checkpoint origin (C2SP tlog-checkpoint) and the name of the key that signs them. */
+  readonly origin: string;
   readonly publicUrl: string;
   readonly allowlistPath: string;
 };
@@ -117,5 +126,5 @@ export function parseConfig(raw: unknown, paths: NodePaths): NodeConfig {
   const c = parsed.data;
   const allowlistPath = isAbsolute(c.policy.allowlistFile) ? c.policy.allowlistFile : resolve(paths.dir, c.policy.allowlistFile);
   const publicUrl = (c.publicUrl ?? `${c.tls ? 'https' : 'http'}://${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`).replace(/\/+$/, '');
-  return Object.freeze({ ...c, paths, publicUrl, allowlistPath });
+  return Object.freeze({ ...c, paths, publicUrl, allowlistPath, origin: c.transparency.origin ?? `spamx/${c.id}` });
 }

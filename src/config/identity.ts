@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
@@ -11,6 +11,8 @@ export interface Identity {
   readonly kid: string;
   readonly publicJwk: PublicJwk;
   readonly privateKey: CryptoKey;
+  /** The same private key for node:crypto, which signs checkpoints and cosignatures. */
+  readonly signingKey: KeyObject;
 }
 
 /** Creates the Ed25519 key pair and operator token of a new node; refuses to replace either. */
@@ -37,7 +39,8 @@ export async function loadIdentity(paths: NodePaths): Promise<Identity> {
   }
   const publicJwk = toPublicJwk({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, paths.privateKey);
   const privateKey = (await importJWK(jwk, 'EdDSA')) as CryptoKey;
-  return { kid: await jwkThumbprint(publicJwk), publicJwk, privateKey };
+  const signingKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x, d: jwk.d! }, format: 'jwk' });
+  return { kid: await jwkThumbprint(publicJwk), publicJwk, privateKey, signingKey };
 }
 
 export function loadOperatorToken(paths: NodePaths): string {

@@ -11,6 +11,7 @@ import type { PinnedKeySet } from '../verify/pinned-keys.js';
 import { verifyBatch } from '../verify/verify-batch.js';
 import { evaluateVerified, storeAuthenticBatch, type IngestDeps } from './ingest-batch.js';
 import { signBatch } from './sign-batch.js';
+import { signOwnCheckpoint } from './own-checkpoint.js';
 
 export interface PublishDeps extends IngestDeps {
   readonly identity: Identity;
@@ -55,6 +56,7 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
     try {
       writeTransaction(deps.store, () => {
         storeAuthenticBatch(deps, evaluateVerified(deps, verified), null);
+        signOwnCheckpoint(deps.store, { id: deps.config.id, origin: deps.config.origin, key: deps.identity.signingKey }, deps.clock());
         dequeueThrough(deps.store, lastId);
       });
     } catch (err) {

@@ -42,4 +42,6 @@ export interface Descriptor {
   readonly country: string | undefined;
   readonly protocol: 1;
   readonly keys: { readonly keys: readonly Record<string, string>[] };
+  /** C2SP verifier key of the node's checkpoints: `name+hexkeyid+base64(0x01‖pub)`. */
+  readonly checkpointKey: string;
 }

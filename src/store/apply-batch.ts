@@ -3,6 +3,7 @@ import type { IndexedRefusal } from '../core/evaluate-entries.js';
 import { DELIST as DELIST_OP, unpackStrings, type PackedEntries } from '../core/packed-entries.js';
 import { writeTransaction, type Store } from './open-store.js';
 import { recordRefusals } from './refusal-store.js';
+import { appendLeaf } from './tree-store.js';
 
 /** An authentic batch and the entries local policy accepted from it. */
 export interface BatchToApply {
@@ -76,6 +77,7 @@ export function applyBatch(store: Store, batch: BatchToApply, now: number): Appl
       )
       .run(batch.publisher, batch.seq, batch.leafHash, now, quota.boundAfter());
     recordRefusals(store, batch.publisher, batch.seq, refused, now);
+    appendLeaf(store, batch.publisher, batch.seq - 1, Buffer.from(batch.leafHash, 'base64url'));
     // The effective list follows in src/store/projector.ts, from the keys this batch touched.
     if (batch.accepted.count > 0) store.prepare('INSERT INTO pending_keys (keys) VALUES (?)').run(batch.accepted.keys);
     let delisted = 0;

@@ -1,6 +1,7 @@
 import { formatTimestamp } from '../core/time.js';
 import { feedHead, listFeeds } from './feed-store.js';
 import { storeCounts } from './merged-query.js';
+import { latestCheckpoint } from './checkpoint-store.js';
 import type { Store } from './open-store.js';
 import { peerState } from './peer-state-store.js';
 import { queuedCount } from './queue-store.js';
@@ -15,7 +16,12 @@ export interface StatusPeer {
 const iso = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
 
 /** What `spamx status` and `GET /v1/status` show: own feed, each peer's last pull, store counts. */
-export function statusReport(store: Store, self: { id: string; kid: string; publicUrl: string }, peers: readonly StatusPeer[], now: number) {
+export function statusReport(
+  store: Store,
+  self: { id: string; kid: string; publicUrl: string; checkpointKey: string },
+  peers: readonly StatusPeer[],
+  now: number,
+) {
   const own = feedHead(store, self.id);
   const feeds = new Map(listFeeds(store).map((f) => [f.publisher, f]));
   const refusals: Record<string, Record<string, number>> = {};
@@ -27,9 +33,10 @@ export function statusReport(store: Store, self: { id: string; kid: string; publ
   return {
     id: self.id,
     kid: self.kid,
+    checkpointKey: self.checkpointKey,
     url: self.publicUrl,
     time: formatTimestamp(now),
-    feed: { size: own.size, head: own.head, queuedReports: queuedCount(store) },
+    feed: { size: own.size, head: own.head, queuedReports: queuedCount(store), checkpoint: latestCheckpoint(store, self.id)?.note ?? null },
     peers: peers.map((p) => {
       const s = peerState(store, p.id);
       const feed = feeds.get(p.id);

@@ -15,6 +15,7 @@ export async function status(argv: string[]): Promise<number> {
     const lines = [
       `node ${s.id} at ${s.url}`,
       `  key id: ${s.kid}`,
+      `  checkpoint key: ${s.checkpointKey}`,
       `  own feed: ${s.feed.size} batches, head ${s.feed.head ?? '-'}, ${s.feed.queuedReports} reports queued`,
       `  store: ${s.store.listedPrefixes} listed prefixes, ${s.store.activeListings} active listings, ` +
         `${s.store.expiredListings} expired, ${s.store.delistedListings} delisted`,
