@@ -12,6 +12,9 @@ import { describeError } from './core/errors.js';
 import type { Policy } from './core/policy.js';
 import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from './core/report.js';
 import { ReaderThread } from './ingest/reader-thread.js';
+import { signOwnCheckpoint } from './ingest/own-checkpoint.js';
+import { backfillTrees } from './store/tree-store.js';
+import { formatVerifierKey } from './core/signed-note.js';
 import { publishQueued, type PublishedBatch } from './ingest/publish-batches.js';
 import { pullPeer, type PullReport } from './ingest/pull-peer.js';
 import { Scheduler } from './ingest/scheduler.js';
@@ -82,6 +85,8 @@ export class SpamxNode implements OperatorActions {
     const store = openStore(config.paths.database);
     const node = new SpamxNode(config, store, identity, log, options.clock ?? Date.now, options.reloadIntervalMs ?? 2000);
     await node.reload();
+    backfillTrees(store);
+    signOwnCheckpoint(store, { id: config.id, origin: config.origin, key: identity.signingKey }, node.clock());
     return node;
   }
 
@@ -100,6 +105,11 @@ export class SpamxNode implements OperatorActions {
   }
 
   policy = (): Policy => this.currentPolicy;
+
+  /** C2SP verifier key of this node's checkpoints (PROTOCOL "Transparency"). */
+  get checkpointKey(): string {
+    return formatVerifierKey(this.config.origin, Buffer.from(this.identity.publicJwk.x, 'base64url'));
+  }
 
   async start(): Promise<void> {
     const app = createApp(
@@ -135,7 +145,13 @@ export class SpamxNode implements OperatorActions {
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     this.listeningUrl = `${tls ? 'https' : 'http'}://${host}:${port}`;
     if (this.config.dnsbl.port !== null) {
-      this.dnsbl = await DnsblService.start({ config: this.config.dnsbl, store: this.store, log: this.log, publicUrl: () => this.url });
+      // A DNSBL that cannot bind (port taken) fails the start: nothing may keep the process up.
+      this.dnsbl = await DnsblService.start({ config: this.config.dnsbl, store: this.store, log: this.log, publicUrl: () => this.url }).catch(
+        async (err: unknown) => {
+          await this.destroy();
+          throw err;
+        },
+      );
     }
     this.schedule();
     if (this.peerMap.size > 0) await this.reader.warm();
@@ -169,6 +185,7 @@ export class SpamxNode implements OperatorActions {
       country: this.config.country,
       protocol: 1,
       keys: { keys: [{ ...this.identity.publicJwk, kid: this.identity.kid, alg: 'EdDSA', use: 'sig' }] },
+      checkpointKey: this.checkpointKey,
     };
   }
 
@@ -274,7 +291,12 @@ export class SpamxNode implements OperatorActions {
   }
 
   status(): StatusReport {
-    return statusReport(this.store, { id: this.config.id, kid: this.identity.kid, publicUrl: this.url }, this.peers, this.clock());
+    return statusReport(
+      this.store,
+      { id: this.config.id, kid: this.identity.kid, publicUrl: this.url, checkpointKey: this.checkpointKey },
+      this.peers,
+      this.clock(),
+    );
   }
 
   // --- internals --------------------------------------------------------------------------

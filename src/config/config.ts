@@ -89,6 +89,10 @@ export const ConfigSchema = z
       .object({
         /** Checkpoint origin line and note key name; `spamx/<id>` when not set. */
         origin: z.string().regex(/^[^\s+]+$/, 'must be a key name: no spaces, no "+"').optional(),
+        /** How many witnesses (partners and this node) must cosign a checkpoint for it to count. */
+        witnessQuorum: z.number().int().min(1).default(1),
+        /** A feed whose newest witnessed checkpoint is older than this is flagged stale. */
+        maxWitnessAgeMinutes: z.number().positive().default(24 * 60),
       })
       .strict()
       .prefault({}),

@@ -9,6 +9,8 @@ export const DescriptorSchema = z.object({
   country: z.string().max(2).optional(),
   protocol: z.literal(PROTOCOL_VERSION),
   keys: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
+  /** C2SP verifier key of the centre's checkpoints (PROTOCOL "Transparency"). */
+  checkpointKey: z.string().optional(),
   url: z.url().optional(),
 });
 

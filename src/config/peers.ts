@@ -18,6 +18,8 @@ export const PeerFileSchema = z
     /** Most active listings this peer may hold here; overrides policy.defaultPeerQuota. */
     quota: z.number().int().positive().nullable().optional(),
     keys: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
+    /** C2SP verifier key of the peer's checkpoints, as its descriptor gave it. */
+    checkpointKey: z.string().optional(),
     pinnedAt: z.string(),
   })
   .strict();

@@ -3,6 +3,7 @@ import { SpamxError } from '../core/errors.js';
 import type { NodeConfig } from './config.js';
 import type { PeerDescriptor } from './descriptor.js';
 import { parsePeerFile, peerFilePath, writePeerFile, type Peer, type PeerFile } from './peers.js';
+import { checkpointVerifier } from '../verify/checkpoint-keys.js';
 
 export interface PinOptions {
   readonly url: string;
@@ -31,9 +32,11 @@ export async function pinPeer(config: NodeConfig, descriptor: PeerDescriptor, op
     ...(options.schedule ? { schedule: options.schedule } : {}),
     ...(options.quota !== undefined ? { quota: options.quota } : {}),
     keys: descriptor.keys,
+    ...(descriptor.checkpointKey ? { checkpointKey: descriptor.checkpointKey } : {}),
     pinnedAt: new Date().toISOString(),
   };
   const checked = await parsePeerFile(file, `peer ${descriptor.id}`);
+  checkpointVerifier(checked); // the announced checkpoint key must be a pinned key
   const keys = { keys: [...checked.pinned.values()].map((k) => ({ ...k.jwk, kid: k.kid })) };
   const path = writePeerFile(config.paths.peers, { ...file, keys });
   return { ...checked, keys, file: path };

@@ -2,16 +2,28 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { SpamxError } from '../core/errors.js';
 import { blocklistRoutes } from './blocklist-routes.js';
+import { decisionsRoutes } from './decisions-routes.js';
 import type { ServeDeps } from './deps.js';
 import { httpStatus } from './error-status.js';
 import { federationRoutes } from './federation-routes.js';
 import { operatorRoutes } from './operator-routes.js';
+import { transparencyRoutes } from './transparency-routes.js';
+import { subscriberAccess } from './subscriber-access.js';
 
 /** The node's HTTP API: federation (public), subscriber and operator (bearer token) routes. */
 export function createApp(deps: ServeDeps, log: Logger): Hono {
   const app = new Hono();
+  // One instance for every subscriber route, so a key's rate limit counts all its requests.
+  const access = subscriberAccess({
+    store: deps.store,
+    public: deps.config.subscribers.public,
+    ratePerMinute: deps.config.subscribers.rateLimitPerMinute,
+    clock: deps.clock,
+  });
   app.route('/', federationRoutes(deps));
-  app.route('/', blocklistRoutes(deps));
+  app.route('/', transparencyRoutes(deps));
+  app.route('/', blocklistRoutes(deps, access));
+  app.route('/', decisionsRoutes(deps, access, log));
   app.route('/', operatorRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));

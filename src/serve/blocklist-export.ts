@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { aggregatePrefixes } from '../core/aggregate.js';
+import { aggregateKeyPages } from '../core/aggregate.js';
 import { SpamxError } from '../core/errors.js';
 import { parseTimestamp } from '../core/time.js';
-import { effectiveRows, type EffectiveFilter } from '../store/effective-query.js';
+import { effectiveFilteredCount, effectivePages, parseRowPage } from '../store/effective-pages.js';
+import type { EffectiveFilter } from '../store/effective-query.js';
 import { effectiveVersion, getMeta, storeEpoch } from '../store/meta-store.js';
 import type { Store } from '../store/open-store.js';
 import { FORMATS, type BlocklistFormat, type BlocklistRow } from './formats/index.js';
@@ -57,7 +58,7 @@ export interface OpenedBlocklist {
  * store, the list's version and the query, and the content depends on nothing else (the time in
  * headers is when the list last changed, not now).
  */
-export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: string; url: string }): OpenedBlocklist {
+export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: string; url: string; dnsblTtl?: number }): OpenedBlocklist {
   const reader = store.openReader();
   reader.db.exec('BEGIN');
   const close = () => {
@@ -72,34 +73,37 @@ export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: s
     const sources = (reader.prepare('SELECT publisher FROM feeds WHERE size > 0 ORDER BY publisher').pluck().all() as string[]).filter(
       (s) => !query.sources?.length || query.sources.includes(s),
     );
-    const count = reader
-      .prepare(
-        `SELECT count(*) FROM effective WHERE (@family IS NULL OR substr(key, 1, 1) = @family) AND source_count >= @minSources
-           AND (@since IS NULL OR last_seen >= @since)`,
-      )
-      .pluck()
-      .get({ family: query.family === undefined ? null : String(query.family), minSources: query.minSources ?? 1, since: query.since ?? null }) as number;
+    const count = effectiveFilteredCount(reader, query);
+    const aggregate = query.aggregate || query.format.alwaysAggregate === true;
     const meta = {
       node: node.id,
       asOf: Number(getMeta(reader, 'effective_updated_at') ?? 0),
       count,
       sources,
-      aggregated: query.aggregate,
+      aggregated: aggregate,
       lookupUrl: `${node.url}/v1/lookup/`,
+      family: query.family,
+      dnsblTtl: node.dnsblTtl,
     };
-    const rows: Iterable<BlocklistRow> = effectiveRows(reader, query);
-    const output = query.aggregate ? mapPrefixes(aggregatePrefixes(prefixesOf(rows))) : rows;
-    return { etag, contentType: query.format.contentType, chunks: query.format.render(output, meta), close };
+    const rows = listedRows(reader, query, aggregate);
+    return { etag, contentType: query.format.contentType, chunks: query.format.render(rows, meta), close };
   } catch (err) {
     close();
     throw err;
   }
 }
 
-function* prefixesOf(rows: Iterable<BlocklistRow>): Generator<string> {
-  for (const r of rows) yield r.prefix;
-}
-
-function* mapPrefixes(prefixes: Iterable<{ text: string }>): Generator<BlocklistRow> {
-  for (const p of prefixes) yield { prefix: p.text };
+/**
+ * The rows a format renders, read by the page (src/store/effective-pages.ts) and only as much of
+ * each piece as the output needs: the cover is computed from the sort keys alone, and a format
+ * that writes only prefixes gets only prefixes.
+ */
+function* listedRows(reader: Store, query: BlocklistQuery, aggregate: boolean): Generator<BlocklistRow> {
+  if (aggregate) {
+    for (const cidrs of aggregateKeyPages(effectivePages(reader, query, 'keys'))) for (const prefix of cidrs) yield { prefix };
+  } else if (query.format.prefixOnly) {
+    for (const page of effectivePages(reader, query, 'prefixes')) for (const prefix of page.split('\n')) yield { prefix };
+  } else {
+    for (const page of effectivePages(reader, query, 'rows')) yield* parseRowPage(page);
+  }
 }

@@ -46,11 +46,15 @@ export function blocklistRoutes(
     if (!cursor) throw new SpamxError('BAD_REQUEST', `cursor "${cursorText}" is not a cursor this node issued`);
     const restart = 'restart from a snapshot: GET /v1/blocklist/changes without a cursor';
     if (cursor.epoch !== epoch) throw new SpamxError('CURSOR_EXPIRED', `cursor belongs to another store or an earlier life of this one; ${restart}`);
-    if (cursor.changeId < prunedThrough(deps.store)) {
-      throw new SpamxError('CURSOR_EXPIRED', `cursor is older than the ${deps.config.subscribers.changesRetentionDays}-day change log; ${restart}`);
-    }
-    if (cursor.changeId > lastChangeId(deps.store)) throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
-    const page = changesAfter(deps.store, cursor.changeId, CHANGES_PAGE + 1);
+    // One read snapshot for the checks and the read: a CLI command pruning the log in between
+    // would otherwise open a gap the client never hears of.
+    const page = deps.store.db.transaction(() => {
+      if (cursor.changeId < prunedThrough(deps.store)) {
+        throw new SpamxError('CURSOR_EXPIRED', `cursor is older than the ${deps.config.subscribers.changesRetentionDays}-day change log; ${restart}`);
+      }
+      if (cursor.changeId > lastChangeId(deps.store)) throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
+      return changesAfter(deps.store, cursor.changeId, CHANGES_PAGE + 1);
+    })();
     const more = page.length > CHANGES_PAGE;
     const run = more ? page.slice(0, CHANGES_PAGE) : page;
     const { added, removed } = netChanges(run);

@@ -1,4 +1,4 @@
-import type { Store } from './open-store.js';
+import { writeTransaction, type Store } from './open-store.js';
 
 /** One piece of the effective list, as served to subscribers. */
 export interface EffectiveRow {
@@ -74,8 +74,12 @@ export function changesAfter(store: Store, afterId: number, limit: number): Chan
   return store.prepare('SELECT id, op, key, prefix, at FROM changes WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as ChangeRow[];
 }
 
+/**
+ * The id of the latest change. Once pruning has emptied the log, that is the last id pruned:
+ * `max(id)` alone would fall back to 0 and send every cursor to 410 as "ahead of this store".
+ */
 export function lastChangeId(store: Store): number {
-  return (store.prepare('SELECT max(id) FROM changes').pluck().get() as number | null) ?? 0;
+  return Math.max((store.prepare('SELECT max(id) FROM changes').pluck().get() as number | null) ?? 0, prunedThrough(store));
 }
 
 /** Changes up to this id have been pruned: a cursor before it cannot be served. */
@@ -83,13 +87,18 @@ export function prunedThrough(store: Store): number {
   return Number((store.prepare(`SELECT value FROM meta WHERE name = 'changes_pruned_through'`).pluck().get() as string | undefined) ?? 0);
 }
 
-/** Drops changes older than `before`, remembering the last id dropped. */
+/**
+ * Drops changes older than `before`, remembering the last id dropped, in one transaction: rows
+ * gone without the mark moved would let an old cursor skip them silently instead of getting 410.
+ */
 export function pruneChanges(store: Store, before: number): number {
-  const last = store.prepare('SELECT max(id) FROM changes WHERE at < ?').pluck().get(before) as number | null;
-  if (last === null) return 0;
-  const dropped = store.prepare('DELETE FROM changes WHERE id <= ?').run(last).changes;
-  store
-    .prepare(`INSERT INTO meta (name, value) VALUES ('changes_pruned_through', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`)
-    .run(String(last));
-  return dropped;
+  return writeTransaction(store, () => {
+    const last = store.prepare('SELECT max(id) FROM changes WHERE at < ?').pluck().get(before) as number | null;
+    if (last === null) return 0;
+    const dropped = store.prepare('DELETE FROM changes WHERE id <= ?').run(last).changes;
+    store
+      .prepare(`INSERT INTO meta (name, value) VALUES ('changes_pruned_through', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`)
+      .run(String(last));
+    return dropped;
+  });
 }

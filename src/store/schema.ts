@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * The node's store. Times are milliseconds since the epoch. Generate migrations after a change
@@ -155,7 +155,8 @@ export const originPieces = sqliteTable(
 
 /**
  * Every change of the effective list, in order: `added`, `removed`, and `updated` (the sources
- * of a listed piece changed). The change stream and the DNSBL index follow this log.
+ * or the expiry of a listed piece changed). The change stream, the CrowdSec decision stream and
+ * the DNSBL index follow this log.
  */
 export const changes = sqliteTable('changes', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -163,6 +164,14 @@ export const changes = sqliteTable('changes', {
   key: text('key').notNull(),
   prefix: text('prefix').notNull(),
   at: integer('at').notNull(),
+  /**
+   * The piece's `effective.id` (its CrowdSec decision id) and its sources at the change. A
+   * `removed` row is all that is left of a piece once it is gone, and a bouncer must be told to
+   * delete the decision by the id it was sent under. Null only in rows logged before these
+   * columns existed, which no decision stream reaches (streams start after them).
+   */
+  pieceId: integer('piece_id'),
+  sources: text('sources'),
 });
 
 /** Prefix keys whose effective state must be projected again, written with each applied batch. */
@@ -199,4 +208,78 @@ export const decisionStreams = sqliteTable('decision_streams', {
  */
 export const prefixLengths = sqliteTable('prefix_lengths', {
   familyLength: text('family_length').primaryKey(),
+});
+
+/**
+ * Each feed's Merkle tree (RFC 6962 §2.1; leaves are the batches' leaf hashes in seq order) as
+ * its complete subtrees: level L, index i covers leaves [i·2^L, (i+1)·2^L). Appending a batch
+ * adds at most log2(n)+1 rows; roots and proofs are read from them, never rebuilt.
+ */
+export const treeNodes = sqliteTable(
+  'tree_nodes',
+  {
+    publisher: text('publisher').notNull(),
+    level: integer('level').notNull(),
+    idx: integer('idx').notNull(),
+    hash: blob('hash', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.publisher, t.level, t.idx] })],
+);
+
+/**
+ * Signed checkpoints (C2SP tlog-checkpoint notes) of each feed: the node's own, signed after
+ * every batch, and its partners', verified against its own copy of their tree.
+ */
+export const checkpoints = sqliteTable(
+  'checkpoints',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    publisher: text('publisher').notNull(),
+    size: integer('size').notNull(),
+    root: text('root').notNull(),
+    note: text('note').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [index('checkpoints_publisher_size').on(t.publisher, t.size)],
+);
+
+/**
+ * What this node, as a witness, trusts of each partner's log: the largest checkpoint it has
+ * verified (never moves backwards), and whether the feed is frozen after proof of equivocation.
+ */
+export const witnessState = sqliteTable('witness_state', {
+  publisher: text('publisher').primaryKey(),
+  trustedSize: integer('trusted_size').notNull(),
+  trustedRoot: text('trusted_root').notNull(),
+  trustedNote: text('trusted_note').notNull(),
+  frozenAt: integer('frozen_at'),
+  frozenReason: text('frozen_reason'),
+});
+
+/** Cosigned checkpoints: this node's own cosignatures and those it collected from partners. */
+export const cosignatures = sqliteTable(
+  'cosignatures',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    publisher: text('publisher').notNull(),
+    witness: text('witness').notNull(),
+    size: integer('size').notNull(),
+    root: text('root').notNull(),
+    /** Cosignature time, seconds since the epoch. */
+    timestamp: integer('timestamp').notNull(),
+    /** The checkpoint note with the publisher's signature and the witness's cosignature. */
+    note: text('note').notNull(),
+  },
+  (t) => [index('cosignatures_publisher_witness').on(t.publisher, t.witness, t.size)],
+);
+
+/** Proof of a partner's misbehaviour: two signed statements that cannot both be true. */
+export const evidence = sqliteTable('evidence', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  publisher: text('publisher').notNull(),
+  kind: text('kind').notNull(),
+  detail: text('detail').notNull(),
+  noteA: text('note_a').notNull(),
+  noteB: text('note_b'),
+  at: integer('at').notNull(),
 });

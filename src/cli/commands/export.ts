@@ -39,7 +39,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   }
   return withNode(dataDir(values.data), async (node) => {
     node.project();
-    const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url });
+    const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url, dnsblTtl: node.config.dnsbl.ttl });
     try {
       let buffer = '';
       for (const chunk of list.chunks) {

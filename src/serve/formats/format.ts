@@ -19,6 +19,10 @@ export interface BlocklistMeta {
   readonly aggregated: boolean;
   /** The node's lookup URL base, for formats that point at it. */
   readonly lookupUrl: string;
+  /** The `family` filter asked for, for formats that hold one address family only. */
+  readonly family?: 4 | 6 | undefined;
+  /** The node's DNSBL answer TTL (seconds), for DNSBL data formats. */
+  readonly dnsblTtl?: number | undefined;
 }
 
 /** One output format of `GET /v1/blocklist` and `spamx export`. */
@@ -26,11 +30,16 @@ export interface BlocklistFormat {
   readonly name: string;
   readonly contentType: string;
   render(rows: Iterable<BlocklistRow>, meta: BlocklistMeta): Generator<string>;
+  /** The format writes only `prefix`, so the export reads nothing else of each piece. */
+  readonly prefixOnly?: boolean;
+  /** The format needs the minimal cover whatever `aggregate` says (nft interval sets refuse overlaps). */
+  readonly alwaysAggregate?: boolean;
 }
 
-/** `1.2.3.4/32` → `1.2.3.4`; other prefixes unchanged. */
+/** `1.2.3.4/32` → `1.2.3.4`, `2400:cb00::1/128` → `2400:cb00::1`; other prefixes (an IPv6 /32 too) unchanged. */
 export function hostOrPrefix(prefix: string): string {
-  return prefix.endsWith('/32') || prefix.endsWith('/128') ? prefix.slice(0, prefix.lastIndexOf('/')) : prefix;
+  const host = prefix.endsWith('/128') || (prefix.endsWith('/32') && !isV6(prefix));
+  return host ? prefix.slice(0, prefix.lastIndexOf('/')) : prefix;
 }
 
 export const isV6 = (prefix: string) => prefix.includes(':');

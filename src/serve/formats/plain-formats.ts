@@ -1,5 +1,6 @@
 import { formatTimestamp } from '../../core/time.js';
 import type { BlocklistFormat, BlocklistMeta, BlocklistRow } from './format.js';
+import { lineChunks } from './line-chunks.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '' : formatTimestamp(ms));
 
@@ -14,9 +15,10 @@ function* header(meta: BlocklistMeta, comment: string): Generator<string> {
 export const txt: BlocklistFormat = {
   name: 'txt',
   contentType: 'text/plain; charset=utf-8',
+  prefixOnly: true,
   *render(rows, meta) {
     yield* header(meta, '#');
-    for (const row of rows) yield `${row.prefix}\n`;
+    yield* lineChunks(rows, (row) => row.prefix);
   },
 };
 
@@ -28,9 +30,7 @@ export const csv: BlocklistFormat = {
   contentType: 'text/csv; charset=utf-8',
   *render(rows) {
     yield 'prefix,first_seen,last_seen,reports,sources,expires\n';
-    for (const r of rows) {
-      yield `${r.prefix},${iso(r.firstSeen)},${iso(r.lastSeen)},${r.reports ?? ''},${csvField(r.sources ?? '')},${iso(r.expires)}\n`;
-    }
+    yield* lineChunks(rows, (r) => `${r.prefix},${iso(r.firstSeen)},${iso(r.lastSeen)},${r.reports ?? ''},${csvField(r.sources ?? '')},${iso(r.expires)}`);
   },
 };
 
@@ -67,6 +67,6 @@ export const ndjson: BlocklistFormat = {
   name: 'ndjson',
   contentType: 'application/x-ndjson',
   *render(rows) {
-    for (const row of rows) yield `${JSON.stringify(jsonRow(row))}\n`;
+    yield* lineChunks(rows, (row) => JSON.stringify(jsonRow(row)));
   },
 };

@@ -1,0 +1,76 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import { crowdsecDecision, decisionFilter, goDuration, type CrowdsecDecision } from '../core/crowdsec-decision.js';
+import { SpamxError } from '../core/errors.js';
+import { decisionChangesSince, openDecisionSnapshot } from '../store/decision-stream-store.js';
+import type { ServeDeps } from './deps.js';
+import { httpStatus } from './error-status.js';
+import { streamText } from './stream-text.js';
+import type { Caller } from './subscriber-access.js';
+
+type Env = { Variables: { caller: Caller } };
+
+/**
+ * The CrowdSec LAPI bouncer stream, `GET /v1/decisions/stream?startup=true|false`, so the
+ * CrowdSec bouncers (firewall, custom, nginx …) can enforce the merged list as they are. Each
+ * listed piece is a ban decision whose id is the piece's stable id. `startup=true`, or any poll
+ * by a key with no stream yet, sends every decision as new and starts the key's stream; later
+ * polls (the Go bouncers send no `startup` then) get what changed since the key's last poll.
+ */
+export function decisionsRoutes(deps: ServeDeps, access: MiddlewareHandler<Env>, log: Logger): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.get('/v1/decisions/stream', access, (c) => {
+    const caller = c.get('caller');
+    if (caller.kind !== 'subscriber') {
+      throw new SpamxError('UNAUTHORIZED', 'the decision stream is kept per subscriber: send a subscriber API key in X-Api-Key');
+    }
+    const startup = c.req.query('startup');
+    if (startup !== undefined && startup !== 'true' && startup !== 'false') {
+      throw new SpamxError('BAD_REQUEST', 'query parameter "startup" must be true or false');
+    }
+    const keep = decisionFilter(c.req.query('scopes'), c.req.query('origins'));
+    deps.project();
+    const now = deps.clock();
+    const delta = startup === 'true' ? undefined : decisionChangesSince(deps.store, caller.subscriber.id, now);
+    if (!delta) return startupStream(c, deps, caller.subscriber.id, keep);
+    const added = delta.listed.map((p) => crowdsecDecision(p, goDuration(p.expires - now))).filter(keep);
+    // A deleted decision's duration is moot; "0s" is what time.ParseDuration must still accept.
+    const deleted = delta.deleted.map((p) => crowdsecDecision(p, '0s')).filter(keep);
+    // LAPI answers null, not [], for an empty side; clients written against it expect that.
+    return c.json({ new: added.length > 0 ? added : null, deleted: deleted.length > 0 ? deleted : null });
+  });
+
+  // The Go bouncers read LAPI's error shape `{"message"}` and crash on a body without it.
+  app.onError((err, c) => {
+    if (err instanceof SpamxError) {
+      return c.json({ message: err.message, error: { code: err.code, message: err.message } }, httpStatus(err.code));
+    }
+    log.error({ err, path: c.req.path }, 'request failed');
+    return c.json({ message: 'internal error', error: { code: 'INTERNAL', message: 'internal error' } }, 500);
+  });
+  return app;
+}
+
+/** Every listed piece as new, streamed from one snapshot (the whole list can be millions). */
+function startupStream(c: Context<Env>, deps: ServeDeps, subscriberId: number, keep: (d: CrowdsecDecision) => boolean): Response {
+  const now = deps.clock();
+  const snapshot = openDecisionSnapshot(deps.store, subscriberId, now);
+  function* chunks(): Generator<string> {
+    let first = true;
+    for (const piece of snapshot.pieces) {
+      const decision = crowdsecDecision(piece, goDuration(piece.expires - now));
+      if (!keep(decision)) continue;
+      yield `${first ? '{"new":[' : ','}${JSON.stringify(decision)}`;
+      first = false;
+    }
+    yield `${first ? '{"new":null' : ']'},"deleted":null}\n`;
+  }
+  let body = streamText(chunks(), snapshot.close);
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', vary: 'accept-encoding' };
+  if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+    body = body.pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+    headers['content-encoding'] = 'gzip';
+  }
+  return c.body(body, 200, headers);
+}

@@ -1,0 +1,111 @@
+import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from 'dns-packet';
+import { fastAnswer } from './dnsbl-fast-path.js';
+import { parseQueryName } from './dnsbl-name.js';
+import { LISTED_A, listingOf, soaRecord, type DnsblZone, type Listing } from './dnsbl-zone.js';
+
+const RCODE = { NOERROR: 0, FORMERR: 1, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const OPCODE_QUERY = 0;
+const OPCODE_BITS = 0x7800;
+const { AUTHORITATIVE_ANSWER: AA, RECURSION_DESIRED: RD, TRUNCATED_RESPONSE: TC } = dnsPacket;
+/** Plain DNS over UDP (RFC 1035 §4.2.1), and what we offer with EDNS (RFC 6891 §6.2.5). */
+const UDP_PLAIN = 512;
+const UDP_EDNS = 1232;
+
+/**
+ * Answers one DNS message as the authoritative server of a DNSBL zone, or returns undefined to
+ * drop it: a message that does not parse, a response (answering those could loop two servers),
+ * a name that is not plain ASCII (dns-packet would re-encode it longer than it came). Over TCP a
+ * message may take 65,535 bytes (RFC 1035 §4.2.2); over UDP a bigger answer is truncated.
+ */
+export function answerQuery(message: Buffer, zone: DnsblZone, transport: 'udp' | 'tcp'): Buffer | undefined {
+  return fastAnswer(message, zone) ?? generalAnswer(message, zone, transport);
+}
+
+/** Any message, decoded and answered with dns-packet. */
+export function generalAnswer(message: Buffer, zone: DnsblZone, transport: 'udp' | 'tcp'): Buffer | undefined {
+  let request: DecodedPacket;
+  try {
+    request = dnsPacket.decode(message);
+  } catch {
+    return undefined;
+  }
+  if (request.flag_qr) return undefined;
+  const questions = request.questions ?? [];
+  if (questions.some((q) => Buffer.byteLength(q.name) !== q.name.length)) return undefined;
+  const opt = (request.additionals ?? []).find((a) => a.type === 'OPT');
+  const reply: Reply = { rcode: RCODE.NOERROR, aa: false, answers: [], authorities: [] };
+  const opcode = (request.flags ?? 0) & OPCODE_BITS;
+  if (opt && opt.ednsVersion > 0) reply.badVersion = true; // RFC 6891 §6.1.3: BADVERS
+  else if (opcode >> 11 !== OPCODE_QUERY) reply.rcode = RCODE.NOTIMP;
+  else if (questions.length !== 1) reply.rcode = RCODE.FORMERR;
+  else answer(questions[0]!, zone, reply);
+  const response: Packet = {
+    id: request.id ?? 0,
+    type: 'response',
+    // RFC 1035 §4.1.1: the opcode and RD are copied from the query.
+    flags: opcode | ((request.flags ?? 0) & RD) | (reply.aa ? AA : 0) | reply.rcode,
+    questions: questions.length === 1 ? questions : [],
+    answers: reply.answers,
+    authorities: reply.authorities,
+    additionals: opt
+      ? [{ type: 'OPT', name: '.', udpPayloadSize: UDP_EDNS, extendedRcode: reply.badVersion ? 1 : 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
+      : [],
+  };
+  const encoded = dnsPacket.encode(response);
+  const limit = transport === 'tcp' ? 65_535 : opt ? Math.max(UDP_PLAIN, Math.min(opt.udpPayloadSize, UDP_EDNS)) : UDP_PLAIN;
+  if (encoded.length <= limit) return encoded;
+  // RFC 2181 §9: too big for UDP, so say so with TC and let the client ask again over TCP.
+  return dnsPacket.encode({ ...response, flags: (response.flags ?? 0) | TC, answers: [], authorities: [] });
+}
+
+interface Reply {
+  rcode: number;
+  aa: boolean;
+  badVersion?: boolean;
+  answers: Answer[];
+  authorities: Answer[];
+}
+
+function answer(question: Question, zone: DnsblZone, reply: Reply): void {
+  const qclass = question.class ?? 'IN';
+  const target = parseQueryName(question.name, zone.zone);
+  if (target.kind === 'outside' || (qclass !== 'IN' && qclass !== 'ANY')) {
+    reply.rcode = RCODE.REFUSED;
+    return;
+  }
+  reply.aa = true;
+  const name = question.name;
+  const qtype: string = question.type;
+  const wants = (type: string) => qtype === type || qtype === 'ANY';
+  if (target.kind === 'apex') {
+    if (wants('SOA')) reply.answers.push(soaRecord(zone));
+    if (wants('NS')) reply.answers.push({ type: 'NS', name: zone.zone, ttl: zone.ttl, data: zone.nameserver });
+    if (reply.answers.length === 0) reply.authorities.push(soaRecord(zone));
+    return;
+  }
+  const listed = target.kind === 'v4' || target.kind === 'v6' ? listingOf(target, zone.index) : undefined;
+  if (!listed) {
+    // RFC 2308 §3: the SOA lets resolvers cache the negative answer. A name above addresses
+    // exists (an empty non-terminal): NODATA.
+    if (target.kind !== 'ancestor') reply.rcode = RCODE.NXDOMAIN;
+    reply.authorities.push(soaRecord(zone));
+    return;
+  }
+  if (wants('A')) reply.answers.push({ type: 'A', name, ttl: zone.ttl, data: LISTED_A });
+  if (wants('TXT')) reply.answers.push({ type: 'TXT', name, ttl: zone.ttl, data: txtStrings(txtFor(listed, zone)) });
+  if (reply.answers.length === 0) reply.authorities.push(soaRecord(zone));
+}
+
+/** RFC 5782 §2.1: the TXT says why the address is listed; ours names the sources and a link. */
+function txtFor(listed: Listing, zone: DnsblZone): string {
+  if (listed.testPoint && listed.sources === undefined) return 'spamx DNSBL test point (RFC 5782 section 5): always listed';
+  return `Listed by ${listed.sources}; see ${zone.publicUrl}/v1/lookup/${listed.address()}`;
+}
+
+/** A TXT's character-strings hold at most 255 bytes each (RFC 1035 §3.3.14). */
+function txtStrings(text: string): Buffer[] {
+  const bytes = Buffer.from(text);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += 255) parts.push(bytes.subarray(i, i + 255));
+  return parts;
+}

@@ -1,0 +1,109 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { describeError } from '../../core/errors.js';
+import type { DnsblZone } from './dnsbl-zone.js';
+import { answerQuery } from './dnsbl-query.js';
+import { DnsTcpConnection } from './dns-tcp-connection.js';
+
+export interface DnsblServerOptions {
+  readonly host: string;
+  /** 0 binds an ephemeral port (the same one for UDP and TCP). */
+  readonly port: number;
+  readonly zone: () => DnsblZone;
+  readonly log: Logger;
+  /** A TCP connection that sends no complete query for this long is closed (RFC 7766 §6.2.3). */
+  readonly tcpIdleMs?: number;
+  readonly maxTcpConnections?: number;
+}
+
+/**
+ * The DNSBL's sockets: UDP and TCP on one port (RFC 1035 §4.2; TCP is required for answers that
+ * do not fit in UDP, RFC 7766 §5). Each query is answered synchronously from memory. Nothing a
+ * client sends can stop the server: a message that does not parse is dropped, a failing answer
+ * is logged and dropped, and a TCP stream that breaks the framing is closed.
+ */
+export class DnsblServer {
+  private udp: UdpSocket | undefined;
+  private tcp: Server | undefined;
+  private readonly connections = new Set<Socket>();
+  private boundPort = 0;
+
+  constructor(private readonly options: DnsblServerOptions) {}
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    // With port 0, the kernel picks a UDP port that TCP may find taken: try a few.
+    for (let attempt = 0; ; attempt++) {
+      const udp = await this.bindUdp(this.options.port);
+      const port = udp.address().port;
+      try {
+        this.tcp = await this.listenTcp(port);
+        this.udp = udp;
+        this.boundPort = port;
+        return;
+      } catch (err) {
+        udp.close();
+        if (this.options.port !== 0 || attempt >= 10 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.connections) socket.destroy();
+    const closing: Promise<unknown>[] = [];
+    if (this.tcp) closing.push(new Promise<void>((resolve) => this.tcp!.close(() => resolve())));
+    if (this.udp) closing.push(new Promise<void>((resolve) => this.udp!.close(() => resolve())));
+    this.tcp = undefined;
+    this.udp = undefined;
+    await Promise.all(closing);
+  }
+
+  private answer(message: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+    try {
+      return answerQuery(message, this.options.zone(), transport);
+    } catch (err) {
+      this.options.log.warn({ err: describeError(err) }, 'DNSBL query dropped');
+      return undefined;
+    }
+  }
+
+  private async bindUdp(port: number): Promise<UdpSocket> {
+    const udp = createSocket({ type: this.options.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    udp.on('message', (message, peer) => {
+      const response = this.answer(message, 'udp');
+      if (response) udp.send(response, peer.port, peer.address);
+    });
+    try {
+      await Promise.race([new Promise<void>((resolve) => udp.bind(port, this.options.host, resolve)), once(udp, 'error').then(([err]) => Promise.reject(err as Error))]);
+    } catch (err) {
+      udp.close();
+      throw err;
+    }
+    // A send that fails (the client's port closed) must not take the socket down.
+    udp.on('error', (err) => this.options.log.warn({ err: describeError(err) }, 'DNSBL UDP error'));
+    return udp;
+  }
+
+  private async listenTcp(port: number): Promise<Server> {
+    const server = createServer((socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+      new DnsTcpConnection(socket, (message) => this.answer(message, 'tcp'), this.options.tcpIdleMs ?? 10_000);
+    });
+    server.maxConnections = this.options.maxTcpConnections ?? 512;
+    server.on('error', (err) => this.options.log.warn({ err: describeError(err) }, 'DNSBL TCP error'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+}

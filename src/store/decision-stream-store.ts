@@ -1,0 +1,74 @@
+import type { DecisionPiece } from '../core/crowdsec-decision.js';
+import { netDecisions, type DecisionChange } from '../core/net-decisions.js';
+import { effectiveRowByKey, effectiveRows, lastChangeId, prunedThrough, type EffectiveRow } from './effective-query.js';
+import { writeTransaction, type Store } from './open-store.js';
+
+/**
+ * The CrowdSec decision stream's memory. A bouncer polls without a cursor, so the node keeps one
+ * per subscriber key (`decision_streams.cursor`: the change-log id it has been sent up to). The
+ * ids of deleted decisions come from the change log itself, which records each change's piece
+ * id: no per-key copy of what was sent is needed, whatever the number of keys.
+ */
+
+export interface ListedDecision extends DecisionPiece {
+  readonly sources: string;
+  readonly expires: number;
+}
+
+function setCursor(store: Store, subscriberId: number, cursor: number, now: number): void {
+  store
+    .prepare(
+      `INSERT INTO decision_streams (subscriber_id, cursor, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (subscriber_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+    )
+    .run(subscriberId, cursor, now);
+}
+
+/**
+ * (Re)starts a key's stream: every listed piece, read from one snapshot, and the key's cursor
+ * set to that snapshot's last change. The caller iterates `pieces` and then calls `close`.
+ */
+export function openDecisionSnapshot(store: Store, subscriberId: number, now: number): { pieces: Iterable<EffectiveRow>; close: () => void } {
+  const reader = store.openReader();
+  reader.db.exec('BEGIN');
+  try {
+    setCursor(store, subscriberId, lastChangeId(reader), now);
+  } catch (err) {
+    reader.close();
+    throw err;
+  }
+  return {
+    pieces: effectiveRows(reader),
+    close: () => {
+      if (reader.db.inTransaction) reader.db.exec('COMMIT');
+      reader.close();
+    },
+  };
+}
+
+/**
+ * What changed for this key since its last poll, net, and its cursor moved past it, in one
+ * transaction. Undefined when the stream must start again: the key never started one, or the
+ * changes after its cursor have been pruned (it polled less often than the log is kept).
+ */
+export function decisionChangesSince(
+  store: Store,
+  subscriberId: number,
+  now: number,
+): { listed: ListedDecision[]; deleted: DecisionPiece[] } | undefined {
+  return writeTransaction(store, () => {
+    const cursor = store.prepare('SELECT cursor FROM decision_streams WHERE subscriber_id = ?').pluck().get(subscriberId) as number | undefined;
+    if (cursor === undefined || cursor < prunedThrough(store)) return undefined;
+    const changes = store
+      .prepare('SELECT op, key, prefix, piece_id AS pieceId, sources FROM changes WHERE id > ? ORDER BY id')
+      .iterate(cursor) as IterableIterator<DecisionChange>;
+    const { listed, deleted } = netDecisions(changes);
+    const rows: ListedDecision[] = [];
+    for (const { key, pieceId } of listed) {
+      const row = effectiveRowByKey(store, key);
+      if (row && row.id === pieceId) rows.push(row);
+    }
+    setCursor(store, subscriberId, lastChangeId(store), now);
+    return { listed: rows, deleted };
+  });
+}

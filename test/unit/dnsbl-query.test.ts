@@ -1,0 +1,165 @@
+import dnsPacket, { type DecodedPacket, type RecordType } from 'dns-packet';
+import { describe, expect, it } from 'vitest';
+import { DnsblIndex } from '../../src/serve/dnsbl/dnsbl-index.js';
+import { fastAnswer } from '../../src/serve/dnsbl/dnsbl-fast-path.js';
+import { parseQueryName } from '../../src/serve/dnsbl/dnsbl-name.js';
+import { answerQuery, generalAnswer } from '../../src/serve/dnsbl/dnsbl-query.js';
+import type { DnsblZone } from '../../src/serve/dnsbl/dnsbl-zone.js';
+import { v4Name, v6Name } from '../helpers/dig.js';
+import { prefix } from './fixtures.js';
+
+const ZONE = 'bl.test';
+
+function indexOf(listings: Record<string, string>): DnsblIndex {
+  const index = new DnsblIndex();
+  for (const [text, sources] of Object.entries(listings)) index.set(prefix(text).key, sources);
+  return index;
+}
+
+describe('DnsblIndex', () => {
+  const index = indexOf({
+    '61.4.12.7/32': 'cn-isc',
+    '116.31.64.0/24': 'jp-dekyo',
+    '116.31.64.9/32': 'cn-isc hk-ofta',
+    '202.12.0.0/17': 'tw-ncc',
+    '2400:cb00::/32': 'jp-dekyo',
+    '2400:cb00:8000::/33': 'hk-ofta',
+    '2401:3800::5/128': 'cn-isc',
+  });
+  const v4 = (text: string) => prefix(text).start as number;
+  const v6 = (text: string) => (prefix(text).start as bigint).toString(16).padStart(32, '0');
+
+  it('finds every piece covering an address and unions their sources', () => {
+    expect(index.lookupV4(v4('61.4.12.7'))).toBe('cn-isc');
+    expect(index.lookupV4(v4('116.31.64.200'))).toBe('jp-dekyo');
+    expect(index.lookupV4(v4('116.31.64.9'))).toBe('cn-isc hk-ofta jp-dekyo');
+    expect(index.lookupV4(v4('202.12.127.255'))).toBe('tw-ncc');
+    expect(index.lookupV4(v4('202.12.128.0'))).toBeUndefined();
+    expect(index.lookupV4(v4('61.4.12.8'))).toBeUndefined();
+    expect(index.lookupV6(v6('2400:cb00::1'))).toBe('jp-dekyo');
+    expect(index.lookupV6(v6('2400:cb00:8000::1'))).toBe('hk-ofta jp-dekyo'); // a /33: half a nibble
+    expect(index.lookupV6(v6('2400:cb00:7fff::1'))).toBe('jp-dekyo');
+    expect(index.lookupV6(v6('2401:3800::5'))).toBe('cn-isc');
+    expect(index.lookupV6(v6('2401:3800::4'))).toBeUndefined();
+    expect(index.size).toBe(7);
+  });
+
+  it('replaces sources and forgets deleted pieces', () => {
+    const copy = indexOf({ '61.4.12.7/32': 'cn-isc' });
+    copy.set(prefix('61.4.12.7').key, 'cn-isc jp-dekyo');
+    expect(copy.lookupV4(v4('61.4.12.7'))).toBe('cn-isc jp-dekyo');
+    expect(copy.size).toBe(1);
+    copy.delete(prefix('61.4.12.7').key);
+    copy.delete(prefix('61.4.12.7').key);
+    expect(copy.lookupV4(v4('61.4.12.7'))).toBeUndefined();
+    expect(copy.size).toBe(0);
+  });
+});
+
+describe('parseQueryName (RFC 5782 §2.1, §2.4)', () => {
+  it('reads reversed octets and nibbles, case-insensitively, inside the zone only', () => {
+    expect(parseQueryName('7.12.4.61.bl.test', ZONE)).toEqual({ kind: 'v4', address: v4Number('61.4.12.7') });
+    expect(parseQueryName('7.12.4.61.BL.Test.', ZONE)).toEqual({ kind: 'v4', address: v4Number('61.4.12.7') });
+    expect(parseQueryName(v6Name('2400:CB00::1', ZONE).toUpperCase(), ZONE)).toEqual({ kind: 'v6', nibbles: '2400cb00000000000000000000000001' });
+    expect(parseQueryName('bl.test', ZONE)).toEqual({ kind: 'apex' });
+    expect(parseQueryName('12.4.61.bl.test', ZONE)).toEqual({ kind: 'ancestor' });
+    expect(parseQueryName('0.0.4.2.bl.test', ZONE)).toEqual({ kind: 'v4', address: v4Number('2.4.0.0') });
+    expect(parseQueryName('a.0.4.2.bl.test', ZONE)).toEqual({ kind: 'ancestor' });
+    for (const none of ['07.12.4.61.bl.test', '256.12.4.61.bl.test', '1.7.12.4.61.bl.test', 'www.bl.test', 'ab.0.4.2.bl.test']) {
+      expect(parseQueryName(none, ZONE), none).toEqual({ kind: 'none' });
+    }
+    for (const outside of ['7.12.4.61.xbl.test', 'test', '7.12.4.61.bl.test.example', '']) {
+      expect(parseQueryName(outside, ZONE), outside).toEqual({ kind: 'outside' });
+    }
+  });
+});
+
+describe('answering', () => {
+  const zone: DnsblZone = {
+    zone: ZONE,
+    ttl: 300,
+    nameserver: 'ns.example.net',
+    index: indexOf({ '61.4.12.7/32': 'cn-isc jp-dekyo', '116.31.64.0/24': 'jp-dekyo', '2400:cb00::/32': 'hk-ofta' }),
+    serial: 42,
+    publicUrl: 'https://spamx.example.net',
+  };
+  const query = (name: string, type: RecordType = 'A', flags = dnsPacket.RECURSION_DESIRED) =>
+    dnsPacket.encode({ type: 'query', id: 7, flags, questions: [{ type, name, class: 'IN' }] });
+  const decoded = (message: Buffer | undefined) => {
+    const { id, flags, rcode, questions, answers, authorities, additionals } = dnsPacket.decode(message!) as DecodedPacket & { rcode: string };
+    return { id, flags, rcode, questions, answers, authorities, additionals };
+  };
+
+  it('answers the common A query on the fast path exactly as the general path does', () => {
+    const names = [
+      ...['61.4.12.7', '61.4.12.8', '116.31.64.77', '127.0.0.2', '127.0.0.1', '202.12.27.33'].map((a) => v4Name(a, ZONE)),
+      ...['2400:cb00::1', '2400:cb01::1', '::ffff:7f00:2', '::ffff:7f00:1', '::ffff:61.4.12.7'].map((a) => v6Name(a, ZONE)),
+      v4Name('61.4.12.7', ZONE).toUpperCase(),
+    ];
+    for (const name of names) {
+      for (const flags of [0, dnsPacket.RECURSION_DESIRED]) {
+        const message = query(name, 'A', flags);
+        const fast = fastAnswer(message, zone);
+        expect(fast, name).toBeDefined();
+        expect(decoded(fast), name).toEqual(decoded(generalAnswer(message, zone, 'udp')));
+      }
+    }
+    expect(decoded(fastAnswer(query(v4Name('61.4.12.7', ZONE)), zone)).answers).toEqual([
+      { name: v4Name('61.4.12.7', ZONE), type: 'A', ttl: 300, class: 'IN', flush: false, data: '127.0.0.2' },
+    ]);
+    expect(decoded(fastAnswer(query(v4Name('61.4.12.8', ZONE)), zone))).toMatchObject({ rcode: 'NXDOMAIN', answers: [] });
+  });
+
+  it('leaves everything else to the general path', () => {
+    expect(fastAnswer(query(v4Name('61.4.12.7', ZONE), 'TXT'), zone)).toBeUndefined();
+    expect(fastAnswer(query(ZONE, 'SOA'), zone)).toBeUndefined();
+    expect(fastAnswer(query('example.com'), zone)).toBeUndefined();
+    expect(fastAnswer(query(`4.61.${ZONE}`), zone)).toBeUndefined();
+    const withEdns = dnsPacket.encode({
+      type: 'query',
+      id: 1,
+      questions: [{ type: 'A', name: v4Name('61.4.12.7', ZONE) }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+    });
+    expect(fastAnswer(withEdns, zone)).toBeUndefined();
+    expect(decoded(answerQuery(withEdns, zone, 'udp')).additionals).toMatchObject([{ type: 'OPT', udpPayloadSize: 1232 }]);
+  });
+
+  it('names the sources and the lookup URL in TXT', () => {
+    expect(decoded(answerQuery(query(v4Name('61.4.12.7', ZONE), 'TXT'), zone, 'udp')).answers?.[0]).toMatchObject({
+      type: 'TXT',
+      data: [Buffer.from('Listed by cn-isc jp-dekyo; see https://spamx.example.net/v1/lookup/61.4.12.7')],
+    });
+  });
+
+  it('truncates an answer too big for UDP and gives it whole over TCP (RFC 2181 §9)', () => {
+    const many = Array.from({ length: 40 }, (_, i) => `centre-number-${i}`).join(' ');
+    const big: DnsblZone = { ...zone, index: indexOf({ '61.4.12.7/32': many }) };
+    const udp = decoded(answerQuery(query(v4Name('61.4.12.7', ZONE), 'TXT'), big, 'udp'));
+    expect(udp.flags! & dnsPacket.TRUNCATED_RESPONSE).toBeTruthy();
+    expect(udp.answers).toEqual([]);
+    const tcp = decoded(answerQuery(query(v4Name('61.4.12.7', ZONE), 'TXT'), big, 'tcp'));
+    expect(Buffer.concat((tcp.answers![0] as { data: Buffer[] }).data).toString()).toContain('centre-number-39');
+  });
+
+  it('answers NOTIMP, FORMERR and BADVERS, and drops what does not parse or is a response', () => {
+    const notify = dnsPacket.encode({ type: 'query', id: 3, flags: 4 << 11, questions: [{ type: 'SOA', name: ZONE }] });
+    expect(decoded(answerQuery(notify, zone, 'udp')).rcode).toBe('NOTIMP');
+    const two = dnsPacket.encode({ type: 'query', id: 3, questions: [{ type: 'A', name: ZONE }, { type: 'A', name: ZONE }] });
+    expect(decoded(answerQuery(two, zone, 'udp')).rcode).toBe('FORMERR');
+    const edns1 = dnsPacket.encode({
+      type: 'query',
+      id: 3,
+      questions: [{ type: 'A', name: ZONE }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 1, flags: 0, flag_do: false, options: [] }],
+    });
+    expect(decoded(answerQuery(edns1, zone, 'udp')).additionals).toMatchObject([{ type: 'OPT', extendedRcode: 1 }]);
+    expect(answerQuery(Buffer.from([1, 2, 3]), zone, 'udp')).toBeUndefined();
+    const response = dnsPacket.encode({ type: 'response', id: 3, questions: [{ type: 'A', name: v4Name('61.4.12.7', ZONE) }] });
+    expect(answerQuery(response, zone, 'udp')).toBeUndefined();
+  });
+});
+
+function v4Number(text: string): number {
+  return text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
