@@ -52,9 +52,10 @@ export interface VerifierKey {
 }
 
 export function parseVerifierKey(text: string): VerifierKey {
-  const parts = text.split('+');
-  if (parts.length !== 3) throw malformed('a verifier key is name+keyid+key');
-  const [name, hex, b64] = parts as [string, string, string];
+  // The base64 key may itself hold '+': only the first two '+' separate fields.
+  const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text);
+  if (!m) throw malformed('a verifier key is name+keyid+key');
+  const [, name, hex, b64] = m as unknown as [string, string, string, string];
   if (!isValidKeyName(name) || !/^[0-9a-f]{8}$/.test(hex)) throw malformed(`bad verifier key name or key ID in "${text}"`);
   const raw = Buffer.from(b64, 'base64');
   if (raw.toString('base64') !== b64 || raw.length !== 33 || (raw[0] !== SIG_ED25519 && raw[0] !== SIG_COSIGNATURE_V1)) {
