@@ -12,6 +12,11 @@ import { describeError } from './core/errors.js';
 import type { Policy } from './core/policy.js';
 import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from './core/report.js';
 import { ReaderThread } from './ingest/reader-thread.js';
+import { PeerHttpClient } from './ingest/http-client.js';
+import { witnessFeed } from './ingest/witness-feed.js';
+import { witnessState } from './store/witness-store.js';
+import { feedHead } from './store/feed-store.js';
+import { formatTimestamp } from './core/time.js';
 import { signOwnCheckpoint } from './ingest/own-checkpoint.js';
 import { backfillTrees } from './store/tree-store.js';
 import { formatVerifierKey } from './core/signed-note.js';
@@ -63,6 +68,7 @@ export class SpamxNode implements OperatorActions {
   private listeningUrl: string | undefined;
   private readonly scheduler: Scheduler;
   private readonly reader: ReaderThread;
+  private readonly witnessHttp: PeerHttpClient;
   private readonly shutdown = new AbortController();
 
   private constructor(
@@ -74,6 +80,7 @@ export class SpamxNode implements OperatorActions {
     private readonly reloadIntervalMs: number,
   ) {
     this.reader = new ReaderThread(config.pull);
+    this.witnessHttp = new PeerHttpClient({ ...config.pull, maxBodyBytes: 4 * 1024 * 1024 });
     this.currentPolicy = this.loadPolicy();
     this.scheduler = new Scheduler(log);
   }
@@ -175,6 +182,7 @@ export class SpamxNode implements OperatorActions {
       });
     }
     await this.reader.close();
+    await this.witnessHttp.close();
     this.store.close();
   }
 
@@ -213,9 +221,23 @@ export class SpamxNode implements OperatorActions {
   async pull(peerId: string): Promise<PullReport | undefined> {
     const peer = this.peerMap.get(peerId);
     if (!peer) return undefined;
+    const frozen = witnessState(this.store, peer.id);
+    if (frozen?.frozenAt) {
+      const message = `feed of ${peer.id} is frozen since ${formatTimestamp(frozen.frozenAt)}: ${frozen.frozenReason}`;
+      const size = feedHead(this.store, peer.id).size;
+      return { peer: peer.id, ok: false, source: null, fromSeq: size, toSeq: size, batches: 0, listed: 0, delisted: 0, refused: 0, durationMs: 0, failedSources: [], error: { code: 'FEED_FROZEN', message, seq: null } };
+    }
     const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader }, peer, this.shutdown.signal);
     if (report.batches > 0) this.projectSoon();
-    return report;
+    if (!report.ok || this.shutdown.signal.aborted) return report;
+    const witness = await witnessFeed(
+      { store: this.store, http: this.witnessHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } },
+      peer,
+      report.source ?? peer.url,
+      this.peers,
+    );
+    if (witness.status !== 'cosigned') this.log.warn({ peer: peer.id, ...witness }, 'checkpoint not cosigned');
+    return { ...report, witness };
   }
 
   /**
@@ -296,6 +318,7 @@ export class SpamxNode implements OperatorActions {
       { id: this.config.id, kid: this.identity.kid, publicUrl: this.url, checkpointKey: this.checkpointKey },
       this.peers,
       this.clock(),
+      { quorum: this.config.transparency.witnessQuorum, maxAgeMs: this.config.transparency.maxWitnessAgeMinutes * 60_000 },
     );
   }
 

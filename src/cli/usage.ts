@@ -9,6 +9,7 @@ Usage:
   spamx peer add --data DIR --file FILE [--schedule CRON] [--mirror URL]...
   spamx peer list --data DIR
   spamx peer remove --data DIR ID
+  spamx peer unfreeze --data DIR ID          resume a feed frozen after equivocation
   spamx report --data DIR FILE|-           queue reports (plain lines or CSV)
   spamx delist --data DIR PREFIX... [--reason TEXT]
   spamx publish --data DIR                 cut batches from the queue now

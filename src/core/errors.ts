@@ -57,6 +57,7 @@ export const OTHER_CODES = [
   'IDENTITY_EXISTS',
   'PEER_INVALID',
   'PEER_BUSY',
+  'FEED_FROZEN',
   'INTERNAL',
 ] as const;
 

@@ -11,6 +11,7 @@ import type { Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
 import type { ReaderThread } from './reader-thread.js';
+import type { WitnessOutcome } from './witness-feed.js';
 import { snapshotPolicy } from './decode-batch.js';
 import { storeAuthenticBatch } from './ingest-batch.js';
 
@@ -35,6 +36,8 @@ export interface PullReport {
   readonly delisted: number;
   readonly refused: number;
   readonly durationMs: number;
+  /** What witnessing the peer's checkpoint after the pull found (PROTOCOL "Transparency"). */
+  readonly witness?: WitnessOutcome;
   /** Sources tried before the one that answered (or all of them, when none did). */
   readonly failedSources: readonly { readonly source: string; readonly code: ErrorCode; readonly message: string }[];
   readonly error?: { readonly code: ErrorCode; readonly message: string; readonly seq: number | null };

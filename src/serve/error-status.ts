@@ -12,6 +12,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   PEER_BUSY: 409,
+  FEED_FROZEN: 409,
   PEER_INVALID: 400,
   // A pull that failed because of the peer is the peer's fault, reported through us.
   PEER_UNREACHABLE: 502,

@@ -56,5 +56,16 @@ export function transparencyRoutes(deps: ServeDeps): Hono {
     return c.json({ publisher, from, to, proof: consistencyProof(subtreeReader(deps.store, publisher), from, to).map(b64) });
   });
 
+  // This node's cosigned view of a partner's log: the partner's checkpoint note with this
+  // node's cosignature (C2SP tlog-cosignature) appended.
+  app.get('/v1/witness/:publisher', (c) => {
+    const note = deps.store
+      .prepare('SELECT note FROM cosignatures WHERE publisher = ? AND witness = ? ORDER BY size DESC, timestamp DESC, id DESC LIMIT 1')
+      .pluck()
+      .get(c.req.param('publisher'), deps.config.origin) as string | undefined;
+    if (!note) throw new SpamxError('NOT_FOUND', `this node has not cosigned a checkpoint of ${c.req.param('publisher')}`);
+    return c.body(note, 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
+  });
+
   return app;
 }

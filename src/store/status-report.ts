@@ -2,6 +2,8 @@ import { formatTimestamp } from '../core/time.js';
 import { feedHead, listFeeds } from './feed-store.js';
 import { storeCounts } from './merged-query.js';
 import { latestCheckpoint } from './checkpoint-store.js';
+import { latestCosignatures, listEvidence, witnessState } from './witness-store.js';
+import { witnessedCheckpoint } from '../core/witness-quorum.js';
 import type { Store } from './open-store.js';
 import { peerState } from './peer-state-store.js';
 import { queuedCount } from './queue-store.js';
@@ -16,11 +18,17 @@ export interface StatusPeer {
 const iso = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
 
 /** What `spamx status` and `GET /v1/status` show: own feed, each peer's last pull, store counts. */
+export interface WitnessRules {
+  readonly quorum: number;
+  readonly maxAgeMs: number;
+}
+
 export function statusReport(
   store: Store,
   self: { id: string; kid: string; publicUrl: string; checkpointKey: string },
   peers: readonly StatusPeer[],
   now: number,
+  witnessRules: WitnessRules,
 ) {
   const own = feedHead(store, self.id);
   const feeds = new Map(listFeeds(store).map((f) => [f.publisher, f]));
@@ -52,9 +60,26 @@ export function statusReport(
         consecutiveFailures: s.failures,
         nextAttemptAt: iso(s.nextAttemptAt),
         lastError: s.lastErrorCode ? { code: s.lastErrorCode, message: s.lastError, at: iso(s.lastErrorAt) } : null,
+        witness: witnessStatus(store, p.id, now, witnessRules),
       };
     }),
     store: { ...storeCounts(store, now), refusals: { total: refusalTotal, byPublisher: refusals } },
+    alarms: listEvidence(store).map((e) => ({ publisher: e.publisher, kind: e.kind, detail: e.detail, at: iso(e.at) })),
+  };
+}
+
+/** A partner feed as this node witnesses it: trusted checkpoint, cosigners, quorum, freeze, staleness. */
+function witnessStatus(store: Store, publisher: string, now: number, rules: WitnessRules) {
+  const state = witnessState(store, publisher);
+  const cosigs = latestCosignatures(store, publisher);
+  const witnessed = witnessedCheckpoint(cosigs, rules.quorum);
+  const stale = witnessed === undefined ? cosigs.length > 0 : now - witnessed.at * 1000 > rules.maxAgeMs;
+  return {
+    trustedSize: state?.trustedSize ?? 0,
+    frozen: state?.frozenAt ? { at: iso(state.frozenAt), reason: state.frozenReason } : null,
+    cosignatures: cosigs.map((c) => ({ witness: c.witness, size: c.size, time: iso(c.timestamp * 1000) })),
+    witnessed: witnessed ? { size: witnessed.size, at: iso(witnessed.at * 1000), quorum: rules.quorum } : null,
+    stale,
   };
 }
 

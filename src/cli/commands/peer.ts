@@ -3,6 +3,8 @@ import { loadConfig } from '../../config/config.js';
 import { parseDescriptor, type PeerDescriptor } from '../../config/descriptor.js';
 import { loadPeers, removePeerFile } from '../../config/peers.js';
 import { pinPeer } from '../../config/pin-peer.js';
+import { openStore } from '../../store/open-store.js';
+import { unfreezeFeed } from '../../store/witness-store.js';
 import { SpamxError } from '../../core/errors.js';
 import { PeerHttpClient } from '../../ingest/http-client.js';
 import { DATA, dataDir, intOption, parse, UsageError } from '../args.js';
@@ -13,7 +15,8 @@ export async function peer(argv: string[]): Promise<number> {
   if (sub === 'add') return add(rest);
   if (sub === 'list') return list(rest);
   if (sub === 'remove') return remove(rest);
-  throw new UsageError(`peer needs add, list or remove${sub ? `, not "${sub}"` : ''}`);
+  if (sub === 'unfreeze') return unfreeze(rest);
+  throw new UsageError(`peer needs add, list, remove or unfreeze${sub ? `, not "${sub}"` : ''}`);
 }
 
 async function add(argv: string[]): Promise<number> {
@@ -84,5 +87,22 @@ async function remove(argv: string[]): Promise<number> {
   const id = positionals[0]!;
   if (!removePeerFile(config.paths.peers, id)) throw new SpamxError('NOT_FOUND', `no pinned peer ${id}`);
   process.stdout.write(`removed ${id}; its stored batches stay in the log\n`);
+  return 0;
+}
+
+/**
+ * `spamx peer unfreeze ID`: resumes pulling a feed frozen after proof of equivocation, once the
+ * operator has dealt with it; the evidence stays in the store.
+ */
+async function unfreeze(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...DATA }, { min: 1, max: 1 });
+  const config = loadConfig(dataDir(values.data));
+  const store = openStore(config.paths.database);
+  try {
+    if (!unfreezeFeed(store, positionals[0]!)) throw new SpamxError('NOT_FOUND', `the feed of ${positionals[0]} is not frozen`);
+  } finally {
+    store.close();
+  }
+  process.stdout.write(`unfrozen ${positionals[0]}; its evidence is kept (spamx status shows it)\n`);
   return 0;
 }

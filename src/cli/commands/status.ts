@@ -28,8 +28,13 @@ export async function status(argv: string[]): Promise<number> {
         (p) =>
           `    ${p.id}: seq ${p.seq}, last success ${p.lastSuccessAt ?? 'never'}` +
           (p.lastError ? `, last error ${p.lastError.code} at ${p.lastError.at}: ${p.lastError.message}` : '') +
-          (p.consecutiveFailures ? `, ${p.consecutiveFailures} failures, next try ${p.nextAttemptAt}` : ''),
+          (p.consecutiveFailures ? `, ${p.consecutiveFailures} failures, next try ${p.nextAttemptAt}` : '') +
+          `\n      witnessed: trusted size ${p.witness.trustedSize}` +
+          (p.witness.witnessed ? `, quorum ${p.witness.witnessed.quorum} reached at size ${p.witness.witnessed.size} (${p.witness.witnessed.at})` : ', no quorum yet') +
+          (p.witness.stale ? ', STALE' : '') +
+          (p.witness.frozen ? `\n      FROZEN since ${p.witness.frozen.at}: ${p.witness.frozen.reason}` : ''),
       ),
+      ...(s.alarms.length ? [`  ALARMS: ${s.alarms.length}`, ...s.alarms.map((a) => `    ${a.at} ${a.publisher} ${a.kind}: ${a.detail}`)] : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
