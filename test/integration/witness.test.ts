@@ -105,7 +105,7 @@ describe('witnessing partners', () => {
     expect((await jp.pull('tw-ncc'))!.witness).toEqual({ status: 'cosigned', size: 2 });
     const second = (await cn.pull('tw-ncc'))!;
     expect(second.witness).toMatchObject({ status: 'equivocation' });
-    expect(second.witness!.status === 'equivocation' && second.witness.detail).toMatch(/^split-view: spamx\/jp-dekyo cosigned a different log/);
+    expect(second.witness?.status === 'equivocation' && second.witness.detail).toMatch(/^split-view: spamx\/jp-dekyo cosigned a different log/);
 
     const [evidence] = listEvidence(cn.store, 'tw-ncc');
     expect(evidence).toMatchObject({ kind: 'split-view', publisher: 'tw-ncc' });
