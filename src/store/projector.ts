@@ -151,23 +151,44 @@ class Projector {
     }
     for (const other of stale) this.reproject(other);
     if (!agg) return;
-    const sources = agg.sources.split(' ').sort().join(' ');
     for (const p of wanted) {
       const before = this.current.get(p.key) as { id: number; refs: number; sources: string; expires: number } | undefined;
       const adds = had.has(p.key) ? 0 : 1;
       if (adds) this.addPiece.run(origin, p.key);
+      const v = this.combined(p.key, origin, agg);
       if (!before) {
-        const id = this.insert.run(p.key, p.text, agg.firstSeen, agg.lastSeen, agg.reports, agg.expires, agg.nextExpiry, sources, agg.sourceCount, this.now)
+        const id = this.insert.run(p.key, p.text, v.firstSeen, v.lastSeen, v.reports, v.expires, v.nextExpiry, v.sources, v.sourceCount, this.now)
           .lastInsertRowid;
-        this.change('added', p.key, p.text, Number(id), sources);
+        this.change('added', p.key, p.text, Number(id), v.sources);
         continue;
       }
-      this.update.run(adds, agg.firstSeen, agg.lastSeen, agg.reports, agg.expires, agg.nextExpiry, sources, agg.sourceCount, p.key);
+      this.update.run(adds, v.firstSeen, v.lastSeen, v.reports, v.expires, v.nextExpiry, v.sources, v.sourceCount, p.key);
       this.touched = true;
       // A later expiry is logged too: a CrowdSec bouncer holds each ban for the duration it was
       // sent, and would drop a ban that a fresh report has extended unless it is sent again.
-      if (before.sources !== sources || before.expires !== agg.expires) this.change('updated', p.key, p.text, before.id, sources);
+      if (before.sources !== v.sources || before.expires !== v.expires) this.change('updated', p.key, p.text, before.id, v.sources);
     }
+  }
+
+  /**
+   * A piece's values: its origin's aggregate, or, when several listed prefixes contribute the
+   * same piece (an allowlist carves one into pieces another names exactly), all of theirs
+   * together, so the row never depends on which origin was projected last.
+   */
+  private combined(piece: string, origin: string, own: Aggregate): Aggregate {
+    const origins = this.originsOf.all(piece) as string[];
+    const parts = origins.length <= 1 ? [own] : origins.map((o) => (o === origin ? own : (this.aggregate.get(o, this.now) as Aggregate | undefined))).filter((a): a is Aggregate => a !== undefined);
+    const sources = [...new Set(parts.flatMap((a) => a.sources.split(' ')))].sort();
+    return {
+      prefix: own.prefix,
+      firstSeen: Math.min(...parts.map((a) => a.firstSeen)),
+      lastSeen: Math.max(...parts.map((a) => a.lastSeen)),
+      reports: parts.reduce((n, a) => n + a.reports, 0),
+      expires: Math.max(...parts.map((a) => a.expires)),
+      nextExpiry: Math.min(...parts.map((a) => a.nextExpiry)),
+      sources: sources.join(' '),
+      sourceCount: sources.length,
+    };
   }
 
   finish(): void {

@@ -50,4 +50,15 @@ describe('pieces shared by two listed prefixes', () => {
     expect(piece('61.0.0.0/24')).toBeUndefined();
     expect([...effectiveRows(node.store)]).toEqual([]);
   });
+
+  it('carry the values of every listing contributing them, whichever was projected last', async () => {
+    await list('61.2.0.0/16', 60);
+    writeFileSync(join(node.config.paths.dir, 'allowlist.txt'), '61.0.1.0/24\n61.2.1.0/24\n');
+    await node.reload();
+    node.project();
+    await list('61.2.0.0/24', 5); // exactly one of the pieces carved from 61.2.0.0/16
+    expect(piece('61.2.0.0/24')).toMatchObject({ expires: now + 60 * DAY, reports: 2, sources: 'jp-dekyo', sourceCount: 1 });
+    await list('61.2.0.0/16', 90); // re-projecting the other origin keeps the combined values
+    expect(piece('61.2.0.0/24')).toMatchObject({ expires: now + 90 * DAY, reports: 2 });
+  });
 });
