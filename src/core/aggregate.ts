@@ -34,14 +34,17 @@ export function* aggregateKeyPages(pages: Iterable<string>): Generator<readonly 
   for (const page of pages) {
     let i = 0;
     while (i < page.length) {
-      if (page.charCodeAt(i) === 0x34) {
+      const family = page.charCodeAt(i);
+      if (family === 0x34) {
         const start = hexValue(page, i + 1, i + 9);
-        cover.add4(start, start + 2 ** (32 - hexValue(page, i + 9, i + 11)) - 1);
+        cover.add4(start, start + POW2[32 - hexValue(page, i + 9, i + 11)]! - 1);
         i += 11;
-      } else {
+      } else if (family === 0x36) {
         const start = BigInt(`0x${page.slice(i + 1, i + 33)}`);
         cover.add6(start, start + (1n << BigInt(128 - hexValue(page, i + 33, i + 35))) - 1n);
         i += 35;
+      } else {
+        throw new Error(`aggregate: "${page.slice(i, i + 35)}" is not a prefix key`);
       }
     }
     yield cover.drain();

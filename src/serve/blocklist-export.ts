@@ -8,6 +8,8 @@ import { effectiveVersion, getMeta, storeEpoch } from '../store/meta-store.js';
 import type { Store } from '../store/open-store.js';
 import { FORMATS, type BlocklistFormat, type BlocklistRow } from './formats/index.js';
 
+const MAX_SOURCES = 100;
+
 export interface BlocklistQuery extends EffectiveFilter {
   readonly format: BlocklistFormat;
   readonly aggregate: boolean;
@@ -34,11 +36,14 @@ export function parseBlocklistQuery(get: (name: string) => string | undefined, g
   }
   const aggregate = get('aggregate');
   if (aggregate !== undefined && aggregate !== 'true' && aggregate !== 'false') throw new SpamxError('BAD_REQUEST', 'aggregate must be true or false');
+  const sources = getAll('source').flatMap((s) => s.split(',')).filter(Boolean);
+  // Each one is a condition of the SQL that reads the list (src/store/effective-pages.ts).
+  if (sources.length > MAX_SOURCES) throw new SpamxError('BAD_REQUEST', `source may name at most ${MAX_SOURCES} publishers`);
   return {
     format,
     family: family === undefined ? undefined : (Number(family) as 4 | 6),
     minSources: min === undefined ? undefined : Number(min),
-    sources: getAll('source').flatMap((s) => s.split(',')).filter(Boolean),
+    sources,
     since,
     aggregate: aggregate === 'true',
   };

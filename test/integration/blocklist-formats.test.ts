@@ -251,6 +251,7 @@ describe('filters', () => {
       ['?min_sources=0', 'min_sources'],
       ['?since=yesterday', 'since'],
       ['?aggregate=yes', 'aggregate'],
+      [`?${Array.from({ length: 101 }, (_, i) => `source=s${i}`).join('&')}`, 'source'],
     ] as const) {
       const res = await get(query);
       expect(res.status, query).toBe(400);

@@ -13,7 +13,8 @@ const ELEMENTS_PER_CHUNK = 1024;
  * transaction, so a reload swaps the whole list at once and leaves anything else the subscriber
  * keeps in the table (its chains) alone. All elements go in one `elements = { … }` clause
  * (streamed, comma-separated): nft loads that about six times faster than the same elements in
- * many `add element` commands. A set with no elements has no clause: `{ }` is a syntax error.
+ * 1,024-element `add element` commands. A set with no elements has no clause: `{ }` is a
+ * syntax error.
  */
 export const nftables: BlocklistFormat = {
   name: 'nftables',
@@ -33,18 +34,18 @@ export const nftables: BlocklistFormat = {
       yield declare(family);
       let elements: string[] = [];
       let written = 0;
+      // The clause opens before the first chunk; later chunks continue the comma-separated list.
+      const chunk = () => {
+        const text = `${written === 0 ? '\t\telements = {\n' : ',\n'}\t\t\t${elements.join(',\n\t\t\t')}`;
+        written += elements.length;
+        elements = [];
+        return text;
+      };
       for (const row of section) {
         elements.push(row.prefix);
-        if (elements.length === ELEMENTS_PER_CHUNK) {
-          yield `${written === 0 ? '\t\telements = {\n' : ',\n'}\t\t\t${elements.join(',\n\t\t\t')}`;
-          written += elements.length;
-          elements = [];
-        }
+        if (elements.length === ELEMENTS_PER_CHUNK) yield chunk();
       }
-      if (elements.length > 0) {
-        yield `${written === 0 ? '\t\telements = {\n' : ',\n'}\t\t\t${elements.join(',\n\t\t\t')}`;
-        written += elements.length;
-      }
+      if (elements.length > 0) yield chunk();
       if (written > 0) yield '\n\t\t}\n';
       yield '\t}\n';
     }

@@ -1,8 +1,15 @@
 import { formatTimestamp } from '../../core/time.js';
 import type { BlocklistFormat, BlocklistMeta, BlocklistRow } from './format.js';
 import { lineChunks } from './line-chunks.js';
+import { timestampFormatter } from './timestamp-text.js';
 
-const iso = (ms: number | undefined) => (ms === undefined ? '' : formatTimestamp(ms));
+type Stamp = (ms: number | undefined) => string;
+
+/** A timestamp column's text for one export; empty for aggregated rows, which have none. */
+function stamps(): Stamp {
+  const format = timestampFormatter();
+  return (ms) => (ms === undefined ? '' : format(ms));
+}
 
 function* header(meta: BlocklistMeta, comment: string): Generator<string> {
   yield `${comment} spamx blocklist from ${meta.node}\n`;
@@ -29,12 +36,13 @@ export const csv: BlocklistFormat = {
   name: 'csv',
   contentType: 'text/csv; charset=utf-8',
   *render(rows) {
+    const iso = stamps();
     yield 'prefix,first_seen,last_seen,reports,sources,expires\n';
     yield* lineChunks(rows, (r) => `${r.prefix},${iso(r.firstSeen)},${iso(r.lastSeen)},${r.reports ?? ''},${csvField(r.sources ?? '')},${iso(r.expires)}`);
   },
 };
 
-function jsonRow(r: BlocklistRow) {
+function jsonRow(r: BlocklistRow, iso: Stamp) {
   if (r.sources === undefined) return { prefix: r.prefix };
   return {
     prefix: r.prefix,
@@ -53,9 +61,10 @@ export const json: BlocklistFormat = {
   *render(rows, meta) {
     yield `{"node":${JSON.stringify(meta.node)},"asOf":"${formatTimestamp(meta.asOf)}","count":${meta.count},` +
       `"aggregated":${meta.aggregated},"sources":${JSON.stringify(meta.sources)},"prefixes":[`;
+    const iso = stamps();
     let first = true;
     for (const row of rows) {
-      yield `${first ? '' : ','}\n${JSON.stringify(jsonRow(row))}`;
+      yield `${first ? '' : ','}\n${JSON.stringify(jsonRow(row, iso))}`;
       first = false;
     }
     yield '\n]}\n';
@@ -67,6 +76,7 @@ export const ndjson: BlocklistFormat = {
   name: 'ndjson',
   contentType: 'application/x-ndjson',
   *render(rows) {
-    yield* lineChunks(rows, (row) => JSON.stringify(jsonRow(row)));
+    const iso = stamps();
+    yield* lineChunks(rows, (row) => JSON.stringify(jsonRow(row, iso)));
   },
 };

@@ -1,5 +1,7 @@
 import { formatTimestamp } from '../../core/time.js';
-import { hostOrPrefix, isV6, type BlocklistFormat } from './format.js';
+import { familySections } from './family-sections.js';
+import { hostOrPrefix, type BlocklistFormat } from './format.js';
+import { lineChunks } from './line-chunks.js';
 
 /**
  * rbldnsd allows this much clock skew: it refuses a file whose `$TIMESTAMP` lies in its future
@@ -20,28 +22,24 @@ const DEFAULT_TTL = 300;
 export const rbldnsd: BlocklistFormat = {
   name: 'rbldnsd',
   contentType: 'text/plain; charset=utf-8',
+  prefixOnly: true,
   *render(rows, meta) {
-    const v6 = meta.family === 6;
-    const dataset = v6 ? 'ip6trie' : 'ip4set';
+    const family = meta.family ?? 4;
+    const dataset = family === 6 ? 'ip6trie' : 'ip4set';
     yield `# spamx blocklist from ${meta.node} as rbldnsd ${dataset} data, as of ${formatTimestamp(meta.asOf)}\n`;
     yield `# sources: ${meta.sources.join(' ')}\n`;
     yield `# serve with: rbldnsd -b ADDRESS/PORT ZONE:${dataset}:FILE\n`;
-    if (!v6) yield '# IPv6 listings are in format=rbldnsd&family=6 (dataset ip6trie)\n';
+    if (family === 4) yield '# IPv6 listings are in format=rbldnsd&family=6 (dataset ip6trie)\n';
     yield `$TTL ${meta.dnsblTtl ?? DEFAULT_TTL}\n`;
     // The time the list last changed, less the skew allowance; 0 means "not given".
     yield `$TIMESTAMP ${meta.asOf > 0 ? rbldnsdTime(Math.max(0, meta.asOf - SKEW_ALLOWANCE_MS)) : '0'}\n`;
     yield `:127.0.0.2:Listed by spamx, see ${meta.lookupUrl}$\n`;
-    yield `# RFC 5782 section 5 test point: always listed\n${v6 ? '::ffff:7f00:2' : '127.0.0.2'}\n`;
-    let lines: string[] = [];
-    for (const row of rows) {
-      if (isV6(row.prefix) !== v6) continue;
-      lines.push(hostOrPrefix(row.prefix));
-      if (lines.length === 1024) {
-        yield `${lines.join('\n')}\n`;
-        lines = [];
-      }
+    yield `# RFC 5782 section 5 test point: always listed\n${family === 6 ? '::ffff:7f00:2' : '127.0.0.2'}\n`;
+    for (const section of familySections(rows, meta)) {
+      if (section.family !== family) continue;
+      yield* lineChunks(section.rows, (row) => hostOrPrefix(row.prefix));
+      return; // IPv4 comes first: an IPv4 file need not read the IPv6 rows
     }
-    if (lines.length > 0) yield `${lines.join('\n')}\n`;
   },
 };
 
