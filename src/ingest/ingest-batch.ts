@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/config.js';
-import { evaluateEntries, type IndexedRefusal } from '../core/evaluate-entries.js';
-import { packEntries, type PackedEntries } from '../core/packed-entries.js';
+import { evaluateEntries } from '../core/evaluate-entries.js';
+import { packEntries } from '../core/packed-entries.js';
 import type { Policy } from '../core/policy.js';
 import { DAY_MS } from '../core/time.js';
-import { applyBatch, type ApplyOutcome } from '../store/apply-batch.js';
+import { applyBatch, type ApplyOutcome, type BatchToApply } from '../store/apply-batch.js';
 import type { Store } from '../store/open-store.js';
 import type { VerifiedBatch } from '../verify/verify-batch.js';
 
@@ -17,18 +17,7 @@ export interface IngestDeps {
 }
 
 /** A verified batch with its entries already through local policy, ready to store. */
-export interface AuthenticBatch {
-  readonly publisher: string;
-  readonly seq: number;
-  readonly prev: string | null;
-  readonly leafHash: string;
-  readonly jws: string;
-  readonly kid: string;
-  readonly issuedAt: number;
-  readonly entryCount: number;
-  readonly accepted: PackedEntries;
-  readonly refused: readonly IndexedRefusal[];
-}
+export type AuthenticBatch = Omit<BatchToApply, 'quota'>;
 
 /**
  * Local policy over every entry of a verified batch, on this thread (the pull path does the
