@@ -6,9 +6,9 @@ import { pino, type Logger } from 'pino';
 import { loadAllowlist } from './config/allowlist.js';
 import { loadConfig, type ConfigFile, type NodeConfig } from './config/config.js';
 import { readEnv } from './config/env.js';
-import { loadIdentity, loadOperatorToken, type Identity } from './config/identity.js';
+import { loadOperatorToken, type Identity } from './config/identity.js';
 import { loadPeers, type Peer } from './config/peers.js';
-import { describeError } from './core/errors.js';
+import { describeError, isSpamxError } from './core/errors.js';
 import type { Policy } from './core/policy.js';
 import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from './core/report.js';
 import { ReaderThread } from './ingest/reader-thread.js';
@@ -21,6 +21,8 @@ import { signOwnCheckpoint } from './ingest/own-checkpoint.js';
 import { backfillTrees } from './store/tree-store.js';
 import { formatVerifierKey } from './core/signed-note.js';
 import { publishQueued, type PublishedBatch } from './ingest/publish-batches.js';
+import { loadOwnIdentity } from './ingest/own-key-set.js';
+import { currentKid } from './store/key-statement-store.js';
 import { pullPeer, type PullReport } from './ingest/pull-peer.js';
 import { Scheduler } from './ingest/scheduler.js';
 import { createApp } from './serve/app.js';
@@ -74,7 +76,7 @@ export class SpamxNode implements OperatorActions {
   private constructor(
     readonly config: NodeConfig,
     readonly store: Store,
-    readonly identity: Identity,
+    public identity: Identity,
     readonly log: Logger,
     readonly clock: () => number,
     private readonly reloadIntervalMs: number,
@@ -88,8 +90,8 @@ export class SpamxNode implements OperatorActions {
   static async create(options: NodeOptions): Promise<SpamxNode> {
     const config = loadConfig(options.dataDir, options.overrides);
     const log = options.logger ?? pino({ level: readEnv().logLevel ?? config.logLevel, base: { node: config.id } });
-    const identity = await loadIdentity(config.paths);
     const store = openStore(config.paths.database);
+    const identity = await loadOwnIdentity(config.paths, store, config.id);
     const node = new SpamxNode(config, store, identity, log, options.clock ?? Date.now, options.reloadIntervalMs ?? 2000);
     await node.reload();
     backfillTrees(store);
@@ -164,6 +166,7 @@ export class SpamxNode implements OperatorActions {
     if (this.peerMap.size > 0) await this.reader.warm();
     this.reloadTimer = setInterval(() => {
       void this.reloadIfChanged();
+      void this.refreshIdentity().catch((err: unknown) => this.log.error({ err: describeError(err) }, 'signing key not reloaded'));
       this.projectSoon();
     }, this.reloadIntervalMs);
     this.log.info({ url: this.url, peers: this.peerMap.size, ...(this.dnsbl ? { dnsblPort: this.dnsbl.port } : {}) }, 'spamx node serving');
@@ -212,7 +215,12 @@ export class SpamxNode implements OperatorActions {
   }
 
   async publish(): Promise<PublishedBatch[]> {
-    const batches = await publishQueued({ ...this.ingestDeps(), identity: this.identity });
+    await this.refreshIdentity();
+    const batches = await publishQueued({ ...this.ingestDeps(), identity: this.identity }).catch(async (err: unknown) => {
+      if (!isSpamxError(err, 'JWS_KEY_NOT_IN_FORCE')) throw err;
+      await this.refreshIdentity(); // `spamx key rotate` committed while this batch was signed
+      return publishQueued({ ...this.ingestDeps(), identity: this.identity });
+    });
     for (const b of batches) this.log.info({ seq: b.seq, entries: b.entries }, 'published batch');
     if (batches.length > 0) this.projectSoon();
     return batches;
@@ -227,12 +235,14 @@ export class SpamxNode implements OperatorActions {
       const size = feedHead(this.store, peer.id).size;
       return { peer: peer.id, ok: false, source: null, fromSeq: size, toSeq: size, batches: 0, listed: 0, delisted: 0, refused: 0, durationMs: 0, failedSources: [], error: { code: 'FEED_FROZEN', message, seq: null } };
     }
-    const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader }, peer, this.shutdown.signal);
+    const repinned = (p: Peer) => this.peerMap.set(p.id, p);
+    const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader, repinned }, peer, this.shutdown.signal);
     if (report.batches > 0) this.projectSoon();
     if (!report.ok || this.shutdown.signal.aborted) return report;
+    await this.refreshIdentity();
     const witness = await witnessFeed(
       { store: this.store, http: this.witnessHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } },
-      peer,
+      this.peerMap.get(peer.id) ?? peer, // re-pinned if the pull followed a key rotation
       report.source ?? peer.url,
       this.peers,
     );
@@ -323,6 +333,14 @@ export class SpamxNode implements OperatorActions {
   }
 
   // --- internals --------------------------------------------------------------------------
+
+  /** Picks up a key rotated by `spamx key rotate` in another process (README "Key rotation"). */
+  private async refreshIdentity(): Promise<void> {
+    const kid = currentKid(this.store, this.config.id);
+    if (kid === undefined || kid === this.identity.kid) return;
+    this.identity = await loadOwnIdentity(this.config.paths, this.store, this.config.id);
+    this.log.info({ kid: this.identity.kid }, 'signing key rotated');
+  }
 
   /** Queues accepted reports and records refused lines, like refused entries of a batch. */
   private enqueue(parsed: ParsedReport): ParsedReport {

@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   descriptor: async () => (await import('./commands/descriptor.js')).descriptor,
   peer: async () => (await import('./commands/peer.js')).peer,
+  key: async () => (await import('./commands/key.js')).key,
   report: async () => (await import('./commands/queue.js')).report,
   delist: async () => (await import('./commands/queue.js')).delist,
   publish: async () => (await import('./commands/queue.js')).publish,
@@ -18,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/export.js')).exportCommand,
   lookup: async () => (await import('./commands/lookup.js')).lookup,
   audit: async () => (await import('./commands/audit.js')).audit,
+  evidence: async () => (await import('./commands/evidence.js')).evidence,
+  'verify-evidence': async () => (await import('./commands/verify-evidence.js')).verifyEvidenceCommand,
   subscriber: async () => (await import('./commands/subscriber.js')).subscriber,
   demo: async () => (await import('../demo/demo.js')).demo,
 };

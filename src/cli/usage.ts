@@ -9,6 +9,9 @@ Usage:
   spamx peer add --data DIR --file FILE [--schedule CRON] [--mirror URL]...
   spamx peer list --data DIR
   spamx peer remove --data DIR ID
+  spamx key rotate --data DIR [--revoke-old]   switch to a new signing key (README "Key rotation")
+  spamx key revoke --data DIR KID --after-seq N
+  spamx key list --data DIR [--publisher ID] [--json]
   spamx peer unfreeze --data DIR ID          resume a feed frozen after equivocation
   spamx report --data DIR FILE|-           queue reports (plain lines or CSV)
   spamx delist --data DIR PREFIX... [--reason TEXT]
@@ -21,6 +24,10 @@ Usage:
   spamx subscriber add --data DIR NAME     create an API key (printed once, on the last line)
   spamx subscriber list --data DIR | spamx subscriber revoke --data DIR NAME|ID
   spamx audit URL PUBLISHER --key JWK-FILE
+             [--checkpoint-key VKEY] [--witness URL=VKEY]... [--witness-key FILE]... [--quorum K]
+             [--since FILE] [--save FILE]    also the signed checkpoint, witnesses, consistency
+  spamx evidence --data DIR IP > bundle.json  an offline-verifiable proof of this node's listing of IP
+  spamx verify-evidence BUNDLE [--key FILE] [--checkpoint-key VKEY] [--witness VKEY]... [--quorum K]
   spamx demo [--once]                      four centres on this machine (npm run demo);
                                            --once exits 0 when they converge
 

@@ -23,6 +23,9 @@ export const BATCH_REJECTION_CODES = [
   'JWS_EMBEDDED_KEY',
   'JWS_UNKNOWN_KID',
   'JWS_BAD_SIGNATURE',
+  // The signing key exists but may not sign this seq (README "Key rotation").
+  'JWS_REVOKED_KEY',
+  'JWS_KEY_NOT_IN_FORCE',
   'BATCH_INVALID_JSON',
   'BATCH_DUPLICATE_KEY',
   'BATCH_BAD_SHAPE',
@@ -30,6 +33,12 @@ export const BATCH_REJECTION_CODES = [
   'BATCH_WRONG_PUBLISHER',
   'BATCH_SEQ_GAP',
   'BATCH_PREV_MISMATCH',
+  // A publisher's key statements (README "Key rotation"): a refused one fails the pull as a bad batch does.
+  'KEYS_MALFORMED',
+  'KEYS_WRONG_PUBLISHER',
+  'KEYS_NOT_AUTHORIZED',
+  'KEYS_NEW_KEY_UNSIGNED',
+  'KEYS_CHAIN_BROKEN',
 ] as const;
 
 /** Why one entry of an authentic batch (or one line of a local report) was not acted on. */

@@ -6,6 +6,7 @@ import type { Policy } from '../core/policy.js';
 import { parsePrefix } from '../core/prefix.js';
 import { PrefixSet } from '../core/prefix-set.js';
 import { parseTimestamp } from '../core/time.js';
+import type { KeyValidity } from '../core/key-history.js';
 import type { PinnedKey, PublicJwk } from '../verify/pinned-keys.js';
 import { verifyBatchConcurrently, type FeedHead } from '../verify/verify-batch.js';
 
@@ -19,7 +20,8 @@ export interface PolicySnapshot {
 export interface DecodeRequest {
   readonly jws: string;
   readonly publisher: string;
-  readonly keys: readonly { readonly kid: string; readonly jwk: PublicJwk }[];
+  /** Each key with the seq range it may sign, when the publisher's key statements name it. */
+  readonly keys: readonly { readonly kid: string; readonly jwk: PublicJwk; readonly validity?: KeyValidity }[];
   readonly head: FeedHead;
   readonly policy: PolicySnapshot;
 }
@@ -65,7 +67,7 @@ function toPolicy(snapshot: PolicySnapshot): Policy {
 export async function decodeBatch(req: DecodeRequest): Promise<DecodeResult> {
   try {
     const keys = new Map<string, PinnedKey>(
-      req.keys.map(({ kid, jwk }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }) }]),
+      req.keys.map(({ kid, jwk, validity }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }), ...(validity ? { validity } : {}) }]),
     );
     const policy = toPolicy(req.policy);
     const { batch, speculated } = await verifyBatchConcurrently(req.jws, { publisher: req.publisher, keys, head: req.head }, (payload) => {

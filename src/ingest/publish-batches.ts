@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import { buildBatchPayload, MAX_BATCH_ENTRIES } from '../core/batch.js';
 import { isSpamxError } from '../core/errors.js';
 import { ReportMerger } from '../core/report-merge.js';
@@ -7,11 +6,11 @@ import type { Identity } from '../config/identity.js';
 import { feedHead } from '../store/feed-store.js';
 import { writeTransaction } from '../store/open-store.js';
 import { dequeueThrough, queuedReports } from '../store/queue-store.js';
-import type { PinnedKeySet } from '../verify/pinned-keys.js';
 import { verifyBatch } from '../verify/verify-batch.js';
 import { evaluateVerified, storeAuthenticBatch, type IngestDeps } from './ingest-batch.js';
 import { signBatch } from './sign-batch.js';
 import { signOwnCheckpoint } from './own-checkpoint.js';
+import { assertOwnKeyInForce, ownKeySet } from './own-key-set.js';
 
 export interface PublishDeps extends IngestDeps {
   readonly identity: Identity;
@@ -34,8 +33,8 @@ const MAX_HEAD_RACES = 5;
  */
 export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]> {
   const published: PublishedBatch[] = [];
-  const ownKeys = ownPinnedKeys(deps.identity);
   for (let races = 0; races < MAX_HEAD_RACES; ) {
+    const ownKeys = ownKeySet(deps.store, deps.config.id, deps.identity);
     const merger = new ReportMerger(deps.config.publish.defaultExpiryDays * DAY_MS, MAX_BATCH_ENTRIES);
     let lastId = 0;
     for (const row of queuedReports(deps.store)) {
@@ -55,6 +54,7 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
     const verified = verifyBatch(jws, { publisher: deps.config.id, keys: ownKeys, head });
     try {
       writeTransaction(deps.store, () => {
+        assertOwnKeyInForce(deps.store, deps.config.id, verified.kid, verified.seq);
         storeAuthenticBatch(deps, evaluateVerified(deps, verified), null);
         signOwnCheckpoint(deps.store, { id: deps.config.id, origin: deps.config.origin, key: deps.identity.signingKey }, deps.clock());
         dequeueThrough(deps.store, lastId);
@@ -69,9 +69,4 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
     published.push({ seq: verified.seq, entries: payload.entries.length, leafHash: verified.leafHash });
   }
   return published;
-}
-
-function ownPinnedKeys(identity: Identity): PinnedKeySet {
-  const keyObject = createPublicKey({ key: { ...identity.publicJwk }, format: 'jwk' });
-  return new Map([[identity.kid, { kid: identity.kid, jwk: identity.publicJwk, keyObject }]]);
 }

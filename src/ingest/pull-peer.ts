@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.js';
-import { describeError, SpamxError, type ErrorCode } from '../core/errors.js';
+import { describeError, isSpamxError, SpamxError, type ErrorCode } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
@@ -14,6 +14,9 @@ import type { ReaderThread } from './reader-thread.js';
 import type { WitnessOutcome } from './witness-feed.js';
 import { snapshotPolicy } from './decode-batch.js';
 import { storeAuthenticBatch } from './ingest-batch.js';
+import { followKeyStatements } from './follow-keys.js';
+import { keyHistoryOf } from '../store/key-statement-store.js';
+import { keySetOf, plainKeys } from '../verify/key-set.js';
 
 export interface PullDeps {
   readonly store: Store;
@@ -22,6 +25,8 @@ export interface PullDeps {
   readonly policy: () => Policy;
   readonly clock: () => number;
   readonly log: Logger;
+  /** Told when following the peer's key statements changed its pins (README "Key rotation"). */
+  readonly repinned?: (peer: Peer) => void;
 }
 
 export interface PullReport {
@@ -84,7 +89,7 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
     let failure: SpamxError | undefined;
     let source: string | null = null;
     for (source of [peer.url, ...peer.mirrors]) {
-      failure = await pullFrom(deps, peer, source, owner, tally, signal).then(
+      failure = await pullFollowingKeys(deps, peer, source, owner, tally, signal).then(
         () => undefined,
         (err: unknown) => (err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err))),
       );
@@ -117,6 +122,30 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
   }
 }
 
+/**
+ * pullFrom with the peer's keys brought up to date from the same source first, so a rotation or
+ * revocation is known before any batch from it, and again when a batch names a kid still unknown
+ * (the publisher rotated meanwhile).
+ */
+async function pullFollowingKeys(
+  deps: PullDeps,
+  peer: Peer,
+  source: string,
+  owner: string,
+  tally: { batches: number; listed: number; delisted: number; refused: number },
+  signal?: AbortSignal,
+): Promise<void> {
+  const current = await followKeyStatements(deps, peer, source, signal);
+  try {
+    await pullFrom(deps, current, source, owner, tally, signal);
+  } catch (err) {
+    if (!isSpamxError(err, 'JWS_UNKNOWN_KID')) throw err;
+    const followed = await followKeyStatements(deps, current, source, signal);
+    if (followed === current) throw err;
+    await pullFrom(deps, followed, source, owner, tally, signal);
+  }
+}
+
 async function pullFrom(
   deps: PullDeps,
   peer: Peer,
@@ -131,7 +160,7 @@ async function pullFrom(
     source,
     pageLimit: deps.config.pull.pageLimit,
     publisher: peer.id,
-    keys: [...peer.pinned.values()].map(({ kid, jwk }) => ({ kid, jwk })),
+    keys: plainKeys(keySetOf(keyHistoryOf(deps.store, peer.id), peer.pinned)),
     head: feedHead(deps.store, peer.id),
     policy: snapshotPolicy(policy, deps.config.policy.maxExpiryDays * DAY_MS, policy.allowlist.members().map((p) => p.text)),
   });

@@ -6,6 +6,7 @@ import { decisionsRoutes } from './decisions-routes.js';
 import type { ServeDeps } from './deps.js';
 import { httpStatus } from './error-status.js';
 import { federationRoutes } from './federation-routes.js';
+import { keyRoutes } from './key-routes.js';
 import { operatorRoutes } from './operator-routes.js';
 import { transparencyRoutes } from './transparency-routes.js';
 import { subscriberAccess } from './subscriber-access.js';
@@ -21,6 +22,7 @@ export function createApp(deps: ServeDeps, log: Logger): Hono {
     clock: deps.clock,
   });
   app.route('/', federationRoutes(deps));
+  app.route('/', keyRoutes(deps));
   app.route('/', transparencyRoutes(deps));
   app.route('/', blocklistRoutes(deps, access));
   app.route('/', decisionsRoutes(deps, access, log));

@@ -26,5 +26,5 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
 
 export function httpStatus(code: ErrorCode): ContentfulStatusCode {
   if ((REFUSAL_CODES as readonly string[]).includes(code)) return 422;
-  return STATUS[code] ?? (code.startsWith('JWS_') || code.startsWith('BATCH_') ? 502 : 500);
+  return STATUS[code] ?? (code.startsWith('JWS_') || code.startsWith('BATCH_') || code.startsWith('KEYS_') ? 502 : 500);
 }

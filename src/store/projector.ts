@@ -155,7 +155,9 @@ class Projector {
       const before = this.current.get(p.key) as { id: number; refs: number; sources: string; expires: number } | undefined;
       const adds = had.has(p.key) ? 0 : 1;
       if (adds) this.addPiece.run(origin, p.key);
-      const v = this.combined(p.key, origin, agg);
+      // Usually the origin is the piece's only contributor; only a shared piece needs the others.
+      const shared = before !== undefined && before.refs + adds > 1;
+      const v = shared ? this.combined(p.key, origin, agg) : { ...agg, sources: agg.sources.split(' ').sort().join(' ') };
       if (!before) {
         const id = this.insert.run(p.key, p.text, v.firstSeen, v.lastSeen, v.reports, v.expires, v.nextExpiry, v.sources, v.sourceCount, this.now)
           .lastInsertRowid;

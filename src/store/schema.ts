@@ -150,7 +150,7 @@ export const originPieces = sqliteTable(
     origin: text('origin').notNull(),
     piece: text('piece').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.origin, t.piece] })],
+  (t) => [primaryKey({ columns: [t.origin, t.piece] }), index('origin_pieces_piece').on(t.piece)],
 );
 
 /**
@@ -283,3 +283,20 @@ export const evidence = sqliteTable('evidence', {
   noteB: text('note_b'),
   at: integer('at').notNull(),
 });
+
+/**
+ * Key statements (README "Key rotation"): this node's own, and verified copies of its partners',
+ * served so mirrors work. Each is the RFC 7515 §7.2.1 General JWS JSON text; statements of one
+ * publisher chain by the SHA-256 of the previous payload, as batches chain by leaf hash.
+ */
+export const keyStatements = sqliteTable(
+  'key_statements',
+  {
+    publisher: text('publisher').notNull(),
+    statement: integer('statement').notNull(),
+    payloadHash: text('payload_hash').notNull(),
+    jws: text('jws').notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.publisher, t.statement] })],
+);

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { SpamxError } from '../core/errors.js';
+import type { KeyValidity } from '../core/key-history.js';
 
 /** A publisher's public key as pinned by this node. */
 export interface PinnedKey {
@@ -8,6 +9,8 @@ export interface PinnedKey {
   readonly kid: string;
   readonly jwk: PublicJwk;
   readonly keyObject: KeyObject;
+  /** The batches it may sign, once the publisher's key statements name it (README "Key rotation"). */
+  readonly validity?: KeyValidity;
 }
 
 export interface PublicJwk {

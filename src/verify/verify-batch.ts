@@ -2,8 +2,9 @@ import { BATCH_TYP, checkBatchShape, type BatchPayload } from '../core/batch.js'
 import { SpamxError } from '../core/errors.js';
 import { leafHash, leafHashInBackground, toBase64Url } from '../core/leaf-hash.js';
 import { parseStrictJson } from '../core/strict-json.js';
+import { checkKeyInForce } from '../core/key-history.js';
 import { parseTimestamp } from '../core/time.js';
-import type { PinnedKeySet } from './pinned-keys.js';
+import type { PinnedKey, PinnedKeySet } from './pinned-keys.js';
 import { decodePayload, inspectCompactJws, verifyCompactJws, verifySignatureInBackground } from './verify-jws.js';
 
 /** Where a feed stands: how many batches are verified and the leaf hash of the last one. */
@@ -35,8 +36,8 @@ export interface BatchContext {
  * then its place in the feed (publisher, seq, prev). Any failure rejects the batch whole.
  */
 export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
-  const { kid, payloadText } = verifyCompactJws(jws, ctx.keys, BATCH_TYP);
-  const payload = checkPayload(payloadText, ctx);
+  const { kid, key, payloadText } = verifyCompactJws(jws, ctx.keys, BATCH_TYP);
+  const payload = checkPayload(payloadText, ctx, key);
   return {
     publisher: payload.publisher,
     seq: payload.seq,
@@ -69,7 +70,7 @@ export async function verifyBatchConcurrently<T>(
   leaf.catch(() => undefined);
   let parsed: { payload: BatchPayload; speculated: T } | { error: unknown };
   try {
-    const payload = checkPayload(decodePayload(inspected), ctx);
+    const payload = checkPayload(decodePayload(inspected), ctx, inspected.key);
     parsed = { payload, speculated: speculate(payload) };
   } catch (error) {
     parsed = { error };
@@ -90,11 +91,12 @@ export async function verifyBatchConcurrently<T>(
   return { batch, speculated };
 }
 
-function checkPayload(payloadText: string, ctx: BatchContext): BatchPayload {
+export function checkPayload(payloadText: string, ctx: BatchContext, key: PinnedKey): BatchPayload {
   const payload = checkBatchShape(parseStrictJson(payloadText, 'payload'));
   if (payload.publisher !== ctx.publisher) {
     throw new SpamxError('BATCH_WRONG_PUBLISHER', `batch names publisher "${payload.publisher}", expected "${ctx.publisher}"`);
   }
+  checkKeyInForce(key.kid, key.validity, payload.seq); // the seq is known only now
   const expectedSeq = ctx.head.size + 1;
   if (payload.seq !== expectedSeq) {
     throw new SpamxError('BATCH_SEQ_GAP', `batch has seq ${payload.seq} where ${expectedSeq} comes next`, { seq: payload.seq });

@@ -57,6 +57,21 @@ export function verifySignatureInBackground(inspected: InspectedJws): Promise<vo
 
 /** Every check of the JWS short of the signature itself. */
 export function inspectCompactJws(jws: string, keys: PinnedKeySet, expectedTyp: string): InspectedJws {
+  const { kid, ...checked } = checkCompactJws(jws, expectedTyp);
+  const key = typeof kid === 'string' ? keys.get(kid) : undefined;
+  if (!key) throw new SpamxError('JWS_UNKNOWN_KID', `kid ${JSON.stringify(kid)} is not a pinned key of this publisher`);
+  return { key, ...checked };
+}
+
+/** A compact JWS whose structure and header passed, its key not yet looked up. */
+export type CheckedJws = Omit<InspectedJws, 'key'> & { readonly kid: unknown };
+
+/**
+ * The checks before the key lookup, in jose's order: size, structure, header, alg allow-list,
+ * typ, crit, embedded keys. Key statements (verify-key-chain.ts) run them on each signature of
+ * a General JWS and look the key up themselves.
+ */
+export function checkCompactJws(jws: string, expectedTyp: string): CheckedJws {
   if (jws.length > MAX_JWS_BYTES) {
     throw new SpamxError('JWS_TOO_LARGE', `compact JWS is ${jws.length} bytes; at most ${MAX_JWS_BYTES} accepted`);
   }
@@ -85,10 +100,8 @@ export function inspectCompactJws(jws: string, keys: PinnedKeySet, expectedTyp: 
   }
   const embedded = EMBEDDED_KEY_MEMBERS.find((m) => header[m] !== undefined);
   if (embedded) throw new SpamxError('JWS_EMBEDDED_KEY', `header carries "${embedded}"; only pinned keys are used`);
-  const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined;
-  if (!key) throw new SpamxError('JWS_UNKNOWN_KID', `kid ${JSON.stringify(header.kid)} is not a pinned key of this publisher`);
   const bytes = leafInput(jws);
-  return { key, leafInput: bytes, signingInput: bytes.subarray(1, 1 + secondDot), signature, payloadBytes };
+  return { kid: header.kid, leafInput: bytes, signingInput: bytes.subarray(1, 1 + secondDot), signature, payloadBytes };
 }
 
 export function decodePayload(inspected: InspectedJws): string {

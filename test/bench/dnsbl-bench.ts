@@ -46,6 +46,9 @@ export async function dnsblBench(runs: number): Promise<void> {
     const server = await spawnServe(dir);
     stops.push(() => server.stop());
     const spamxPort = server.lines().find((l) => l.msg === 'spamx node serving')?.dnsblPort as number;
+    const built = server.lines().find((l) => l.msg === 'DNSBL index built');
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))?.[1]) / 1024;
+    console.log(`dnsbl: index of ${fmt(Number(built?.pieces))} pieces built in ${fmt(Number(built?.ms))} ms; spamx serve RSS ${rss.toFixed(0)} MB`);
     const exported = await (await fetch(`${server.url}/v1/blocklist?format=rbldnsd`)).text();
     const rbldnsd = await startRbldnsd(rbldnsdDir.path, ZONE, [{ type: 'ip4set', data: exported }]);
     stops.push(() => rbldnsd.stop());

@@ -2,8 +2,11 @@
  * `npm run bench`: every benchmark, each with its baseline measured in the same run, medians
  * printed with the ratio to the baseline. BENCH_RUNS sets the repetitions (default 3).
  */
+import { auditBench } from './audit-bench.js';
 import { dnsblBench } from './dnsbl-bench.js';
+import { exportBench } from './export-bench.js';
 import { lookupBench } from './lookup-bench.js';
+import { proofBench } from './proof-bench.js';
 import { pullBench } from './pull-bench.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -11,3 +14,6 @@ console.log(`spamx benchmarks, node ${process.version}, ${runs} runs each (media
 await pullBench(runs);
 await dnsblBench(runs);
 await lookupBench(runs);
+await exportBench(runs);
+await proofBench(runs);
+await auditBench(runs);

@@ -1,74 +1,60 @@
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { describeError, SpamxError } from '../../core/errors.js';
+import { renameSync, writeFileSync } from 'node:fs';
+import { describeError } from '../../core/errors.js';
 import { formatTimestamp } from '../../core/time.js';
 import { loadConfig } from '../../config/config.js';
 import { PeerHttpClient } from '../../ingest/http-client.js';
-import { pinKeys } from '../../verify/pinned-keys.js';
-import { verifyBatch, type FeedHead } from '../../verify/verify-batch.js';
 import { parse, UsageError } from '../args.js';
-
-const PageSchema = z.object({
-  publisher: z.string(),
-  batches: z.array(z.object({ seq: z.number().int(), jws: z.string() })),
-  next: z.number().int().nullable(),
-});
+import { BadBatchError } from './audit/audit-batches.js';
+import { auditFeed, type FeedAudit } from './audit/audit-feed.js';
+import { TRANSPARENCY_OPTIONS, transparencyOptions } from './audit/audit-options.js';
+import { readPublisherKeys } from './input-files.js';
+import { auditKeys } from './audit/audit-keys.js';
 
 const MiB = 1024 * 1024;
 
 /**
  * `spamx audit URL PUBLISHER --key JWK-FILE`: fetches a whole feed from any node and verifies
  * every batch (signature, header, seq, prev) with the given key; stops at the first bad batch,
- * naming its seq and the reason.
+ * naming its seq and the reason. With any transparency option it also checks the node's signed
+ * checkpoint against the tree recomputed from the batches, `--since` a checkpoint saved before,
+ * and the witnesses' cosignatures against `--quorum` (see audit/audit-feed.ts).
  */
 export async function audit(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { key: { type: 'string' }, data: { type: 'string' } }, { min: 2, max: 2 });
+  const { values, positionals } = parse(argv, { key: { type: 'string' }, data: { type: 'string' }, ...TRANSPARENCY_OPTIONS }, { min: 2, max: 2 });
   if (!values.key) throw new UsageError('--key JWK-FILE is required');
   const [url, publisher] = [positionals[0]!.replace(/\/+$/, ''), positionals[1]!];
-  const keys = await pinKeys(toJwks(JSON.parse(readFileSync(values.key, 'utf8'))), values.key);
+  const keys = await auditKeys(url, publisher, await readPublisherKeys(values.key)); // follows key rotations
+  const options = transparencyOptions(values, publisher, keys);
   const limits = values.data
     ? loadConfig(values.data).pull
     : { connectTimeoutMs: 10_000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, deadlineMs: 600_000, maxBodyBytes: 49 * MiB };
   const http = new PeerHttpClient(limits);
-  let head: FeedHead = { size: 0, head: null };
-  let entries = 0;
-  let first: number | undefined;
-  let last: number | undefined;
+  let result: FeedAudit;
   try {
-    for (;;) {
-      const pageUrl = `${url}/v1/feeds/${encodeURIComponent(publisher)}/batches?after=${head.size}`;
-      const page = PageSchema.safeParse(await http.getJson(pageUrl));
-      if (!page.success || page.data.publisher !== publisher) throw new SpamxError('PEER_BAD_RESPONSE', `${pageUrl} is not a batch page`);
-      for (const { seq, jws } of page.data.batches) {
-        try {
-          const b = verifyBatch(jws, { publisher, keys, head });
-          head = { size: b.seq, head: b.leafHash };
-          entries += b.payload.entries.length;
-          first ??= b.issuedAt;
-          last = b.issuedAt;
-        } catch (err) {
-          process.stderr.write(`spamx audit: ${publisher} seq ${head.size + 1} (served as ${seq}) is bad: ${describeError(err)}\n`);
-          return 1;
-        }
-      }
-      if (page.data.next === null || page.data.batches.length === 0) break;
-    }
+    result = await auditFeed(http, { url, publisher, keys }, options);
+  } catch (err) {
+    if (!(err instanceof BadBatchError)) throw err;
+    process.stderr.write(`spamx audit: ${publisher} seq ${err.seq} (served as ${err.servedAs}) is bad: ${describeError(err.reason)}\n`);
+    return 1;
   } finally {
     await http.close();
   }
-  process.stdout.write(
-    `${publisher} at ${url}: ${head.size} batches verified, ${entries} entries\n` +
-      `  head leaf hash: ${head.head ?? '-'}\n` +
-      (first !== undefined ? `  issued ${formatTimestamp(first)} .. ${formatTimestamp(last!)}\n` : '') +
-      `  every signature, header, seq and prev link checks out with key(s) ${[...keys.keys()].join(', ')}\n`,
-  );
-  return 0;
-}
-
-/** Accepts a JWK, a JWKS, or a whole descriptor (`{"keys":{"keys":[…]}}`). */
-function toJwks(value: unknown): unknown {
-  const v = value as { keys?: unknown; kty?: unknown };
-  if (v && typeof v === 'object' && 'kty' in v) return { keys: [v] };
-  if (v && typeof v === 'object' && v.keys && !Array.isArray(v.keys)) return v.keys;
-  return v;
+  const { head, entries, issued } = result.batches;
+  const lines = [
+    `${publisher} at ${url}: ${head.size} batches verified, ${entries} entries`,
+    `  head leaf hash: ${head.head ?? '-'}`,
+    ...(issued ? [`  issued ${formatTimestamp(issued.first)} .. ${formatTimestamp(issued.last)}`] : []),
+    `  every signature, header, seq and prev link checks out with key(s) ${[...keys.keys()].join(', ')}`,
+  ];
+  for (const c of result.checks) lines.push(`  ${c.name}: ${c.ok ? 'ok' : 'FAILED'}: ${c.detail}`, ...(c.notes ?? []).map((n) => `    ${n}`));
+  const failed = result.checks.filter((c) => !c.ok);
+  if (failed.length === 0 && options?.save && result.checkpoint) {
+    // Written whole or not at all: a half-written file would fail the next --since.
+    writeFileSync(`${options.save}.tmp`, result.checkpoint.text);
+    renameSync(`${options.save}.tmp`, options.save);
+    lines.push(`  saved the checkpoint (size ${result.checkpoint.verified.checkpoint.size}) to ${options.save}; pass it as --since next time`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const c of failed) process.stderr.write(`spamx audit: ${publisher}: ${c.name}: ${c.detail}\n`);
+  return failed.length === 0 ? 0 : 1;
 }

@@ -28,7 +28,9 @@ export class DnsblService {
 
   static async start(options: DnsblServiceOptions): Promise<DnsblService> {
     const follower = new DnsblFollower(options.store, options.log, options.pollMs);
+    const started = performance.now();
     follower.start();
+    options.log.info({ pieces: follower.index.size, serial: follower.serial, ms: Math.round(performance.now() - started) }, 'DNSBL index built');
     const zone: DnsblZone = {
       zone: options.config.zone.toLowerCase(),
       ttl: options.config.ttl,

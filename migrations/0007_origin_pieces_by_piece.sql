@@ -1,0 +1,1 @@
+CREATE INDEX `origin_pieces_piece` ON `origin_pieces` (`piece`);

@@ -1,0 +1,24 @@
+import { DATA, dataDir, parse } from '../args.js';
+import { buildEvidence } from './evidence/build-evidence.js';
+import { withNode } from './open-node.js';
+
+/**
+ * `spamx evidence --data DIR IP`: a self-contained bundle proving this node's listing of IP, for
+ * `spamx verify-evidence` to check offline. Listings that cannot be proven are named on stderr;
+ * exit 1 when the address is not listed or none can be.
+ */
+export async function evidence(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...DATA }, { min: 1, max: 1 });
+  const ip = positionals[0]!;
+  return withNode(dataDir(values.data), async (node) => {
+    const { bundle, skipped, notListed } = buildEvidence(node, ip);
+    for (const s of skipped) process.stderr.write(`spamx evidence: cannot prove ${s}\n`);
+    if (notListed !== undefined) process.stderr.write(`spamx evidence: ${ip} is not listed: ${notListed}\n`);
+    if (!bundle) {
+      if (notListed === undefined) process.stderr.write(`spamx evidence: no listing of ${ip} can be proven yet\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify(bundle, null, 2)}\n`);
+    return 0;
+  });
+}

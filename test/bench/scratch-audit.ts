@@ -1,0 +1,2 @@
+import { auditBench } from './audit-bench.js';
+await auditBench(3);
