@@ -271,3 +271,23 @@ describe('evidence bundles, verified offline', () => {
     expect(oneLine(await verify(file('bundle.json'), '--witness', 'nonsense'))).toMatch(/witness key "nonsense"/);
   });
 });
+
+describe('evidence after a key rotation', () => {
+  it('carries the retired key that signed an old listing, so the bundle still verifies', async () => {
+    const dir = await initTestNode(tmp.path, { id: 'tw-ncc' });
+    const withNode = async (fn: (n: SpamxNode) => Promise<unknown>) => {
+      const n = await startTestNode(dir);
+      await fn(n).finally(() => n.destroy());
+    };
+    await withNode(async (n) => (n.reportText('61.6.1.0/24\n'), n.publish()));
+    expect((await runCli(['key', 'rotate', '--data', dir])).code).toBe(0);
+    await withNode(async (n) => (n.reportText('61.6.2.0/24\n'), n.publish()));
+    const made = await runCli(['evidence', '--data', dir, '61.6.1.1']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout).feeds['tw-ncc'].keys.keys).toHaveLength(2);
+    writeFileSync(file('rotated.json'), made.stdout);
+    const r = await runCli(['verify-evidence', file('rotated.json'), '--quorum', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/VERIFIED: 61\.6\.1\.1 is listed by tw-ncc/);
+  });
+});

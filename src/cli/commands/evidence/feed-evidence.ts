@@ -5,26 +5,32 @@ import { rawPublicKey } from '../../../core/ed25519.js';
 import { formatVerifierKey, parseNote, type Note } from '../../../core/signed-note.js';
 import type { SpamxNode } from '../../../daemon.js';
 import { heldCheckpointNotes } from '../../../store/held-checkpoints.js';
+import { keyHistoryOf } from '../../../store/key-statement-store.js';
 import { treeRoot, treeSize } from '../../../store/tree-store.js';
 import { checkpointVerifier, witnessOf } from '../../../verify/checkpoint-keys.js';
 import { witnessVerifierKey } from '../../../verify/cosigners.js';
 import type { EvidenceFeed } from '../../../verify/evidence-bundle.js';
+import { keySetOf, toPinnedKey } from '../../../verify/key-set.js';
 
 /** A feed's part of an evidence bundle, and the size of the checkpoint it holds. */
 export type HeldFeed = { readonly feed: EvidenceFeed; readonly size: number };
 
 /**
- * What a verifier needs of `publisher`'s log, as this node holds it: the publisher's keys and
- * checkpoint key (its own, or as pinned), the newest checkpoint whose root this node's copy of
- * the tree has, with every signature line held for it (the publisher's, this node's cosignature
- * and those collected from partners, merged into one note), and the witnesses' keys: this node
- * and its partners other than the publisher. A string says why there is none.
+ * What a verifier needs of `publisher`'s log, as this node holds it: the publisher's keys (its
+ * own or as pinned, with every key their verified key statements name) and checkpoint key; the
+ * newest checkpoint whose root this node's copy of the tree has, with every signature line held
+ * for it (the publisher's, this node's cosignature and those collected from partners, merged into
+ * one note); and the witnesses' keys: this node and its partners other than the publisher. A
+ * string says why there is none.
  */
 export function feedEvidence(node: SpamxNode, publisher: string): HeldFeed | string {
   const self: Witness = { name: node.config.origin, publicKey: rawPublicKey(node.identity.signingKey) };
   const peer = node.peers.find((p) => p.id === publisher);
   if (publisher !== node.config.id && !peer) return `${publisher} is not pinned here, so its keys are unknown`;
-  const keys = peer ? [...peer.pinned.values()].map((k) => ({ ...k.jwk, kid: k.kid })) : [{ ...node.identity.publicJwk, kid: node.identity.kid }];
+  // Every key the verified key statements name, retired ones too: an old listing's batch was
+  // signed by the key in force then (README "Key rotation").
+  const pinned = peer ? peer.pinned : new Map([[node.identity.kid, toPinnedKey(node.identity.kid, node.identity.publicJwk)]]);
+  const keys = [...keySetOf(keyHistoryOf(node.store, publisher), pinned).values()].map((k) => ({ ...k.jwk, kid: k.kid }));
   const peerKey = peer && checkpointVerifier(peer);
   const checkpointKey = peerKey ? formatVerifierKey(peerKey.name, peerKey.publicKey) : node.checkpointKey;
   const witnesses = [...(peer ? [self] : []), ...node.peers.filter((p) => p.id !== publisher).map(witnessOf)];

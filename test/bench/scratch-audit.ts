@@ -1,2 +1,0 @@
-import { auditBench } from './audit-bench.js';
-await auditBench(3);
