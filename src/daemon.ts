@@ -13,13 +13,13 @@ import type { Policy } from './core/policy.js';
 import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from './core/report.js';
 import { ReaderThread } from './ingest/reader-thread.js';
 import { PeerHttpClient } from './ingest/http-client.js';
-import { witnessFeed } from './ingest/witness-feed.js';
+import { collectOwnCosignature, witnessFeed } from './ingest/witness-feed.js';
 import { witnessState } from './store/witness-store.js';
 import { feedHead } from './store/feed-store.js';
 import { formatTimestamp } from './core/time.js';
 import { signOwnCheckpoint } from './ingest/own-checkpoint.js';
 import { backfillTrees } from './store/tree-store.js';
-import { formatVerifierKey } from './core/signed-note.js';
+import { formatVerifierKey, parseVerifierKey } from './core/signed-note.js';
 import { publishQueued, type PublishedBatch } from './ingest/publish-batches.js';
 import { loadOwnIdentity } from './ingest/own-key-set.js';
 import { currentKid } from './store/key-statement-store.js';
@@ -240,13 +240,12 @@ export class SpamxNode implements OperatorActions {
     if (report.batches > 0) this.projectSoon();
     if (!report.ok || this.shutdown.signal.aborted) return report;
     await this.refreshIdentity();
-    const witness = await witnessFeed(
-      { store: this.store, http: this.witnessHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } },
-      this.peerMap.get(peer.id) ?? peer, // re-pinned if the pull followed a key rotation
-      report.source ?? peer.url,
-      this.peers,
-    );
+    const witnessDeps = { store: this.store, http: this.witnessHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } };
+    const current = this.peerMap.get(peer.id) ?? peer; // re-pinned if the pull followed a key rotation
+    const witness = await witnessFeed(witnessDeps, current, report.source ?? peer.url, this.peers);
     if (witness.status !== 'cosigned') this.log.warn({ peer: peer.id, ...witness }, 'checkpoint not cosigned');
+    // And the partner's cosignature of this node's own log, for this node's evidence bundles.
+    await collectOwnCosignature({ ...witnessDeps, own: { id: this.config.id, key: parseVerifierKey(this.checkpointKey) } }, current);
     return { ...report, witness };
   }
 

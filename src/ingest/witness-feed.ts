@@ -1,11 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { parseCheckpoint, type Checkpoint } from '../core/checkpoint.js';
+import type { Checkpoint } from '../core/checkpoint.js';
 import { cosign, cosignatureTime } from '../core/cosignature.js';
 import { describeError } from '../core/errors.js';
 import { verifyConsistency } from '../core/merkle.js';
-import { parseNote, verifyNote, type Note } from '../core/signed-note.js';
+import type { Note, VerifierKey } from '../core/signed-note.js';
+import { verifyCheckpointNote } from '../verify/checkpoint-note.js';
+import { latestCheckpoint, saveCheckpoint } from '../store/checkpoint-store.js';
 import type { Peer } from '../config/peers.js';
 import type { Store } from '../store/open-store.js';
 import { treeRoot, treeSize } from '../store/tree-store.js';
@@ -51,10 +53,7 @@ export async function witnessFeed(deps: WitnessDeps, peer: Peer, source: string,
   let note: Note;
   let checkpoint: Checkpoint;
   try {
-    note = parseNote(text);
-    verifyNote(note, [key]);
-    checkpoint = parseCheckpoint(note.text);
-    if (checkpoint.origin !== key.name) throw new Error(`origin "${checkpoint.origin}" is not ${key.name}`);
+    ({ note, checkpoint } = verifyCheckpointNote(text, [key], `checkpoint of ${peer.id}`));
   } catch (err) {
     deps.log.warn({ peer: peer.id, err: describeError(err) }, 'checkpoint rejected');
     return { status: 'invalid', detail: describeError(err) };
@@ -69,6 +68,10 @@ export async function witnessFeed(deps: WitnessDeps, peer: Peer, source: string,
   const timestamp = Math.floor(deps.clock() / 1000);
   const cosigned = text + cosign(note.text, deps.self.name, deps.self.key, timestamp);
   trustCheckpoint(deps.store, peer.id, checkpoint.size, root, text);
+  // Served as this feed's checkpoint here, so an auditor can check a mirror's copy too.
+  if ((latestCheckpoint(deps.store, peer.id)?.size ?? -1) < checkpoint.size) {
+    saveCheckpoint(deps.store, { publisher: peer.id, size: checkpoint.size, root, note: text, receivedAt: deps.clock() });
+  }
   saveCosignature(deps.store, { publisher: peer.id, witness: deps.self.name, size: checkpoint.size, root, timestamp, note: cosigned });
 
   for (const partner of partners) {
@@ -113,18 +116,39 @@ async function contradicts(deps: WitnessDeps, publisher: string, source: string,
 }
 
 /** A partner's cosigned view of `publisher`'s log, when it serves a valid one. */
-async function partnerView(deps: WitnessDeps, partner: Peer, publisher: string, publisherKey: ReturnType<typeof checkpointVerifier>) {
+async function partnerView(deps: WitnessDeps, partner: Peer, publisher: string, publisherKey: VerifierKey) {
   try {
     const text = await deps.http.getText(`${partner.url}/v1/witness/${encodeURIComponent(publisher)}`, 'text/plain');
-    const note = parseNote(text);
-    verifyNote(note, [publisherKey]);
+    const { note, checkpoint } = verifyCheckpointNote(text, [publisherKey]);
     const timestamp = cosignatureTime(note, witnessOf(partner));
     if (timestamp === undefined) return undefined;
-    return { text, note, checkpoint: parseCheckpoint(note.text), timestamp };
+    return { text, note, checkpoint, timestamp };
   } catch (err) {
     deps.log.debug({ partner: partner.id, publisher, err: describeError(err) }, 'no usable cosigned view from partner');
     return undefined;
   }
+}
+
+/**
+ * Collects a partner's cosignature of this node's own log, so evidence bundles of this node's
+ * listings carry its witnesses' cosignatures too. Only a view consistent with the log this node
+ * holds is kept; an inconsistent one would mean someone forged this node's signature.
+ */
+export async function collectOwnCosignature(deps: WitnessDeps & { readonly own: { readonly id: string; readonly key: VerifierKey } }, partner: Peer): Promise<void> {
+  const view = await partnerView(deps, partner, deps.own.id, deps.own.key);
+  if (!view || view.checkpoint.size > treeSize(deps.store, deps.own.id)) return;
+  if (!treeRoot(deps.store, deps.own.id, view.checkpoint.size).equals(view.checkpoint.root)) {
+    deps.log.error({ partner: partner.id }, 'a partner cosigned a checkpoint of this node that this node never signed');
+    return;
+  }
+  saveCosignature(deps.store, {
+    publisher: deps.own.id,
+    witness: witnessOf(partner).name,
+    size: view.checkpoint.size,
+    root: view.checkpoint.root.toString('base64'),
+    timestamp: view.timestamp,
+    note: view.text,
+  });
 }
 
 function equivocation(deps: WitnessDeps, publisher: string, kind: string, detail: string, noteA: string, noteB: string | null): WitnessOutcome {

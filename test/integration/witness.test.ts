@@ -8,7 +8,7 @@ import { parseNote, parseVerifierKey, verifyNote } from '../../src/core/signed-n
 import type { SpamxNode } from '../../src/daemon.js';
 import { feedHead } from '../../src/store/feed-store.js';
 import { checkpointVerifier } from '../../src/verify/checkpoint-keys.js';
-import { listEvidence } from '../../src/store/witness-store.js';
+import { latestCosignatures, listEvidence } from '../../src/store/witness-store.js';
 import { descriptorFor, FakePeerServer, testKey } from '../helpers/fake-peer.js';
 import { FakeLog } from '../helpers/fake-log.js';
 import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
@@ -75,6 +75,13 @@ describe('witnessing partners', () => {
     expect(status.witnessed).toMatchObject({ size: 1, quorum: 2 });
     expect(status.stale).toBe(false);
     expect(status.frozen).toBeNull();
+
+    // A partner serves the publisher's checkpoint it verified, so its copy can be audited too.
+    expect(await (await fetch(`${jp.url}/v1/feeds/cn-isc/checkpoint`)).text()).toBe(await (await fetch(`${cn.url}/v1/feeds/cn-isc/checkpoint`)).text());
+    // The publisher collects its partners' cosignatures of its own log when it pulls them.
+    await cn.pull('jp-dekyo');
+    await cn.pull('hk-ofta');
+    expect(latestCosignatures(cn.store, 'cn-isc').map((c) => c.witness)).toEqual(['spamx/hk-ofta', 'spamx/jp-dekyo']);
 
     // A day and a half with no new cosignature: the feed is flagged stale (freeze attack).
     now += 36 * 3_600_000;
