@@ -63,6 +63,8 @@ export class SpamxNode implements OperatorActions {
   private readonly lookupCache = new LookupCache();
   private allowlistStamp = 0;
   private projectedStamp = '';
+  private stampCheckedAt = -Infinity;
+  private localChange = true;
   private nextExpiryDue = -Infinity;
   private lastPrune = 0;
   private peerMap = new Map<string, Peer>();
@@ -256,9 +258,16 @@ export class SpamxNode implements OperatorActions {
   project(): void {
     if (!this.store.db.open) return;
     const now = this.clock();
+    const idle = now < this.nextExpiryDue && now - this.lastPrune <= 3_600_000;
+    // Read paths call this on every request. Writes by this process mark `localChange`; those
+    // of other processes (CLI commands) are looked for at most every 100 ms, which spares busy
+    // lookups a statement each.
+    const tick = performance.now();
+    if (idle && !this.localChange && tick - this.stampCheckedAt < 100) return;
+    this.stampCheckedAt = tick;
+    this.localChange = false;
     // Nothing written anywhere since the last projection and no expiry due: nothing to do.
-    // The stamp is one cheap statement, so read paths can call this on every request.
-    if (this.storeStamp() === this.projectedStamp && now < this.nextExpiryDue && now - this.lastPrune <= 3_600_000) return;
+    if (idle && this.storeStamp() === this.projectedStamp) return;
     const rules = { allowlist: this.currentPolicy.allowlist };
     const pending = projectPending(this.store, now, rules);
     const expired = projectExpired(this.store, now, rules);
@@ -285,6 +294,7 @@ export class SpamxNode implements OperatorActions {
 
   /** project() on the next turn of the event loop, once however often it is asked for. */
   private projectSoon(): void {
+    this.localChange = true;
     if (this.projectScheduled) return;
     this.projectScheduled = true;
     setImmediate(() => {
@@ -344,6 +354,7 @@ export class SpamxNode implements OperatorActions {
   /** Queues accepted reports and records refused lines, like refused entries of a batch. */
   private enqueue(parsed: ParsedReport): ParsedReport {
     const now = this.clock();
+    this.localChange = true; // refusals show in lookups
     if (parsed.accepted.length > 0) enqueueReports(this.store, parsed.accepted, now);
     const refused = parsed.refused.map((r) => ({ ...r, index: null, reason: `report line ${r.line}: ${r.reason}` }));
     recordRefusals(this.store, this.config.id, null, refused, now);
@@ -386,7 +397,10 @@ export class SpamxNode implements OperatorActions {
       this.currentPolicy = this.loadPolicy();
       const after = this.currentPolicy.allowlist.members();
       const changed = before.length !== after.length || before.some((p, i) => p.text !== after[i]!.text);
-      if (changed) this.allowlistStamp++;
+      if (changed) {
+        this.allowlistStamp++;
+        this.localChange = true;
+      }
       // Prefixes the old or new allowlist touches are projected again (carved or restored).
       if (changed) writeTransaction(this.store, () => queueOverlapping(this.store, [...before, ...after]));
     } catch (err) {

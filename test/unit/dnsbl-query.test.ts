@@ -85,6 +85,16 @@ describe('answering', () => {
   };
   const query = (name: string, type: RecordType = 'A', flags = dnsPacket.RECURSION_DESIRED) =>
     dnsPacket.encode({ type: 'query', id: 7, flags, questions: [{ type, name, class: 'IN' }] });
+  /** As resolvers ask: EDNS with a payload size, maybe DO, maybe an option. */
+  const ednsQuery = (name: string, { dnssecOk = false, version = 0, size = 4096 } = {}) =>
+    dnsPacket.encode({
+      type: 'query',
+      id: 9,
+      questions: [{ type: 'A', name }],
+      additionals: [
+        { type: 'OPT', name: '.', udpPayloadSize: size, extendedRcode: 0, ednsVersion: version, flags: dnssecOk ? dnsPacket.DNSSEC_OK : 0, flag_do: dnssecOk, options: [{ code: 'PADDING', length: 8 } as never] },
+      ],
+    });
   const decoded = (message: Buffer | undefined) => {
     const { id, flags, rcode, questions, answers, authorities, additionals } = dnsPacket.decode(message!) as DecodedPacket & { rcode: string };
     return { id, flags, rcode, questions, answers, authorities, additionals };
@@ -97,17 +107,47 @@ describe('answering', () => {
       v4Name('61.4.12.7', ZONE).toUpperCase(),
     ];
     for (const name of names) {
-      for (const flags of [0, dnsPacket.RECURSION_DESIRED]) {
-        const message = query(name, 'A', flags);
+      const messages = [query(name, 'A', 0), query(name), ednsQuery(name), ednsQuery(name, { dnssecOk: true, size: 512 })];
+      for (const message of messages) {
         const fast = fastAnswer(message, zone);
         expect(fast, name).toBeDefined();
         expect(decoded(fast), name).toEqual(decoded(generalAnswer(message, zone, 'udp')));
       }
     }
+    expect(decoded(fastAnswer(ednsQuery(names[0]!, { dnssecOk: true }), zone)).additionals).toMatchObject([
+      { type: 'OPT', udpPayloadSize: 1232, ednsVersion: 0, flag_do: true, options: [] },
+    ]);
     expect(decoded(fastAnswer(query(v4Name('61.4.12.7', ZONE)), zone)).answers).toEqual([
       { name: v4Name('61.4.12.7', ZONE), type: 'A', ttl: 300, class: 'IN', flush: false, data: '127.0.0.2' },
     ]);
     expect(decoded(fastAnswer(query(v4Name('61.4.12.8', ZONE)), zone))).toMatchObject({ rcode: 'NXDOMAIN', answers: [] });
+  });
+
+  it('answers awkward names as the general path does, whichever path takes them', () => {
+    const awkward = [
+      '7.12.4.61.BL.TEST',
+      '7.12.4.61.Bl.tEsT',
+      '07.12.4.61.bl.test',
+      '7.12.4.061.bl.test',
+      '7.12.4.256.bl.test',
+      '7.12.4.6a.bl.test',
+      '1.7.12.4.61.bl.test',
+      '12.4.61.bl.test',
+      '7.12.4.61.xbl.test',
+      '7.12.4.61.bl.testx',
+      '7.12.4.61.test',
+      '7.12.4.61',
+      '0.0.0.0.bl.test',
+      '255.255.255.255.bl.test',
+      'x.7.12.4.61.bl.test',
+      v6Name('2400:cb00::1', ZONE).toUpperCase(),
+      v6Name('2400:cb00::1', ZONE).slice(2),
+    ];
+    for (const name of awkward) {
+      const message = query(name);
+      expect(decoded(answerQuery(message, zone, 'udp')), name).toEqual(decoded(generalAnswer(message, zone, 'udp')));
+    }
+    expect(fastAnswer(query('7.12.4.61.BL.TEST'), zone)).toBeDefined();
   });
 
   it('leaves everything else to the general path', () => {
@@ -115,14 +155,16 @@ describe('answering', () => {
     expect(fastAnswer(query(ZONE, 'SOA'), zone)).toBeUndefined();
     expect(fastAnswer(query('example.com'), zone)).toBeUndefined();
     expect(fastAnswer(query(`4.61.${ZONE}`), zone)).toBeUndefined();
-    const withEdns = dnsPacket.encode({
-      type: 'query',
-      id: 1,
-      questions: [{ type: 'A', name: v4Name('61.4.12.7', ZONE) }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
-    });
-    expect(fastAnswer(withEdns, zone)).toBeUndefined();
-    expect(decoded(answerQuery(withEdns, zone, 'udp')).additionals).toMatchObject([{ type: 'OPT', udpPayloadSize: 1232 }]);
+    const badVersion = ednsQuery(v4Name('61.4.12.7', ZONE), { version: 1 });
+    expect(fastAnswer(badVersion, zone)).toBeUndefined();
+    expect(decoded(answerQuery(badVersion, zone, 'udp')).additionals).toMatchObject([{ type: 'OPT', udpPayloadSize: 1232, extendedRcode: 1 }]);
+    // A negative answer whose SOA would not fit in 512 bytes: the general path truncates it.
+    const longZone = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.test`;
+    const long: DnsblZone = { ...zone, zone: longZone, nameserver: `ns.${longZone}` };
+    const miss = query(v4Name('61.4.12.8', longZone));
+    expect(fastAnswer(miss, long)).toBeUndefined();
+    expect(decoded(answerQuery(miss, long, 'udp')).flags! & dnsPacket.TRUNCATED_RESPONSE).toBeTruthy();
+    expect(decoded(answerQuery(miss, long, 'tcp')).rcode).toBe('NXDOMAIN');
   });
 
   it('names the sources and the lookup URL in TXT', () => {

@@ -1,15 +1,12 @@
 import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from 'dns-packet';
-import { fastAnswer } from './dnsbl-fast-path.js';
+import { fastAnswer, UDP_EDNS, UDP_PLAIN } from './dnsbl-fast-path.js';
 import { parseQueryName } from './dnsbl-name.js';
 import { LISTED_A, listingOf, soaRecord, type DnsblZone, type Listing } from './dnsbl-zone.js';
 
 const RCODE = { NOERROR: 0, FORMERR: 1, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const OPCODE_QUERY = 0;
 const OPCODE_BITS = 0x7800;
-const { AUTHORITATIVE_ANSWER: AA, RECURSION_DESIRED: RD, TRUNCATED_RESPONSE: TC } = dnsPacket;
-/** Plain DNS over UDP (RFC 1035 §4.2.1), and what we offer with EDNS (RFC 6891 §6.2.5). */
-const UDP_PLAIN = 512;
-const UDP_EDNS = 1232;
+const { AUTHORITATIVE_ANSWER: AA, RECURSION_DESIRED: RD, TRUNCATED_RESPONSE: TC, DNSSEC_OK: DO } = dnsPacket;
 
 /**
  * Answers one DNS message as the authoritative server of a DNSBL zone, or returns undefined to
@@ -48,7 +45,10 @@ export function generalAnswer(message: Buffer, zone: DnsblZone, transport: 'udp'
     answers: reply.answers,
     authorities: reply.authorities,
     additionals: opt
-      ? [{ type: 'OPT', name: '.', udpPayloadSize: UDP_EDNS, extendedRcode: reply.badVersion ? 1 : 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }]
+      ? [
+          // RFC 3225 §3: the DO bit is copied from the query.
+          { type: 'OPT', name: '.', udpPayloadSize: UDP_EDNS, extendedRcode: reply.badVersion ? 1 : 0, ednsVersion: 0, flags: opt.flag_do ? DO : 0, flag_do: opt.flag_do, options: [] },
+        ]
       : [],
   };
   const encoded = dnsPacket.encode(response);
