@@ -18,6 +18,9 @@ import { followKeyStatements } from './follow-keys.js';
 import { keyHistoryOf } from '../store/key-statement-store.js';
 import { keySetOf, plainKeys } from '../verify/key-set.js';
 
+/** Running totals of one pull. */
+type Tally = { batches: number; listed: number; delisted: number; refused: number };
+
 export interface PullDeps {
   readonly store: Store;
   readonly reader: ReaderThread;
@@ -69,7 +72,7 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
   const started = deps.clock();
   const owner = leaseOwner();
   const fromSeq = feedHead(deps.store, peer.id).size;
-  const tally = { batches: 0, listed: 0, delisted: 0, refused: 0 };
+  const tally: Tally = { batches: 0, listed: 0, delisted: 0, refused: 0 };
   const attempts: { source: string; code: ErrorCode; message: string }[] = [];
   const report = (source: string | null, error?: PullReport['error']): PullReport => ({
     peer: peer.id,
@@ -132,7 +135,7 @@ async function pullFollowingKeys(
   peer: Peer,
   source: string,
   owner: string,
-  tally: { batches: number; listed: number; delisted: number; refused: number },
+  tally: Tally,
   signal?: AbortSignal,
 ): Promise<void> {
   const current = await followKeyStatements(deps, peer, source, signal);
@@ -151,7 +154,7 @@ async function pullFrom(
   peer: Peer,
   source: string,
   owner: string,
-  tally: { batches: number; listed: number; delisted: number; refused: number },
+  tally: Tally,
   signal?: AbortSignal,
 ): Promise<void> {
   const quota = peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota;

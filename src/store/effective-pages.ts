@@ -1,16 +1,7 @@
-import type { EffectiveFilter } from './effective-query.js';
+import type { EffectiveFilter, ListedPiece } from './effective-query.js';
 import type { Store } from './open-store.js';
 
-/** What the blocklist export reads of each piece: its prefix and merged values. */
-export interface ListedPiece {
-  readonly prefix: string;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly reports: number;
-  readonly expires: number;
-  /** Sorted, space-separated. */
-  readonly sources: string;
-}
+export type { ListedPiece } from './effective-query.js';
 
 /**
  * What a page concatenates, and how many rows. better-sqlite3 spends about 0.4 µs handing each

@@ -1,16 +1,20 @@
 import { writeTransaction, type Store } from './open-store.js';
 
-/** One piece of the effective list, as served to subscribers. */
-export interface EffectiveRow {
-  readonly id: number;
-  readonly key: string;
+/** A listed prefix and its values merged over its active sources. */
+export interface ListedPiece {
   readonly prefix: string;
   readonly firstSeen: number;
   readonly lastSeen: number;
   readonly reports: number;
   readonly expires: number;
-  /** Sorted, space-separated. */
+  /** Publishers, space-separated (sorted in the effective list). */
   readonly sources: string;
+}
+
+/** One piece of the effective list, as served to subscribers. */
+export interface EffectiveRow extends ListedPiece {
+  readonly id: number;
+  readonly key: string;
   readonly sourceCount: number;
   readonly listedAt: number;
 }

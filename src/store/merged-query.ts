@@ -1,15 +1,9 @@
+import type { ListedPiece } from './effective-query.js';
 import type { Store } from './open-store.js';
 
-/** One listed prefix of the merged store, aggregated over its active sources. */
-export interface MergedRow {
+/** One listed prefix of the merged store, computed from `listings` (sources in no particular order). */
+export interface MergedRow extends ListedPiece {
   readonly key: string;
-  readonly prefix: string;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly reports: number;
-  readonly expires: number;
-  /** Publishers with an active listing, space-separated, in no particular order. */
-  readonly sources: string;
   readonly sourceCount: number;
 }
 
