@@ -64,6 +64,8 @@ export class SpamxNode implements OperatorActions {
   private allowlistStamp = 0;
   private projectedStamp = '';
   private stampCheckedAt = -Infinity;
+  private pullsInFlight = 0;
+  private lastProjection = 0;
   private localChange = true;
   private nextExpiryDue = -Infinity;
   private lastPrune = 0;
@@ -86,6 +88,7 @@ export class SpamxNode implements OperatorActions {
     this.reader = new ReaderThread(config.pull);
     this.witnessHttp = new PeerHttpClient({ ...config.pull, maxBodyBytes: 4 * 1024 * 1024 });
     this.currentPolicy = this.loadPolicy();
+    this.lastProjection = clock();
     this.scheduler = new Scheduler(log);
   }
 
@@ -238,9 +241,18 @@ export class SpamxNode implements OperatorActions {
       return { peer: peer.id, ok: false, source: null, fromSeq: size, toSeq: size, batches: 0, listed: 0, delisted: 0, refused: 0, durationMs: 0, failedSources: [], error: { code: 'FEED_FROZEN', message, seq: null } };
     }
     const repinned = (p: Peer) => this.peerMap.set(p.id, p);
-    const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader, repinned }, peer, this.shutdown.signal);
-    if (report.batches > 0) this.projectSoon();
-    if (!report.ok || this.shutdown.signal.aborted) return report;
+    this.pullsInFlight++;
+    let report: PullReport;
+    try {
+      report = await pullPeer({ ...this.ingestDeps(), reader: this.reader, repinned }, peer, this.shutdown.signal);
+    } finally {
+      this.pullsInFlight--;
+    }
+    // The effective list catches up once the pull is over (reads project on demand meanwhile).
+    if (!report.ok || this.shutdown.signal.aborted) {
+      if (report.batches > 0) this.projectSoon();
+      return report;
+    }
     await this.refreshIdentity();
     const witnessDeps = { store: this.store, http: this.witnessHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } };
     const current = this.peerMap.get(peer.id) ?? peer; // re-pinned if the pull followed a key rotation
@@ -248,6 +260,7 @@ export class SpamxNode implements OperatorActions {
     if (witness.status !== 'cosigned') this.log.warn({ peer: peer.id, ...witness }, 'checkpoint not cosigned');
     // And the partner's cosignature of this node's own log, for this node's evidence bundles.
     await collectOwnCosignature({ ...witnessDeps, own: { id: this.config.id, key: parseVerifierKey(this.checkpointKey) } }, current);
+    if (report.batches > 0) this.projectSoon();
     return { ...report, witness };
   }
 
@@ -280,6 +293,7 @@ export class SpamxNode implements OperatorActions {
       pruneChanges(this.store, now - this.config.subscribers.changesRetentionDays * DAY_MS);
     }
     this.nextExpiryDue = (this.store.prepare('SELECT min(next_expiry) FROM effective').pluck().get() as number | null) ?? Infinity;
+    this.lastProjection = now;
     this.projectedStamp = this.storeStamp();
   }
 
@@ -295,6 +309,9 @@ export class SpamxNode implements OperatorActions {
   /** project() on the next turn of the event loop, once however often it is asked for. */
   private projectSoon(): void {
     this.localChange = true;
+    // While pulls apply batches the projection waits (it would take the main thread between
+    // batches), unless it has waited half a minute; reads still project on demand.
+    if (this.pullsInFlight > 0 && this.clock() - this.lastProjection < 30_000) return;
     if (this.projectScheduled) return;
     this.projectScheduled = true;
     setImmediate(() => {

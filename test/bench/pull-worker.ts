@@ -1,21 +1,25 @@
 /**
  * One measured pull, in its own process so its peak RSS is the puller's alone:
- * `tsx pull-worker.ts DATA_DIR PEER_ID` prints {entries, ms, maxRssMb} as JSON.
+ * `tsx pull-worker.ts DATA_DIR PEER_ID` prints {entries, ms, projectMs, maxRssMb} as JSON.
  */
 import { pino } from 'pino';
 import { SpamxNode } from '../../src/daemon.js';
 
 const [dataDir, peerId] = process.argv.slice(2) as [string, string];
-const node = await SpamxNode.create({ dataDir, logger: pino({ level: "warn" }) });
+const node = await SpamxNode.create({ dataDir, logger: pino({ level: 'warn' }) });
 await node.start(); // as the daemon runs: listening, reader thread started
 const started = performance.now();
 const report = await node.pull(peerId);
 const ms = performance.now() - started;
+// What follows a pull before subscribers see it: projecting the effective list (issue 3's view).
+const projectStarted = performance.now();
+node.project();
+const projectMs = performance.now() - projectStarted;
 await node.destroy();
 if (!report?.ok) {
   process.stderr.write(`pull failed: ${JSON.stringify(report)}\n`);
   process.exit(1);
 }
 process.stdout.write(
-  `${JSON.stringify({ entries: report.listed + report.delisted + report.refused, batches: report.batches, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ entries: report.listed + report.delisted + report.refused, batches: report.batches, ms, projectMs, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
 );
