@@ -95,12 +95,7 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
     if (sn === 0 || p.length !== 32) return false;
     if (fn % 2 === 1 || fn === sn) {
       r = hashChildren(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      if (fn % 2 === 0) [fn, sn] = shiftWhileEven(fn, sn);
     } else {
       r = hashChildren(r, p);
     }
@@ -136,12 +131,7 @@ export function verifyConsistency(
     if (fn % 2 === 1 || fn === sn) {
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
+      if (fn % 2 === 0) [fn, sn] = shiftWhileEven(fn, sn);
     } else {
       sr = hashChildren(sr, c);
     }
@@ -149,6 +139,15 @@ export function verifyConsistency(
     sn = Math.floor(sn / 2);
   }
   return sn === 0 && Buffer.from(fr).equals(Buffer.from(root1)) && Buffer.from(sr).equals(Buffer.from(root2));
+}
+
+/** RFC 9162 §2.1.3.2 step 4.b.2: right-shift fn and sn equally until LSB(fn) is set or fn is 0. */
+function shiftWhileEven(fn: number, sn: number): [number, number] {
+  while (fn % 2 === 0 && fn !== 0) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return [fn, sn];
 }
 
 /** Complete-subtree hashes added when leaf `index` (0-based) is appended: [level, index, hash]. */

@@ -129,10 +129,6 @@ export function v4Mask(length: number): number {
   return length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
 }
 
-export function addressBits(family: Family): number {
-  return family === 4 ? 32 : 128;
-}
-
 /** The last address of the prefix, in the same representation as `start`. */
 export function prefixEnd(p: Prefix): number | bigint {
   if (p.family === 4) return (p.start as number) + 2 ** (32 - p.length) - 1;

@@ -92,7 +92,7 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
     let failure: SpamxError | undefined;
     let source: string | null = null;
     for (source of [peer.url, ...peer.mirrors]) {
-      failure = await pullFollowingKeys(deps, peer, source, owner, tally, signal).then(
+      failure = await pullFollowingKeys({ deps, source, owner, tally, signal }, peer).then(
         () => undefined,
         (err: unknown) => (err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err))),
       );
@@ -130,33 +130,29 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
  * revocation is known before any batch from it, and again when a batch names a kid still unknown
  * (the publisher rotated meanwhile).
  */
-async function pullFollowingKeys(
-  deps: PullDeps,
-  peer: Peer,
-  source: string,
-  owner: string,
-  tally: Tally,
-  signal?: AbortSignal,
-): Promise<void> {
+async function pullFollowingKeys(run: PullRun, peer: Peer): Promise<void> {
+  const { deps, source, signal } = run;
   const current = await followKeyStatements(deps, peer, source, signal);
   try {
-    await pullFrom(deps, current, source, owner, tally, signal);
+    await pullFrom(run, current);
   } catch (err) {
     if (!isSpamxError(err, 'JWS_UNKNOWN_KID')) throw err;
     const followed = await followKeyStatements(deps, current, source, signal);
     if (followed === current) throw err;
-    await pullFrom(deps, followed, source, owner, tally, signal);
+    await pullFrom(run, followed);
   }
 }
 
-async function pullFrom(
-  deps: PullDeps,
-  peer: Peer,
-  source: string,
-  owner: string,
-  tally: Tally,
-  signal?: AbortSignal,
-): Promise<void> {
+/** One pull from one source: where from, under which lease, adding to which totals. */
+interface PullRun {
+  readonly deps: PullDeps;
+  readonly source: string;
+  readonly owner: string;
+  readonly tally: Tally;
+  readonly signal: AbortSignal | undefined;
+}
+
+async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: Peer): Promise<void> {
   const quota = peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota;
   const policy = deps.policy();
   const feed = deps.reader.open({

@@ -31,7 +31,7 @@ describe('policyRefusal', () => {
   });
 
   it('does not refuse as allowlisted a prefix that merely contains an allowlisted one', () => {
-    // Carving those addresses out happens at read time (carveAllowlisted).
+    // Carving those addresses out happens when the effective list is projected (src/store/projector.ts).
     expect(code('202.12.0.0/16', policy({ allow: ['202.12.27.33'] }))).toBeNull();
   });
 
