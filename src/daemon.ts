@@ -33,11 +33,13 @@ import { peerState } from './store/peer-state-store.js';
 import { enqueueReports } from './store/queue-store.js';
 import { recordRefusals } from './store/refusal-store.js';
 import { statusReport, type StatusReport } from './store/status-report.js';
-import { projectExpired, projectPending, queueOverlapping } from './store/projector.js';
+import { projectExpired, projectPending, prunePendingKeys, queueOverlapping } from './store/projector.js';
 import { pruneChanges } from './store/effective-query.js';
 import { DAY_MS } from './core/time.js';
-import { lookupAddress, type LookupResult } from './store/lookup.js';
+import { lookupAddress, sqlLookupSource, type LookupResult } from './store/lookup.js';
+import { LookupFollower } from './store/lookup-follower.js';
 import { LookupCache } from './serve/lookup-cache.js';
+import { lookupAnswerJson } from './serve/lookup-json.js';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -61,6 +63,8 @@ export class SpamxNode implements OperatorActions {
   private reloadSignature = '';
   private projectScheduled = false;
   private readonly lookupCache = new LookupCache();
+  /** Serving nodes answer lookups from memory; one-shot CLI lookups read SQLite. */
+  private lookupFollower: LookupFollower | undefined;
   private allowlistStamp = 0;
   private projectedStamp = '';
   private stampCheckedAt = -Infinity;
@@ -155,6 +159,7 @@ export class SpamxNode implements OperatorActions {
       );
       server.once('error', reject);
     });
+    this.lookupFollower = new LookupFollower(this.store);
     const { port } = this.server.address() as AddressInfo;
     const host = this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host;
     this.listeningUrl = `${tls ? 'https' : 'http'}://${host}:${port}`;
@@ -288,6 +293,7 @@ export class SpamxNode implements OperatorActions {
       this.log.debug({ keys: pending.keys + expired.keys, changes: pending.changes + expired.changes }, 'effective list projected');
       this.dnsbl?.refresh();
     }
+    if (pending.keys > 0) this.prunePendingKeys();
     if (now - this.lastPrune > 3_600_000) {
       this.lastPrune = now;
       pruneChanges(this.store, now - this.config.subscribers.changesRetentionDays * DAY_MS);
@@ -295,6 +301,18 @@ export class SpamxNode implements OperatorActions {
     this.nextExpiryDue = (this.store.prepare('SELECT min(next_expiry) FROM effective').pluck().get() as number | null) ?? Infinity;
     this.lastProjection = now;
     this.projectedStamp = this.storeStamp();
+  }
+
+  /**
+   * Projected `pending_keys` rows are the log the lookup index follows: they are kept until it
+   * has read them, unless it lags by more than 50 batches (no lookups lately), when it is
+   * cheaper for it to start again from a snapshot at the next lookup.
+   */
+  private prunePendingKeys(): void {
+    const position = this.lookupFollower?.pendingPosition;
+    const newest = this.store.prepare('SELECT max(id) FROM pending_keys').pluck().get() as number | null;
+    if (newest === null) return;
+    prunePendingKeys(this.store, position !== undefined && newest - position <= 50 ? position : newest);
   }
 
   /**
@@ -339,13 +357,14 @@ export class SpamxNode implements OperatorActions {
     const validity = `${this.projectedStamp}:${this.allowlistStamp}`;
     const cached = this.lookupCache.get(ip, validity);
     if (cached !== undefined) return cached;
-    const body = JSON.stringify(this.lookupNow(ip));
+    const body = lookupAnswerJson(this.lookupNow(ip));
     this.lookupCache.set(ip, validity, body);
     return body;
   }
 
   private lookupNow(ip: string): LookupResult {
-    return lookupAddress(this.store, ip, this.clock(), this.currentPolicy, (publisher, seq) => `${this.url}/v1/feeds/${publisher}/batches/${seq}`);
+    const source = this.lookupFollower ? this.lookupFollower.sync(`${this.projectedStamp}:${this.allowlistStamp}`) : sqlLookupSource(this.store);
+    return lookupAddress(source, ip, this.clock(), this.currentPolicy, (publisher, seq) => `${this.url}/v1/feeds/${publisher}/batches/${seq}`);
   }
 
   status(): StatusReport {

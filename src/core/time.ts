@@ -47,10 +47,21 @@ function parseWithDate(text: string): number | undefined {
   return ms;
 }
 
-/** RFC 3339 UTC with second precision unless the value has milliseconds. */
+const formatted = new Map<number, string>();
+
+/**
+ * RFC 3339 UTC with second precision unless the value has milliseconds. Lookups and exports
+ * format the same few timestamps (a batch's entries share them) over and over; the lookup
+ * profile had Date#toISOString at a quarter of the time, so recent answers are remembered.
+ */
 export function formatTimestamp(ms: number): string {
+  const known = formatted.get(ms);
+  if (known !== undefined) return known;
   const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  const text = iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  if (formatted.size >= 4096) formatted.clear();
+  formatted.set(ms, text);
+  return text;
 }
 
 export const DAY_MS = 86_400_000;

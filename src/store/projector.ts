@@ -1,6 +1,6 @@
 import { coveringPrefixes, parsePrefix, prefixEnd, prefixKey, type Prefix } from '../core/prefix.js';
 import { subtractPrefixes, type PrefixSet } from '../core/prefix-set.js';
-import { bumpEffectiveVersion } from './meta-store.js';
+import { bumpEffectiveVersion, getMeta, setMeta } from './meta-store.js';
 import { writeTransaction, type Store } from './open-store.js';
 
 /**
@@ -18,19 +18,23 @@ export interface ProjectionResult {
   readonly changes: number;
 }
 
-/** Projects pending keys, a few batches' worth per transaction, until none are left. */
+/**
+ * Projects pending keys, a few batches' worth per transaction, until none are left. Projected
+ * rows stay in `pending_keys` (past `pending_projected_through`) until the daemon prunes them:
+ * they are also the log the in-memory lookup index follows to learn which listings changed.
+ */
 export function projectPending(store: Store, now: number, rules: ProjectionRules): ProjectionResult {
   // Read first: an idle check must not take the write lock (or pay a commit) on every read.
-  if (store.prepare('SELECT 1 FROM pending_keys LIMIT 1').get() === undefined) return { keys: 0, changes: 0 };
+  if (store.prepare('SELECT 1 FROM pending_keys WHERE id > ? LIMIT 1').get(projectedThrough(store)) === undefined) return { keys: 0, changes: 0 };
   let keys = 0;
   let changes = 0;
   for (;;) {
     const step = writeTransaction(store, () => {
-      const rows = store.prepare('SELECT id, keys FROM pending_keys ORDER BY id LIMIT 4').all() as { id: number; keys: string }[];
+      const rows = store.prepare('SELECT id, keys FROM pending_keys WHERE id > ? ORDER BY id LIMIT 4').all(projectedThrough(store)) as { id: number; keys: string }[];
       if (rows.length === 0) return undefined;
       const projector = new Projector(store, now, rules);
       for (const row of rows) for (const key of row.keys.split('\n')) if (key) projector.reproject(key);
-      store.prepare('DELETE FROM pending_keys WHERE id <= ?').run(rows.at(-1)!.id);
+      setMeta(store, 'pending_projected_through', String(rows.at(-1)!.id));
       projector.finish();
       return projector;
     });
@@ -38,6 +42,34 @@ export function projectPending(store: Store, now: number, rules: ProjectionRules
     keys += step.keysSeen;
     changes += step.changesLogged;
   }
+}
+
+function projectedThrough(store: Store): number {
+  return Number(getMeta(store, 'pending_projected_through') ?? 0);
+}
+
+/** `pending_keys` rows up to this id are gone: a follower behind it must start from a snapshot. */
+export function pendingPrunedThrough(store: Store): number {
+  return Number(getMeta(store, 'pending_pruned_through') ?? 0);
+}
+
+/** The newest `pending_keys` row, projected or not (0 when there has never been one). */
+export function lastPendingId(store: Store): number {
+  return Math.max((store.prepare('SELECT max(id) FROM pending_keys').pluck().get() as number | null) ?? 0, pendingPrunedThrough(store));
+}
+
+/**
+ * Drops projected `pending_keys` rows up to `through` (never unprojected ones), remembering the
+ * last id dropped in the same transaction so a follower can tell it missed some.
+ */
+export function prunePendingKeys(store: Store, through: number): number {
+  return writeTransaction(store, () => {
+    const last = Math.min(through, projectedThrough(store));
+    if (last <= pendingPrunedThrough(store)) return 0;
+    const dropped = store.prepare('DELETE FROM pending_keys WHERE id <= ?').run(last).changes;
+    setMeta(store, 'pending_pruned_through', String(last));
+    return dropped;
+  });
 }
 
 /** Re-projects the prefixes whose earliest active source has expired by `now`. */

@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpamxNode } from '../../src/daemon.js';
+import { SpamxNode } from '../../src/daemon.js';
 import { descriptorFor, FakePeerServer, listEntry, pageHandler, payloadJson, signRaw, testKey } from '../helpers/fake-peer.js';
 import { pinPeer } from '../../src/config/pin-peer.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * `GET /v1/lookup/{ip}`: listed or not, by which pieces and sources, each source's batch, and
@@ -32,6 +33,13 @@ async function lookup(ip: string): Promise<Lookup> {
   const res = await fetch(`${hub.url}/v1/lookup/${ip}`);
   expect(res.status).toBe(200);
   return (await res.json()) as Lookup;
+}
+
+async function waitForLookup(ip: string, done: (r: Lookup) => boolean): Promise<Lookup> {
+  return waitFor(`lookup of ${ip}`, async () => {
+    const r = await lookup(ip);
+    return done(r) && r;
+  });
 }
 
 beforeAll(async () => {
@@ -97,6 +105,68 @@ describe('lookup', () => {
     expect(allowlisted.listed).toBe(false);
     expect(allowlisted.notListedBecause).toContain('allowlisted by 61.4.12.7/32');
     expect(allowlisted.matches[0]!.sources[0]!.state).toBe('active');
+  });
+
+  it('answers from its in-memory index exactly as a one-off lookup from SQLite does', async () => {
+    // A node that is not started (as the CLI's) reads SQLite for each lookup; the serving hub
+    // answers from its LookupIndex. Every case above must come out the same, byte for byte
+    // except for the node's own URL in batch links.
+    const offline = await SpamxNode.create({ dataDir: hubDir, clock: () => now });
+    try {
+      for (const ip of ['116.31.64.9', '61.9.9.9', '202.12.27.33', '58.5.77.1', '58.5.5.5', '61.4.12.7', '8.8.4.4', '10.1.2.3', '2001:db8::1', '2400:cb00::1']) {
+        const served = await (await fetch(`${hub.url}/v1/lookup/${ip}`)).text();
+        const direct = JSON.stringify(offline.lookup(ip)).replaceAll(offline.url, hub.url);
+        expect(served, ip).toBe(direct);
+      }
+    } finally {
+      await offline.destroy();
+    }
+  });
+
+  it('follows what another process writes to the store while it serves', async () => {
+    // `spamx report` and `spamx publish` beside `spamx serve`: the index catches up on the
+    // next lookup once the hub sees the store changed.
+    const writer = await SpamxNode.create({ dataDir: hubDir, clock: () => now });
+    try {
+      writer.reportText('95.161.12.0/24\n');
+      await writer.publish();
+      writer.project(); // the writer projects (as `spamx export` does): the hub's index must not miss the listing
+      await waitForLookup('95.161.12.77', (r) => r.listed);
+      const r = await lookup('95.161.12.77');
+      expect(r.matches.map((m) => m.sources.map((s) => `${m.prefix} ${s.publisher} ${s.state}`))).toEqual([['95.161.12.0/24 jp-dekyo active']]);
+      writer.delist(['95.161.12.0/24'], 'resolved');
+      await writer.publish();
+      const after = await waitForLookup('95.161.12.77', (x) => !x.listed);
+      expect(after.notListedBecause).toEqual(['jp-dekyo delisted 95.161.12.0/24 (resolved)']);
+    } finally {
+      await writer.destroy();
+    }
+  });
+
+  it('starts again from a snapshot when the log it follows was pruned past it', async () => {
+    const position = () => (hub as unknown as { lookupFollower: { pendingPosition: number | undefined } }).lookupFollower.pendingPosition!;
+    await lookup('8.8.4.4');
+    const before = position();
+    // Sixty batches while nobody looks anything up: the hub prunes the projected rows even
+    // though its index has not read them (it lags by more than 50).
+    const writer = await SpamxNode.create({ dataDir: hubDir, clock: () => now });
+    try {
+      for (let i = 0; i < 60; i++) {
+        writer.reportText(`95.162.${i}.0/24\n`);
+        await writer.publish();
+      }
+    } finally {
+      await writer.destroy();
+    }
+    await waitFor('the hub to prune pending keys', () => {
+      hub.project();
+      const oldest = hub.store.prepare('SELECT min(id) FROM pending_keys').pluck().get() as number | null;
+      return oldest === null || oldest > before + 1;
+    });
+    // Another process's writes show within the hub's stamp check (100 ms) and a projection.
+    await waitForLookup('95.162.59.1', (r) => r.listed);
+    for (const i of [0, 59]) expect((await lookup(`95.162.${i}.1`)).listedBy.map((p) => p.prefix)).toEqual([`95.162.${i}.0/24`]);
+    expect(position()).toBeGreaterThan(before + 59);
   });
 
   it('rejects what is not an address', async () => {
