@@ -29,7 +29,8 @@ export interface DecodeRequest {
 /** A verified batch, its entries through local policy. */
 export interface DecodedBatch {
   readonly ok: true;
-  readonly jws: string;
+  /** The JWS as ASCII bytes: transferred to the storing thread, not copied (see apply-batch.ts). */
+  readonly jws: Uint8Array;
   readonly seq: number;
   readonly prev: string | null;
   readonly leafHash: string;
@@ -79,7 +80,7 @@ export async function decodeBatch(req: DecodeRequest): Promise<DecodeResult> {
     });
     return {
       ok: true,
-      jws: req.jws,
+      jws: Buffer.from(req.jws, 'latin1'),
       seq: batch.seq,
       prev: batch.payload.prev,
       leafHash: batch.leafHash,

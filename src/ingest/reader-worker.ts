@@ -31,7 +31,12 @@ async function answerNext(id: number): Promise<void> {
   try {
     const next = await session.feed.next();
     if (next.done) parentPort!.postMessage({ id, done: true });
-    else parentPort!.postMessage({ id, batch: next.value }, transferables(next.value.accepted));
+    else {
+      const { jws } = next.value;
+      // Buffer.from gives a batch-sized JWS its own ArrayBuffer (only small ones share the pool).
+      const own = jws.byteOffset === 0 && jws.byteLength === jws.buffer.byteLength;
+      parentPort!.postMessage({ id, batch: next.value }, [...transferables(next.value.accepted), ...(own ? [jws.buffer as ArrayBuffer] : [])]);
+    }
   } catch (err) {
     const e = err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err));
     parentPort!.postMessage({ id, error: { code: e.code, message: e.message, details: e.details } });

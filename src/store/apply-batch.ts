@@ -11,7 +11,11 @@ export interface BatchToApply {
   readonly seq: number;
   readonly prev: string | null;
   readonly leafHash: string;
-  readonly jws: string;
+  /**
+   * The compact JWS, verbatim: text, or its ASCII bytes (what the feed-reader thread hands over,
+   * moved rather than copied, so a 48 MiB batch never becomes a string on this thread).
+   */
+  readonly jws: string | Uint8Array;
   readonly kid: string;
   readonly issuedAt: number;
   readonly entryCount: number;
@@ -66,9 +70,9 @@ export function applyBatch(store: Store, batch: BatchToApply, now: number): Appl
     store
       .prepare(
         `INSERT INTO batches (publisher, seq, leaf_hash, jws, kid, issued_at, entry_count, refused_count, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?)`,
       )
-      .run(batch.publisher, batch.seq, batch.leafHash, batch.jws, batch.kid, batch.issuedAt, batch.entryCount, refused.length, now);
+      .run(batch.publisher, batch.seq, batch.leafHash, typeof batch.jws === 'string' ? batch.jws : Buffer.from(batch.jws.buffer, batch.jws.byteOffset, batch.jws.byteLength), batch.kid, batch.issuedAt, batch.entryCount, refused.length, now);
     store
       .prepare(
         `INSERT INTO feeds (publisher, size, head, updated_at, active_bound) VALUES (?, ?, ?, ?, ?)
