@@ -107,11 +107,10 @@ export class LookupIndex {
     }
     // Pieces and listings are mostly the same prefixes: format each length once.
     const texts: string[] = [];
-    const text = (length: number) => (texts[length] ??= prefixText(address, length));
     return {
-      pieces: pieces.map((p, i) => ({ prefix: text(pieceLengths[i]!), sources: p.sources, expires: p.expires })),
-      listings: heads.map((head, i) => ({ prefix: text(headLengths[i]!), sources: this.read(head) })),
-      refused: refusedLengths.map((length) => parsedPrefix(text(length))),
+      pieces: pieces.map((p, i) => ({ prefix: (texts[pieceLengths[i]!] ??= prefixText(address, pieceLengths[i]!)), sources: p.sources, expires: p.expires })),
+      listings: heads.map((head, i) => ({ prefix: (texts[headLengths[i]!] ??= prefixText(address, headLengths[i]!)), sources: this.read(head) })),
+      refused: refusedLengths.map((length) => parsedPrefix((texts[length] ??= prefixText(address, length)))),
     };
   }
 

@@ -160,9 +160,15 @@ export function prefixFrom(family: Family, start: number | bigint, length: numbe
   return { family, start, length, text: `${formatAddress(family, start)}/${length}`, key: prefixKey(family, start, length) };
 }
 
+/** Two hex digits per byte value, and per length: keys are made for every entry of every batch. */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function prefixKey(family: Family, start: number | bigint, length: number): string {
-  const hex = start.toString(16).padStart(family === 4 ? 8 : 32, '0');
-  return `${family}${hex}${length < 16 ? '0' : ''}${length.toString(16)}`;
+  if (family === 4) {
+    const n = start as number;
+    return `4${HEX2[n >>> 24]}${HEX2[(n >>> 16) & 255]}${HEX2[(n >>> 8) & 255]}${HEX2[n & 255]}${HEX2[length]}`;
+  }
+  return `6${start.toString(16).padStart(32, '0')}${HEX2[length]}`;
 }
 
 export function formatAddress(family: Family, start: number | bigint): string {
