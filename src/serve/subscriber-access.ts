@@ -1,3 +1,4 @@
+import type { HttpBindings } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import { SpamxError } from '../core/errors.js';
 import { subscriberByKey, type Subscriber } from '../store/subscriber-store.js';
@@ -14,6 +15,7 @@ export interface SubscriberAccessOptions {
 export type Caller = { readonly kind: 'subscriber'; readonly subscriber: Subscriber } | { readonly kind: 'public' };
 
 const CACHE_MS = 5_000;
+const PUBLIC: Caller = { kind: 'public' };
 
 /**
  * Subscriber endpoints: an API key in `Authorization: Bearer` or `X-Api-Key` (the header
@@ -27,11 +29,15 @@ export function subscriberAccess(options: SubscriberAccessOptions): MiddlewareHa
   const capacity = options.ratePerMinute;
   const refillPerMs = options.ratePerMinute / 60_000;
   return async (c, next) => {
-    const auth = c.req.header('authorization');
-    const key = c.req.header('x-api-key') ?? (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined);
+    // Node's parsed headers when served by @hono/node-server (a property read, on every lookup),
+    // the Fetch API's otherwise.
+    const raw = (c.env as Partial<HttpBindings> | undefined)?.incoming?.headers;
+    const auth = raw ? raw.authorization : c.req.header('authorization');
+    const apiKey = raw ? (raw['x-api-key'] as string | undefined) : c.req.header('x-api-key');
+    const key = apiKey ?? (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined);
     if (!key) {
       if (!options.public) throw new SpamxError('UNAUTHORIZED', 'this endpoint needs a subscriber API key (Authorization: Bearer or X-Api-Key)');
-      c.set('caller', { kind: 'public' });
+      c.set('caller', PUBLIC);
       return next();
     }
     const now = options.clock();
