@@ -245,19 +245,23 @@ export class SpamxNode implements OperatorActions {
       const size = feedHead(this.store, peer.id).size;
       return { peer: peer.id, ok: false, source: null, fromSeq: size, toSeq: size, batches: 0, listed: 0, delisted: 0, refused: 0, durationMs: 0, failedSources: [], error: { code: 'FEED_FROZEN', message, seq: null } };
     }
-    const repinned = (p: Peer) => this.peerMap.set(p.id, p);
+    // Projection waits until the whole pull, witness checks included, is over (projectSoon).
     this.pullsInFlight++;
     let report: PullReport;
     try {
-      report = await pullPeer({ ...this.ingestDeps(), reader: this.reader, repinned }, peer, this.shutdown.signal);
+      report = await this.pullAndWitness(peer);
     } finally {
       this.pullsInFlight--;
     }
     // The effective list catches up once the pull is over (reads project on demand meanwhile).
-    if (!report.ok || this.shutdown.signal.aborted) {
-      if (report.batches > 0) this.projectSoon();
-      return report;
-    }
+    if (report.batches > 0) this.projectSoon();
+    return report;
+  }
+
+  private async pullAndWitness(peer: Peer): Promise<PullReport> {
+    const repinned = (p: Peer) => this.peerMap.set(p.id, p);
+    const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader, repinned }, peer, this.shutdown.signal);
+    if (!report.ok || this.shutdown.signal.aborted) return report;
     await this.refreshIdentity();
     const witnessDeps = { store: this.store, http: this.witnessHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } };
     const current = this.peerMap.get(peer.id) ?? peer; // re-pinned if the pull followed a key rotation
@@ -265,7 +269,6 @@ export class SpamxNode implements OperatorActions {
     if (witness.status !== 'cosigned') this.log.warn({ peer: peer.id, ...witness }, 'checkpoint not cosigned');
     // And the partner's cosignature of this node's own log, for this node's evidence bundles.
     await collectOwnCosignature({ ...witnessDeps, own: { id: this.config.id, key: parseVerifierKey(this.checkpointKey) } }, current);
-    if (report.batches > 0) this.projectSoon();
     return { ...report, witness };
   }
 

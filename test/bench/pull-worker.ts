@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { SpamxNode } from '../../src/daemon.js';
 
 const [dataDir, peerId] = process.argv.slice(2) as [string, string];
-const node = await SpamxNode.create({ dataDir, logger: pino({ level: 'warn' }) });
+const node = await SpamxNode.create({ dataDir, logger: pino({ level: 'warn' }, pino.destination(2)) });
 await node.start(); // as the daemon runs: listening, reader thread started
 const started = performance.now();
 const report = await node.pull(peerId);
