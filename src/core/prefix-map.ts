@@ -81,24 +81,23 @@ export class PrefixMap<T> {
   }
 
   private v4Map(length: number): Map<number, T> {
-    let map = this.v4[length];
-    if (!map) {
-      this.v4[length] = map = new Map();
-      this.v4Lengths.push(length);
-      this.v4Lengths.sort((a, b) => a - b);
-    }
-    return map;
+    return mapOfLength(this.v4, this.v4Lengths, length);
   }
 
   private v6Map(length: number): Map<string, T> {
-    let map = this.v6[length];
-    if (!map) {
-      this.v6[length] = map = new Map();
-      this.v6Lengths.push(length);
-      this.v6Lengths.sort((a, b) => a - b);
-    }
-    return map;
+    return mapOfLength(this.v6, this.v6Lengths, length);
   }
+}
+
+/** The Map for one prefix length, created (and its length listed, in order) on first use. */
+function mapOfLength<K, T>(maps: (Map<K, T> | undefined)[], lengths: number[], length: number): Map<K, T> {
+  let map = maps[length];
+  if (!map) {
+    maps[length] = map = new Map();
+    lengths.push(length);
+    lengths.sort((a, b) => a - b);
+  }
+  return map;
 }
 
 /** The netmask of each IPv4 length as an int32, so masking never leaves small integers. */
