@@ -33,7 +33,7 @@ import { peerState } from './store/peer-state-store.js';
 import { enqueueReports } from './store/queue-store.js';
 import { recordRefusals } from './store/refusal-store.js';
 import { statusReport, type StatusReport } from './store/status-report.js';
-import { projectExpired, projectPending, prunePendingKeys, queueOverlapping } from './store/projector.js';
+import { lastPendingId, projectExpired, projectPending, prunePendingKeys, queueOverlapping } from './store/projector.js';
 import { pruneChanges } from './store/effective-query.js';
 import { DAY_MS } from './core/time.js';
 import { lookupAddress, sqlLookupSource, type LookupResult } from './store/lookup.js';
@@ -313,8 +313,7 @@ export class SpamxNode implements OperatorActions {
    */
   private prunePendingKeys(): void {
     const position = this.lookupFollower?.pendingPosition;
-    const newest = this.store.prepare('SELECT max(id) FROM pending_keys').pluck().get() as number | null;
-    if (newest === null) return;
+    const newest = lastPendingId(this.store);
     prunePendingKeys(this.store, position !== undefined && newest - position <= 50 ? position : newest);
   }
 
@@ -357,7 +356,7 @@ export class SpamxNode implements OperatorActions {
   /** The lookup answer as JSON text, from the cache while the store has not changed. */
   lookupJson(ip: string): string {
     this.project();
-    const validity = `${this.projectedStamp}:${this.allowlistStamp}`;
+    const validity = this.lookupValidity();
     const cached = this.lookupCache.get(ip, validity);
     if (cached !== undefined) return cached;
     const body = lookupAnswerJson(this.lookupNow(ip));
@@ -365,8 +364,13 @@ export class SpamxNode implements OperatorActions {
     return body;
   }
 
+  /** What a lookup answer depends on: the store as last projected, and the allowlist. */
+  private lookupValidity(): string {
+    return `${this.projectedStamp}:${this.allowlistStamp}`;
+  }
+
   private lookupNow(ip: string): LookupResult {
-    const source = this.lookupFollower ? this.lookupFollower.sync(`${this.projectedStamp}:${this.allowlistStamp}`) : sqlLookupSource(this.store);
+    const source = this.lookupFollower ? this.lookupFollower.sync(this.lookupValidity()) : sqlLookupSource(this.store);
     return lookupAddress(source, ip, this.clock(), this.currentPolicy, (publisher, seq) => `${this.url}/v1/feeds/${publisher}/batches/${seq}`);
   }
 

@@ -1,4 +1,4 @@
-import { formatAddress, parsePrefix, v4Mask, type Prefix } from './prefix.js';
+import { coveringPrefix, type Prefix } from './prefix.js';
 import { PrefixMap } from './prefix-map.js';
 
 /** One source's latest word on one prefix: what `listings` holds per (prefix, publisher). */
@@ -105,12 +105,12 @@ export class LookupIndex {
       this.heads.coveringV6(nibbles, heads, headLengths);
       this.refusals.coveringV6(nibbles, [], refusedLengths);
     }
-    // Pieces and listings are mostly the same prefixes: format each length once.
-    const texts: string[] = [];
+    // Pieces and listings are mostly the same prefixes: make each length's prefix once.
+    const covering: Prefix[] = [];
     return {
-      pieces: pieces.map((p, i) => ({ prefix: (texts[pieceLengths[i]!] ??= prefixText(address, pieceLengths[i]!)), sources: p.sources, expires: p.expires })),
-      listings: heads.map((head, i) => ({ prefix: (texts[headLengths[i]!] ??= prefixText(address, headLengths[i]!)), sources: this.read(head) })),
-      refused: refusedLengths.map((length) => parsedPrefix((texts[length] ??= prefixText(address, length)))),
+      pieces: pieces.map((p, i) => ({ prefix: (covering[pieceLengths[i]!] ??= coveringPrefix(address, pieceLengths[i]!)).text, sources: p.sources, expires: p.expires })),
+      listings: heads.map((head, i) => ({ prefix: (covering[headLengths[i]!] ??= coveringPrefix(address, headLengths[i]!)).text, sources: this.read(head) })),
+      refused: refusedLengths.map((length) => (covering[length] ??= coveringPrefix(address, length))),
     };
   }
 
@@ -177,19 +177,6 @@ export class LookupIndex {
   private intern(text: string): string {
     return this.strings[this.stringId(text)]!;
   }
-}
-
-/** The canonical text of the /length prefix containing the address. */
-function prefixText(address: Prefix, length: number): string {
-  if (address.family === 4) return `${formatAddress(4, ((address.start as number) & v4Mask(length)) >>> 0)}/${length}`;
-  const shift = BigInt(128 - length);
-  return `${formatAddress(6, ((address.start as bigint) >> shift) << shift)}/${length}`;
-}
-
-function parsedPrefix(text: string): Prefix {
-  const parsed = parsePrefix(text);
-  if (!parsed.ok) throw new Error(`internal: ${text} is not canonical`);
-  return parsed.prefix;
 }
 
 function nullable(n: number): number | null {

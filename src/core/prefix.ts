@@ -195,12 +195,13 @@ export function comparePrefixes(a: Prefix, b: Prefix): number {
 /** Every prefix that contains `p`, from /0 down to p itself. */
 export function coveringPrefixes(p: Prefix): Prefix[] {
   const out: Prefix[] = [];
-  for (let length = 0; length <= p.length; length++) {
-    const start =
-      p.family === 4
-        ? ((p.start as number) & v4Mask(length)) >>> 0
-        : ((p.start as bigint) >> BigInt(128 - length)) << BigInt(128 - length);
-    out.push(prefixFrom(p.family, start, length));
-  }
+  for (let length = 0; length <= p.length; length++) out.push(coveringPrefix(p, length));
   return out;
+}
+
+/** The prefix of this length (at most p's) that contains `p`. */
+export function coveringPrefix(p: Prefix, length: number): Prefix {
+  const start =
+    p.family === 4 ? ((p.start as number) & v4Mask(length)) >>> 0 : ((p.start as bigint) >> BigInt(128 - length)) << BigInt(128 - length);
+  return prefixFrom(p.family, start, length);
 }
