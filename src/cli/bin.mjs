@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// The `spamx` command. spamx ships as TypeScript and runs through tsx's loader, so there is no
-// build step between `npm ci` and `npx spamx`.
-import { register } from 'tsx/esm/api';
+// The `spamx` command: the compiled build when it is current (compiled.mjs), else the
+// TypeScript sources through tsx's loader, so an edited checkout never runs stale code.
+import { freshBuild } from './compiled.mjs';
 
-register();
-const { main } = await import('./main.ts');
+const compiled = freshBuild();
+let main;
+if (compiled) ({ main } = await import(compiled));
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('./main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -26,9 +26,10 @@ function badShape(message: string): SpamxError {
 
 /**
  * The payload's top-level shape (PROTOCOL "Validity and local policy", question 1). Members
- * other than these are ignored so that later protocol versions can add some.
+ * other than these are ignored so that later protocol versions can add some. `entryCount`
+ * stands for `entries.length` when the entries were parsed apart (core/chunked-payload.ts).
  */
-export function checkBatchShape(value: unknown): BatchPayload {
+export function checkBatchShape(value: unknown, entryCount?: number): BatchPayload {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badShape('payload is not a JSON object');
   const p = value as Record<string, unknown>;
   if (p.spamx !== PROTOCOL_VERSION) throw badShape(`"spamx" must be ${PROTOCOL_VERSION}, got ${JSON.stringify(p.spamx)}`);
@@ -39,8 +40,9 @@ export function checkBatchShape(value: unknown): BatchPayload {
   }
   if (parseTimestamp(p.issuedAt) === undefined) throw badShape('"issuedAt" is not an RFC 3339 UTC timestamp');
   if (!Array.isArray(p.entries)) throw badShape('"entries" is not an array');
-  if (p.entries.length > MAX_BATCH_ENTRIES) {
-    throw new SpamxError('BATCH_TOO_MANY_ENTRIES', `batch has ${p.entries.length} entries; at most ${MAX_BATCH_ENTRIES} allowed`);
+  const count = entryCount ?? p.entries.length;
+  if (count > MAX_BATCH_ENTRIES) {
+    throw new SpamxError('BATCH_TOO_MANY_ENTRIES', `batch has ${count} entries; at most ${MAX_BATCH_ENTRIES} allowed`);
   }
   return p as unknown as BatchPayload;
 }

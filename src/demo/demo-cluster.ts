@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { CENTRE_ID_RE } from '../core/batch.js';
 import { NodeApi } from './demo-api.js';
 
-const BIN = fileURLToPath(new URL('../cli/bin.mjs', import.meta.url));
+// Through the package root, so the path holds whether this module runs from src/ or .build/.
+const BIN = fileURLToPath(new URL('../../src/cli/bin.mjs', import.meta.url));
 
 const CentreSchema = z.object({ id: z.string().regex(CENTRE_ID_RE), name: z.string().min(1), country: z.string().regex(/^[A-Z]{2}$/) }).strict();
 export type Centre = z.output<typeof CentreSchema>;

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { describeError, SpamxError, type ErrorCode } from '../core/errors.js';
-import { evaluateEntries, type IndexedRefusal } from '../core/evaluate-entries.js';
-import { packEntries, type PackedEntries } from '../core/packed-entries.js';
+import { EntryEvaluator, type IndexedRefusal } from '../core/evaluate-entries.js';
+import { EntryColumns, type PackedEntries } from '../core/packed-entries.js';
 import type { Policy } from '../core/policy.js';
 import { parsePrefix } from '../core/prefix.js';
 import { PrefixSet } from '../core/prefix-set.js';
@@ -71,16 +71,24 @@ export async function decodeBatch(req: DecodeRequest): Promise<DecodeResult> {
       req.keys.map(({ kid, jwk, validity }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }), ...(validity ? { validity } : {}) }]),
     );
     const policy = toPolicy(req.policy);
-    const { batch, speculated } = await verifyBatchConcurrently(req.jws, { publisher: req.publisher, keys, head: req.head }, (payload) => {
-      const evaluation = evaluateEntries(payload.entries, {
-        policy,
-        expiryCap: parseTimestamp(payload.issuedAt)! + req.policy.maxExpiryMs,
-      });
-      return { accepted: packEntries(evaluation.accepted, evaluation.acceptedIndexes), refused: evaluation.refused };
+    const evaluator = new EntryEvaluator(policy);
+    const columns = new EntryColumns();
+    const { batch, speculated, leafInput } = await verifyBatchConcurrently(req.jws, { publisher: req.publisher, keys, head: req.head }, {
+      entries: (chunk, first) => {
+        for (let i = 0; i < chunk.length; i++) {
+          const entry = evaluator.evaluate(chunk[i], first + i);
+          if (entry) columns.push(entry, first + i);
+        }
+      },
+      // Expiry is capped relative to the batch's own issuedAt (ingest-batch.ts says why).
+      finish: (payload) => ({
+        accepted: columns.pack(parseTimestamp(payload.issuedAt)! + req.policy.maxExpiryMs),
+        refused: evaluator.refused,
+      }),
     });
     return {
       ok: true,
-      jws: Buffer.from(req.jws, 'latin1'),
+      jws: leafInput.subarray(1), // the JWS bytes, already made for the leaf hash
       seq: batch.seq,
       prev: batch.payload.prev,
       leafHash: batch.leafHash,

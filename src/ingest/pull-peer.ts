@@ -171,6 +171,7 @@ async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: P
       pending.catch(() => undefined); // (abandoned if storing this one fails)
       renewPullLease(deps.store, peer.id, owner, deps.clock() + deps.config.pull.leaseMs);
       const outcome = storeAuthenticBatch(deps, { publisher: peer.id, ...batch }, quota); // … while this one is stored
+      feed.release(batch);
       tally.batches += outcome.applied ? 1 : 0;
       tally.listed += outcome.listed;
       tally.delisted += outcome.delisted;

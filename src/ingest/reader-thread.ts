@@ -1,15 +1,34 @@
 import { Worker } from 'node:worker_threads';
 import { SpamxError, type ErrorCode } from '../core/errors.js';
+import { transferables } from '../core/packed-entries.js';
 import type { DecodedBatch } from './decode-batch.js';
 import type { ReadRequest } from './feed-reader.js';
 import type { HttpLimits } from './http-client.js';
 
 type Answer = { id: number; done?: true; batch?: DecodedBatch; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
+// Compiled (src/cli/compiled.mjs), the worker is plain JavaScript; from sources, a small .mjs
+// registers the TypeScript loader on the worker's thread first.
+const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? './reader-worker.mjs' : './reader-worker.js';
+
+/**
+ * The reader's young generation, capped at 8 MB: what it allocates is mostly a batch's few large
+ * strings and buffers and short-lived entry chunks, so a bigger nursery only holds garbage
+ * longer. Uncapped, the puller's peak RSS on a 100,000-entry pull was 45 MB higher, at the same
+ * speed.
+ */
+const READER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 /** One feed being read on the reader thread; `next` asks for the following batch. */
 export interface RemoteFeed {
   /** The next verified, evaluated batch, or undefined at the end of the feed; rejects with the SpamxError that stopped it. */
   next(): Promise<DecodedBatch | undefined>;
+  /**
+   * Hands a stored batch's buffers back to the reader thread, to be freed there. Left on this
+   * thread, they wait for a garbage collection that this thread's small heap rarely needs:
+   * a history pull held over 100 MB of stored batches' JWS bytes that way.
+   */
+  release(batch: DecodedBatch): void;
   close(): void;
 }
 
@@ -47,6 +66,10 @@ export class ReaderThread {
           current.ref(); // keep the process alive while an answer is owed
           current.postMessage({ type: 'next', id });
         }),
+      release: (batch) => {
+        const buffers = [...transferables(batch.accepted), batch.jws.buffer as ArrayBuffer].filter((b) => b.byteLength > 0);
+        this.worker?.postMessage({ type: 'release' }, buffers);
+      },
       close: () => this.worker?.postMessage({ type: 'close', id }),
     };
   }
@@ -60,7 +83,7 @@ export class ReaderThread {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./reader-worker.mjs', import.meta.url), { workerData: this.limits });
+    const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { workerData: this.limits, resourceLimits: READER_LIMITS });
     this.ready = new Promise((resolve) => worker.once('message', () => resolve()));
     this.ready.catch(() => undefined);
     worker.on('message', (answer: Answer | { ready: true }) => {

@@ -1,6 +1,6 @@
 import { SpamxError } from '../core/errors.js';
 import type { IndexedRefusal } from '../core/evaluate-entries.js';
-import { DELIST as DELIST_OP, unpackStrings, type PackedEntries } from '../core/packed-entries.js';
+import { ColumnReader, DELIST as DELIST_OP, type PackedEntries } from '../core/packed-entries.js';
 import { writeTransaction, type Store } from './open-store.js';
 import { recordRefusals } from './refusal-store.js';
 import { appendLeaf } from './tree-store.js';
@@ -98,11 +98,11 @@ function mergeEntries(store: Store, batch: BatchToApply, quota: QuotaGuard): Ind
   const refused: IndexedRefusal[] = [];
   const { publisher, seq, accepted } = batch;
   const { ops, numbers, categories, categoryOf, reasons, indexes } = accepted;
-  const { keys, prefixes } = unpackStrings(accepted);
-  const lengths = new Set<string>();
+  const keys = new ColumnReader(accepted.keys);
+  const prefixes = new ColumnReader(accepted.prefixes);
   for (let i = 0; i < accepted.count; i++) {
-    const key = keys[i]!;
-    lengths.add(key[0]! + key.slice(-2));
+    const key = keys.next();
+    const prefix = prefixes.next();
     if (ops[i] === DELIST_OP) {
       quota.delisting(key);
       delist.run(reasons[i] ?? null, seq, key, publisher);
@@ -113,15 +113,15 @@ function mergeEntries(store: Store, batch: BatchToApply, quota: QuotaGuard): Ind
         index: indexes[i]!,
         code: 'QUOTA_EXCEEDED',
         reason: `${publisher} already has its quota of ${batch.quota} active listings here`,
-        prefixText: prefixes[i]!,
+        prefixText: prefix,
       });
       continue;
     }
     const n = i * 4;
-    upsert.run(key, publisher, prefixes[i], numbers[n], numbers[n + 1], numbers[n + 3], numbers[n + 2], categories[categoryOf[i]!], seq);
+    upsert.run(key, publisher, prefix, numbers[n], numbers[n + 1], numbers[n + 3], numbers[n + 2], categories[categoryOf[i]!], seq);
   }
   const addLength = store.prepare('INSERT INTO prefix_lengths (family_length) VALUES (?) ON CONFLICT DO NOTHING');
-  for (const l of lengths) addLength.run(l);
+  for (const l of accepted.familyLengths) addLength.run(l);
   return refused;
 }
 

@@ -2,6 +2,7 @@ import { BATCH_TYP, checkBatchShape, type BatchPayload } from '../core/batch.js'
 import { SpamxError } from '../core/errors.js';
 import { leafHash, leafHashInBackground, toBase64Url } from '../core/leaf-hash.js';
 import { parseStrictJson } from '../core/strict-json.js';
+import { parsePayloadInChunks } from '../core/chunked-payload.js';
 import { checkKeyInForce } from '../core/key-history.js';
 import { parseTimestamp } from '../core/time.js';
 import type { PinnedKey, PinnedKeySet } from './pinned-keys.js';
@@ -50,28 +51,46 @@ export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
   };
 }
 
+/** What verifyBatchConcurrently does with a batch's entries while it verifies the batch. */
+export interface EntryConsumer<T> {
+  /** Entries as they are parsed, a chunk at a time, before the payload's checks are done. */
+  entries(chunk: readonly unknown[], firstIndex: number): void;
+  /** Called once the payload has passed every check; its result is returned as `speculated`. */
+  finish(payload: BatchPayload): T;
+}
+
 /**
  * verifyBatch for large batches: the signature check and the leaf hash run on the thread pool
- * while this thread parses the payload and runs `speculate` on it (the pull path evaluates
- * entries against local policy there). The verdicts and their order are verifyBatch's: a bad
- * signature wins over anything found in the payload, and nothing is returned before the
- * signature is known good. The returned payload's `entries` is emptied: `speculate` has used
- * them, and a 100,000-entry batch's parsed entries should not outlive that.
+ * while this thread parses the payload, handing its entries to `consumer` a chunk at a time
+ * (core/chunked-payload.ts; the pull path evaluates them against local policy). The verdicts
+ * and their order are verifyBatch's: a bad signature wins over anything found in the payload,
+ * and nothing is returned before the signature is known good. The returned payload's
+ * `entries` is empty: the consumer has had them. `leafInput` is 0x00 ‖ the JWS bytes
+ * (core/leaf-hash.ts), for a caller that needs the bytes.
  */
 export async function verifyBatchConcurrently<T>(
   jws: string,
   ctx: BatchContext,
-  speculate: (payload: BatchPayload) => T,
-): Promise<{ batch: VerifiedBatch; speculated: T }> {
+  consumer: EntryConsumer<T>,
+): Promise<{ batch: VerifiedBatch; speculated: T; leafInput: Buffer }> {
   const inspected = inspectCompactJws(jws, ctx.keys, BATCH_TYP);
+  const { key, leafInput } = inspected;
   const signature = verifySignatureInBackground(inspected);
-  const leaf = leafHashInBackground(inspected.leafInput);
+  const leaf = leafHashInBackground(leafInput);
   signature.catch(() => undefined);
   leaf.catch(() => undefined);
   let parsed: { payload: BatchPayload; speculated: T } | { error: unknown };
+  let entryCount = 0;
   try {
-    const payload = checkPayload(decodePayload(inspected), ctx, inspected.key);
-    parsed = { payload, speculated: speculate(payload) };
+    // `inspected` (and the payload's bytes in it) is not used past this statement, so it is not
+    // kept across the await below: a batch-sized buffer less while entries are evaluated.
+    const text = decodePayload(inspected);
+    const shaped = parsePayloadInChunks(text, (chunk, first) => {
+      entryCount += chunk.length;
+      consumer.entries(chunk, first);
+    });
+    const payload = checkPlace(shaped, ctx, key);
+    parsed = { payload, speculated: consumer.finish(payload) };
   } catch (error) {
     parsed = { error };
   }
@@ -83,16 +102,20 @@ export async function verifyBatchConcurrently<T>(
     seq: payload.seq,
     jws,
     leafHash: toBase64Url(await leaf),
-    kid: inspected.key.kid,
+    kid: key.kid,
     issuedAt: parseTimestamp(payload.issuedAt)!,
-    entryCount: payload.entries.length,
-    payload: { ...payload, entries: [] },
+    entryCount,
+    payload,
   };
-  return { batch, speculated };
+  return { batch, speculated, leafInput };
 }
 
 export function checkPayload(payloadText: string, ctx: BatchContext, key: PinnedKey): BatchPayload {
-  const payload = checkBatchShape(parseStrictJson(payloadText, 'payload'));
+  return checkPlace(checkBatchShape(parseStrictJson(payloadText, 'payload')), ctx, key);
+}
+
+/** The checks after the payload's shape: its publisher, its key's validity, its place in the feed. */
+function checkPlace(payload: BatchPayload, ctx: BatchContext, key: PinnedKey): BatchPayload {
   if (payload.publisher !== ctx.publisher) {
     throw new SpamxError('BATCH_WRONG_PUBLISHER', `batch names publisher "${payload.publisher}", expected "${ctx.publisher}"`);
   }

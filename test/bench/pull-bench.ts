@@ -15,8 +15,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { median, publicAddresses } from './bench-data.js';
 
 const BATCH = 100_000;
-const WORKER = fileURLToPath(new URL('./pull-worker.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+const WORKER = fileURLToPath(new URL('./pull-worker.mjs', import.meta.url));
 
 /**
  * Pull + verify + merge of a 100,000-entry batch and of a 1,000,000-entry history (ten
@@ -45,7 +44,7 @@ export async function pullBench(runs: number): Promise<void> {
           const dir = await pullerDir(tmp.path, `${peer}-run${run}`, url);
           // The allocator settings README's systemd unit sets for the daemon (see "Deploying").
           const env = { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
-          const out = JSON.parse(execFileSync(process.execPath, [TSX, WORKER, dir, peer], { encoding: 'utf8', env })) as {
+          const out = JSON.parse(execFileSync(process.execPath, [WORKER, dir, peer], { encoding: 'utf8', env })) as {
             entries: number;
             ms: number;
             projectMs: number;

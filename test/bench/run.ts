@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, each with its baseline measured in the same run, medians
  * printed with the ratio to the baseline. BENCH_RUNS sets the repetitions (default 3).
  */
+import { build } from '../../src/cli/compiled.mjs';
 import { auditBench } from './audit-bench.js';
 import { dnsblBench } from './dnsbl-bench.js';
 import { exportBench } from './export-bench.js';
@@ -9,6 +10,8 @@ import { lookupBench } from './lookup-bench.js';
 import { proofBench } from './proof-bench.js';
 import { pullBench } from './pull-bench.js';
 
+// Daemons and pullers run compiled, as deployed (src/cli/compiled.mjs).
+build();
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 console.log(`spamx benchmarks, node ${process.version}, ${runs} runs each (medians)`);
 await pullBench(runs);

@@ -1,11 +1,12 @@
 /**
- * One measured pull, in its own process so its peak RSS is the puller's alone:
- * `tsx pull-worker.ts DATA_DIR PEER_ID` prints {entries, ms, projectMs, maxRssMb} as JSON.
+ * One measured pull, in its own process so its peak RSS is the puller's alone, running the
+ * compiled build as a deployed daemon does (src/cli/compiled.mjs; the bench builds it first):
+ * `node pull-worker.mjs DATA_DIR PEER_ID` prints {entries, ms, projectMs, maxRssMb} as JSON.
  */
 import { pino } from 'pino';
-import { SpamxNode } from '../../src/daemon.js';
+import { SpamxNode } from '../../.build/daemon.js';
 
-const [dataDir, peerId] = process.argv.slice(2) as [string, string];
+const [dataDir, peerId] = process.argv.slice(2);
 const node = await SpamxNode.create({ dataDir, logger: pino({ level: 'warn' }, pino.destination(2)) });
 await node.start(); // as the daemon runs: listening, reader thread started
 const started = performance.now();
