@@ -9,6 +9,7 @@ import { parseTimestamp } from '../core/time.js';
 import type { KeyValidity } from '../core/key-history.js';
 import type { PinnedKey, PublicJwk } from '../verify/pinned-keys.js';
 import { verifyBatchConcurrently, type FeedHead } from '../verify/verify-batch.js';
+import type { CompactJws } from '../verify/verify-jws.js';
 
 /** Local policy as plain data, so it can be sent to the decoder thread. */
 export interface PolicySnapshot {
@@ -18,7 +19,8 @@ export interface PolicySnapshot {
 }
 
 export interface DecodeRequest {
-  readonly jws: string;
+  /** The batch: as text (from a page of batches) or as 0x00 ‖ its bytes (fetched alone). */
+  readonly jws: CompactJws;
   readonly publisher: string;
   /** Each key with the seq range it may sign, when the publisher's key statements name it. */
   readonly keys: readonly { readonly kid: string; readonly jwk: PublicJwk; readonly validity?: KeyValidity }[];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SpamxError } from '../core/errors.js';
+import { isSpamxError, SpamxError } from '../core/errors.js';
+import type { CompactJws } from '../verify/verify-jws.js';
 import { decodeBatch, type DecodeRequest, type DecodedBatch } from './decode-batch.js';
 import type { PeerHttpClient } from './http-client.js';
 
@@ -8,6 +9,8 @@ export interface ReadRequest extends Omit<DecodeRequest, 'jws'> {
   /** Base URL of the node serving the feed: the publisher itself or a mirror. */
   readonly source: string;
   readonly pageLimit: number;
+  /** The publisher's batches have been large (its last stored one was): start with single batches. */
+  readonly largeBatches?: boolean;
 }
 
 const PageSchema = z.object({
@@ -19,7 +22,10 @@ const PageSchema = z.object({
 /**
  * Reads a feed from a source: pages of batches after the reader's head (the next page fetched
  * while this one is decoded, when this one was small), each batch verified and evaluated
- * (src/ingest/decode-batch.ts) and chained to the one before it. Yields decoded batches in seq order; throws the SpamxError of
+ * (src/ingest/decode-batch.ts) and chained to the one before it. After a large batch, the next
+ * is fetched alone (`GET …/batches/{seq}`, PROTOCOL "Federation endpoints") as bytes: no page
+ * text to decode and parse, no batch-sized string; a source that does not answer that way gets
+ * asked for a page instead. Yields decoded batches in seq order; throws the SpamxError of
  * the first failure. Runs on the feed-reader thread (src/ingest/reader-thread.ts).
  */
 export async function* readFeed(
@@ -32,7 +38,7 @@ export async function* readFeed(
   let head = req.head;
   let lastWasLarge = false;
   for await (const jws of batchesFrom(http, req, signal)) {
-    const large = jws.length > PREFETCH_MAX_BYTES;
+    const large = jwsLength(jws) > LARGE_BATCH_BYTES;
     if (large && lastWasLarge) betweenLargeBatches?.();
     lastWasLarge = large;
     const result = await decodeBatch({ ...req, jws, head });
@@ -42,12 +48,27 @@ export async function* readFeed(
   }
 }
 
-/** Largest page (in JWS bytes) after which the next is fetched ahead; also what makes a batch "large". */
-const PREFETCH_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * A batch larger than this (in JWS bytes) is "large": the page after it is not fetched ahead,
+ * the batch after it is fetched alone, and the reader thread collects garbage between two.
+ */
+export const LARGE_BATCH_BYTES = 4 * 1024 * 1024;
 
-async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: AbortSignal): AsyncGenerator<string> {
+const jwsLength = (jws: CompactJws) => (typeof jws === 'string' ? jws.length : jws.leafInput.length - 1);
+
+async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: AbortSignal): AsyncGenerator<CompactJws> {
+  const feedUrl = `${req.source}/v1/feeds/${encodeURIComponent(req.publisher)}/batches`;
+  /** Batch `seq` alone, as 0x00 ‖ its bytes; undefined when the source answers anything but 200. */
+  const fetchSingle = (seq: number) =>
+    http.getBytes(`${feedUrl}/${seq}`, 'application/jose', signal, 1).then(
+      (leafInput) => ({ leafInput }),
+      (err: unknown) => {
+        if (isSpamxError(err, 'PEER_HTTP_ERROR')) return undefined;
+        throw err;
+      },
+    );
   const fetchPage = (after: number) => {
-    const url = `${req.source}/v1/feeds/${encodeURIComponent(req.publisher)}/batches?after=${after}&limit=${req.pageLimit}`;
+    const url = `${feedUrl}?after=${after}&limit=${req.pageLimit}`;
     const page = http.getJson(url, signal).then((body) => {
       const parsed = PageSchema.safeParse(body);
       if (!parsed.success || parsed.data.publisher !== req.publisher) {
@@ -59,19 +80,31 @@ async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: Abor
     return page;
   };
   let after = req.head.size;
-  let pending = fetchPage(after);
+  let single = req.largeBatches === true;
+  let pending = single ? undefined : fetchPage(after);
   for (;;) {
-    const page = await pending;
+    if (single) {
+      const batch = await fetchSingle(after + 1);
+      if (batch) {
+        yield batch;
+        after++;
+        single = jwsLength(batch) > LARGE_BATCH_BYTES;
+        continue;
+      }
+      single = false; // the end of the feed, or a source that only serves pages: a page tells
+    }
+    const page = await (pending ?? fetchPage(after));
+    pending = undefined;
     const more = page.next !== null && page.batches.length > 0 && page.next > after;
     // The next page is fetched while this one is decoded only when this one was small: the
     // round trips are worth hiding, but a page of large batches is held one at a time (on a
     // history of 24 MB batches, fetching ahead raised the puller's peak RSS by 130–150 MB,
     // for no speed that could be told from noise over loopback).
-    const prefetch = more && page.batches.reduce((n, b) => n + b.jws.length, 0) <= PREFETCH_MAX_BYTES;
+    const prefetch = more && page.batches.reduce((n, b) => n + b.jws.length, 0) <= LARGE_BATCH_BYTES;
     if (prefetch) pending = fetchPage(page.next!);
     for (const { jws } of page.batches) yield jws;
     if (!more) return;
     after = page.next!;
-    if (!prefetch) pending = fetchPage(after);
+    single = !prefetch && jwsLength(page.batches.at(-1)!.jws) > LARGE_BATCH_BYTES;
   }
 }

@@ -45,10 +45,12 @@ export class PeerHttpClient {
   }
 
   /**
-   * The body's bytes. With a Content-Length (which spamx nodes send) they are read into one
-   * buffer of that size as they arrive, rather than kept as chunks and joined at the end.
+   * The body's bytes, after `lead` zero bytes (a batch is fetched as 0x00 ‖ JWS, its leaf-hash
+   * input, so that it is never copied to make one). With a Content-Length (which spamx nodes
+   * send) they are read into one buffer of that size as they arrive, rather than kept as chunks
+   * and joined at the end.
    */
-  async getBytes(url: string, accept: string, signal?: AbortSignal): Promise<Buffer> {
+  async getBytes(url: string, accept: string, signal?: AbortSignal, lead = 0): Promise<Buffer> {
     const deadline = AbortSignal.timeout(this.limits.deadlineMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
@@ -62,24 +64,24 @@ export class PeerHttpClient {
         res.body.destroy();
         throw tooLarge(url, this.limits.maxBodyBytes);
       }
-      let sized = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
-      const chunks: Buffer[] = [];
+      let sized = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(lead + declared).fill(0, 0, lead) : undefined;
+      const chunks: Buffer[] = lead > 0 && !sized ? [Buffer.alloc(lead)] : [];
       let received = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
         if (received + chunk.length > this.limits.maxBodyBytes) {
           res.body.destroy();
           throw tooLarge(url, this.limits.maxBodyBytes);
         }
-        if (sized && received + chunk.length > sized.length) {
+        if (sized && lead + received + chunk.length > sized.length) {
           // More than declared (undici reports the mismatch itself): fall back to chunks.
-          chunks.push(sized.subarray(0, received));
+          chunks.push(sized.subarray(0, lead + received));
           sized = undefined;
         }
-        if (sized) chunk.copy(sized, received);
+        if (sized) chunk.copy(sized, lead + received);
         else chunks.push(chunk);
         received += chunk.length;
       }
-      return sized ? sized.subarray(0, received) : Buffer.concat(chunks, received);
+      return sized ? sized.subarray(0, lead + received) : Buffer.concat(chunks, lead + received);
     } catch (err) {
       throw transportError(err, url, deadline.aborted, signal?.aborted ?? false);
     }

@@ -6,7 +6,8 @@ import { describeError, isSpamxError, SpamxError, type ErrorCode } from '../core
 import type { Policy } from '../core/policy.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
-import { feedHead } from '../store/feed-store.js';
+import { feedHead, lastBatchBytes } from '../store/feed-store.js';
+import { LARGE_BATCH_BYTES } from './feed-reader.js';
 import type { Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
@@ -161,6 +162,7 @@ async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: P
     publisher: peer.id,
     keys: plainKeys(keySetOf(keyHistoryOf(deps.store, peer.id), peer.pinned)),
     head: feedHead(deps.store, peer.id),
+    largeBatches: lastBatchBytes(deps.store, peer.id) > LARGE_BATCH_BYTES,
     policy: snapshotPolicy(policy, deps.config.policy.maxExpiryDays * DAY_MS, policy.allowlist.members().map((p) => p.text)),
   });
   try {

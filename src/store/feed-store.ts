@@ -44,6 +44,11 @@ export function batchPage(store: Store, publisher: string, after: number, maxCou
   return { batches, next: last < feedHead(store, publisher).size ? last : null };
 }
 
+/** Size in bytes of the publisher's last stored batch (0 without one); octet_length reads no content. */
+export function lastBatchBytes(store: Store, publisher: string): number {
+  return (store.prepare('SELECT octet_length(jws) FROM batches WHERE publisher = ? ORDER BY seq DESC LIMIT 1').pluck().get(publisher) as number | undefined) ?? 0;
+}
+
 export function batchBySeq(store: Store, publisher: string, seq: number): { jws: string; leafHash: string } | undefined {
   return store
     .prepare('SELECT jws, leaf_hash AS leafHash FROM batches WHERE publisher = ? AND seq = ?')

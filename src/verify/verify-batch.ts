@@ -6,7 +6,7 @@ import { parsePayloadInChunks } from '../core/chunked-payload.js';
 import { checkKeyInForce } from '../core/key-history.js';
 import { parseTimestamp } from '../core/time.js';
 import type { PinnedKey, PinnedKeySet } from './pinned-keys.js';
-import { decodePayload, inspectCompactJws, verifyCompactJws, verifySignatureInBackground } from './verify-jws.js';
+import { decodePayload, inspectCompactJws, verifyCompactJws, verifySignatureInBackground, type CompactJws } from './verify-jws.js';
 
 /** Where a feed stands: how many batches are verified and the leaf hash of the last one. */
 export interface FeedHead {
@@ -66,13 +66,13 @@ export interface EntryConsumer<T> {
  * and their order are verifyBatch's: a bad signature wins over anything found in the payload,
  * and nothing is returned before the signature is known good. The returned payload's
  * `entries` is empty: the consumer has had them. `leafInput` is 0x00 ‖ the JWS bytes
- * (core/leaf-hash.ts), for a caller that needs the bytes.
+ * (core/leaf-hash.ts), for a caller that needs the bytes; the JWS may be given that way too.
  */
 export async function verifyBatchConcurrently<T>(
-  jws: string,
+  jws: CompactJws,
   ctx: BatchContext,
   consumer: EntryConsumer<T>,
-): Promise<{ batch: VerifiedBatch; speculated: T; leafInput: Buffer }> {
+): Promise<{ batch: Omit<VerifiedBatch, 'jws'>; speculated: T; leafInput: Buffer }> {
   const inspected = inspectCompactJws(jws, ctx.keys, BATCH_TYP);
   const { key, leafInput } = inspected;
   const signature = verifySignatureInBackground(inspected);
@@ -100,7 +100,6 @@ export async function verifyBatchConcurrently<T>(
   const batch = {
     publisher: payload.publisher,
     seq: payload.seq,
-    jws,
     leafHash: toBase64Url(await leaf),
     kid: key.kid,
     issuedAt: parseTimestamp(payload.issuedAt)!,

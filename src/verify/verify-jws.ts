@@ -55,9 +55,15 @@ export function verifySignatureInBackground(inspected: InspectedJws): Promise<vo
   );
 }
 
+/**
+ * A compact JWS as text, or as bytes: 0x00 ‖ the JWS's ASCII bytes (core/leaf-hash.ts
+ * `leafInput`), as the feed reader fetches a large batch so that no batch-sized string is made.
+ */
+export type CompactJws = string | { readonly leafInput: Buffer };
+
 /** Every check of the JWS short of the signature itself. */
-export function inspectCompactJws(jws: string, keys: PinnedKeySet, expectedTyp: string): InspectedJws {
-  const { kid, ...checked } = checkCompactJws(jws, expectedTyp);
+export function inspectCompactJws(jws: CompactJws, keys: PinnedKeySet, expectedTyp: string): InspectedJws {
+  const { kid, ...checked } = typeof jws === 'string' ? checkCompactJws(jws, expectedTyp) : checkCompactJwsBytes(jws.leafInput, expectedTyp);
   const key = typeof kid === 'string' ? keys.get(kid) : undefined;
   if (!key) throw new SpamxError('JWS_UNKNOWN_KID', `kid ${JSON.stringify(kid)} is not a pinned key of this publisher`);
   return { key, ...checked };
@@ -80,9 +86,38 @@ export function checkCompactJws(jws: string, expectedTyp: string): CheckedJws {
   if (firstDot < 0 || secondDot < 0 || jws.indexOf('.', secondDot + 1) >= 0) {
     throw new SpamxError('JWS_MALFORMED', 'compact JWS must have exactly three dot-separated parts');
   }
-  const headerBytes = decodeBase64Url(jws.slice(0, firstDot), 'protected header');
-  const payloadBytes = decodeBase64Url(jws.slice(firstDot + 1, secondDot), 'payload');
-  const signature = decodeBase64Url(jws.slice(secondDot + 1), 'signature');
+  const decode = (from: number, to: number, what: string) => decodeBase64Url(jws.slice(from, to), what);
+  return checkParts(decode, [0, firstDot, secondDot, jws.length], expectedTyp, () => leafInput(jws));
+}
+
+/** checkCompactJws, with the same verdicts in the same order, for the JWS as 0x00 ‖ its bytes. */
+export function checkCompactJwsBytes(leaf: Buffer, expectedTyp: string): CheckedJws {
+  if (leaf.length - 1 > MAX_JWS_BYTES) {
+    throw new SpamxError('JWS_TOO_LARGE', `compact JWS is ${leaf.length - 1} bytes; at most ${MAX_JWS_BYTES} accepted`);
+  }
+  const firstDot = leaf.indexOf(0x2e, 1);
+  const secondDot = leaf.indexOf(0x2e, firstDot + 1);
+  if (firstDot < 0 || secondDot < 0 || leaf.indexOf(0x2e, secondDot + 1) >= 0) {
+    throw new SpamxError('JWS_MALFORMED', 'compact JWS must have exactly three dot-separated parts');
+  }
+  const decode = (from: number, to: number, what: string) => decodeBase64UrlBytes(leaf, from + 1, to + 1, what);
+  return checkParts(decode, [0, firstDot - 1, secondDot - 1, leaf.length - 1], expectedTyp, () => leaf);
+}
+
+/**
+ * The checks after the structure, in jose's order: each part's encoding, then the header.
+ * `dots` are the JWS's start, its two dots and its end; `decode` decodes the part between two
+ * offsets of the JWS.
+ */
+function checkParts(
+  decode: (from: number, to: number, what: string) => Buffer,
+  [start, firstDot, secondDot, end]: readonly [number, number, number, number],
+  expectedTyp: string,
+  leafBytes: () => Buffer,
+): CheckedJws {
+  const headerBytes = decode(start, firstDot, 'protected header');
+  const payloadBytes = decode(firstDot + 1, secondDot, 'payload');
+  const signature = decode(secondDot + 1, end, 'signature');
 
   const header = parseHeader(headerBytes);
   if (typeof header.alg === 'string' && header.alg.toLowerCase() === 'none') {
@@ -100,7 +135,7 @@ export function checkCompactJws(jws: string, expectedTyp: string): CheckedJws {
   }
   const embedded = EMBEDDED_KEY_MEMBERS.find((m) => header[m] !== undefined);
   if (embedded) throw new SpamxError('JWS_EMBEDDED_KEY', `header carries "${embedded}"; only pinned keys are used`);
-  const bytes = leafInput(jws);
+  const bytes = leafBytes();
   return { kid: header.kid, leafInput: bytes, signingInput: bytes.subarray(1, 1 + secondDot), signature, payloadBytes };
 }
 
@@ -135,6 +170,32 @@ function decodeBase64Url(part: string, what: string): Buffer {
     throw new SpamxError('JWS_MALFORMED', `${what} is not unpadded base64url`);
   }
   return bytes;
+}
+
+/** Characters per slice in decodeBase64UrlBytes: a string this size dies young. */
+const BASE64_SLICE = 64 * 1024;
+
+/**
+ * decodeBase64Url over the bytes [from, to) of a buffer, read as Latin-1 a slice at a time, with
+ * the same verdicts: no string as long as a batch's payload is ever made. A byte above 0x7f is
+ * a Latin-1 character outside the alphabet, skipped by the decoder like any other, and each
+ * skipped character leaves the output short of three quarters of the length, as in the whole.
+ */
+function decodeBase64UrlBytes(buf: Buffer, from: number, to: number, what: string): Buffer {
+  const length = to - from;
+  const tail = length % 4;
+  const out = Buffer.allocUnsafe(Math.floor((length * 3) / 4));
+  let written = 0;
+  let valid = tail !== 1;
+  for (let at = from; valid && at < to; at += BASE64_SLICE) {
+    const text = buf.toString('latin1', at, Math.min(at + BASE64_SLICE, to));
+    if (text.includes('+') || text.includes('/')) valid = false;
+    else written += out.write(text, written, 'base64url');
+  }
+  if (!valid || written !== out.length || (tail !== 0 && out.subarray(out.length - (tail - 1)).toString('base64url') !== buf.toString('latin1', to - tail, to))) {
+    throw new SpamxError('JWS_MALFORMED', `${what} is not unpadded base64url`);
+  }
+  return out;
 }
 
 function parseHeader(bytes: Buffer): Record<string, unknown> {
