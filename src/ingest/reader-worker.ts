@@ -12,8 +12,8 @@ import type { DecodedBatch } from './decode-batch.js';
  * batch-sized strings (its page's text, its JWS, its payload's text) in V8's large-object
  * space, which only a full collection frees, and the node thread hands back the buffers of
  * each stored batch; V8 would let several batches' worth pile up before collecting on its own.
- * With little else on this heap, a collection takes 10–20 ms (24 MB batches). `gc` is reached the
- * way Jest's leak detector does: --expose-gc for contexts made from now on, then one of those.
+ * With little else on this heap, a collection takes 10–20 ms (24 MB batches). `gc` is reached
+ * the way Jest's leak detector does: --expose-gc for contexts made from now on, then one.
  */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
