@@ -9,8 +9,11 @@ export interface ReadRequest extends Omit<DecodeRequest, 'jws'> {
   /** Base URL of the node serving the feed: the publisher itself or a mirror. */
   readonly source: string;
   readonly pageLimit: number;
-  /** The publisher's batches have been large (its last stored one was): start with single batches. */
-  readonly largeBatches?: boolean;
+  /**
+   * Fetch the first batch alone: the publisher's last stored batch was large, or none is stored
+   * yet, so how large they come is unknown (one request more if they are small).
+   */
+  readonly startAlone?: boolean;
 }
 
 const PageSchema = z.object({
@@ -80,15 +83,15 @@ async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: Abor
     return page;
   };
   let after = req.head.size;
-  let single = req.largeBatches === true;
+  let single = req.startAlone === true;
   let pending = single ? undefined : fetchPage(after);
   for (;;) {
     if (single) {
       const batch = await fetchSingle(after + 1);
       if (batch) {
+        single = jwsLength(batch) > LARGE_BATCH_BYTES; // before yielding: its buffer moves to the node thread
         yield batch;
         after++;
-        single = jwsLength(batch) > LARGE_BATCH_BYTES;
         continue;
       }
       single = false; // the end of the feed, or a source that only serves pages: a page tells

@@ -156,13 +156,14 @@ interface PullRun {
 async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: Peer): Promise<void> {
   const quota = peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota;
   const policy = deps.policy();
+  const lastBatch = lastBatchBytes(deps.store, peer.id);
   const feed = deps.reader.open({
     source,
     pageLimit: deps.config.pull.pageLimit,
     publisher: peer.id,
     keys: plainKeys(keySetOf(keyHistoryOf(deps.store, peer.id), peer.pinned)),
     head: feedHead(deps.store, peer.id),
-    largeBatches: lastBatchBytes(deps.store, peer.id) > LARGE_BATCH_BYTES,
+    startAlone: lastBatch === 0 || lastBatch > LARGE_BATCH_BYTES,
     policy: snapshotPolicy(policy, deps.config.policy.maxExpiryDays * DAY_MS, policy.allowlist.members().map((p) => p.text)),
   });
   try {

@@ -63,7 +63,7 @@ beforeAll(async () => {
     const { key, jws } = await feed(id);
     expect(jws[0]!.length).toBeGreaterThan(LARGE_BATCH_BYTES);
     fake.routes.set(`/v1/feeds/${id}/batches`, cappedPages(id, jws));
-    if (id === 'big-feed') for (const seq of [2, 3]) fake.routes.set(`/v1/feeds/${id}/batches/${seq}`, single(jws[seq - 1]!));
+    if (id === 'big-feed') for (const seq of [1, 2, 3]) fake.routes.set(`/v1/feeds/${id}/batches/${seq}`, single(jws[seq - 1]!));
     if (id === 'bad-single') {
       const forged = jws[1]!.slice(0, -2) + (jws[1]!.at(-2) === 'A' ? 'B' : 'A') + jws[1]!.at(-1);
       fake.routes.set(`/v1/feeds/${id}/batches/2`, single(forged));
@@ -80,13 +80,13 @@ afterAll(async () => {
 });
 
 describe('the batch after a large one is fetched alone', () => {
-  it('asks for it alone, then for a page again after a small one, and applies the whole feed', async () => {
+  it('asks for the first batch alone (nothing stored yet), the next alone after a large one, a page after a small one', async () => {
     const report = await victim.pull('big-feed');
     expect(report?.ok).toBe(true);
     expect(report?.batches).toBe(3);
     expect(feedHead(victim.store, 'big-feed').size).toBe(3);
     expect(requests.filter((r) => r.startsWith('/v1/feeds/big-feed/'))).toEqual([
-      '/v1/feeds/big-feed/batches?after=0&limit=100',
+      '/v1/feeds/big-feed/batches/1',
       '/v1/feeds/big-feed/batches/2',
       '/v1/feeds/big-feed/batches?after=2&limit=100',
     ]);
@@ -94,7 +94,7 @@ describe('the batch after a large one is fetched alone', () => {
     expect(victim.lookup('61.4.40.1').listed).toBe(true);
   });
 
-  it('falls back to pages when the source does not serve single batches', async () => {
+  it('falls back to pages when the source does not serve single batches (here: answers 404)', async () => {
     const report = await victim.pull('pages-only');
     expect(report?.ok).toBe(true);
     expect(feedHead(victim.store, 'pages-only').size).toBe(3);
@@ -112,8 +112,11 @@ describe('the batch after a large one is fetched alone', () => {
     expect(victim.store.prepare('SELECT count(*) FROM batches WHERE publisher = ?').pluck().get('bad-single')).toBe(1);
   });
 
-  it('starts with single batches when the peer\'s last stored batch was large', async () => {
-    // big-feed's last stored batch is small; bad-single's (seq 1) is large.
+  it('starts with a single batch when the peer\'s last stored batch was large, with pages when it was small', async () => {
+    // bad-single's last stored batch (seq 1) is large; big-feed's (seq 3) is small.
+    requests.length = 0;
+    await victim.pull('big-feed');
+    expect(requests).toEqual(['/v1/feeds/big-feed/batches?after=3&limit=100']);
     requests.length = 0;
     fake.routes.set('/v1/feeds/bad-single/batches/2', single((await feed('bad-single')).jws[1]!)); // another key: still refused
     await victim.pull('bad-single');
