@@ -9,11 +9,8 @@ export interface ReadRequest extends Omit<DecodeRequest, 'jws'> {
   /** Base URL of the node serving the feed: the publisher itself or a mirror. */
   readonly source: string;
   readonly pageLimit: number;
-  /**
-   * Fetch the first batch alone: the publisher's last stored batch was large, or none is stored
-   * yet, so how large they come is unknown (one request more if they are small).
-   */
-  readonly startAlone?: boolean;
+  /** Size in bytes of the publisher's last batch stored here (0 when none is). */
+  readonly lastBatchBytes: number;
 }
 
 const PageSchema = z.object({
@@ -83,7 +80,9 @@ async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: Abor
     return page;
   };
   let after = req.head.size;
-  let single = req.startAlone === true;
+  // The first batch is fetched alone when the last one stored was large, or when none is stored
+  // yet and how large they come is unknown (one request more if they turn out small).
+  let single = req.head.size === 0 || req.lastBatchBytes > LARGE_BATCH_BYTES;
   let pending = single ? undefined : fetchPage(after);
   for (;;) {
     if (single) {

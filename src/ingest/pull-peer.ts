@@ -7,7 +7,6 @@ import type { Policy } from '../core/policy.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
 import { feedHead, lastBatchBytes } from '../store/feed-store.js';
-import { LARGE_BATCH_BYTES } from './feed-reader.js';
 import type { Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
@@ -156,14 +155,13 @@ interface PullRun {
 async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: Peer): Promise<void> {
   const quota = peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota;
   const policy = deps.policy();
-  const lastBatch = lastBatchBytes(deps.store, peer.id);
   const feed = deps.reader.open({
     source,
     pageLimit: deps.config.pull.pageLimit,
     publisher: peer.id,
     keys: plainKeys(keySetOf(keyHistoryOf(deps.store, peer.id), peer.pinned)),
     head: feedHead(deps.store, peer.id),
-    startAlone: lastBatch === 0 || lastBatch > LARGE_BATCH_BYTES,
+    lastBatchBytes: lastBatchBytes(deps.store, peer.id),
     policy: snapshotPolicy(policy, deps.config.policy.maxExpiryDays * DAY_MS, policy.allowlist.members().map((p) => p.text)),
   });
   try {

@@ -105,9 +105,9 @@ export function checkCompactJwsBytes(leaf: Buffer, expectedTyp: string): Checked
 }
 
 /**
- * The checks after the structure, in jose's order: each part's encoding, then the header.
- * `dots` are the JWS's start, its two dots and its end; `decode` decodes the part between two
- * offsets of the JWS.
+ * The checks after the structure, in jose's order: each part's encoding, then the header. The
+ * offsets are the JWS's start, its two dots and its end; `decode` decodes the part between two
+ * of them.
  */
 function checkParts(
   decode: (from: number, to: number, what: string) => Buffer,

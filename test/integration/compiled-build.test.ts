@@ -7,8 +7,14 @@ const run = (env: Record<string, string>) =>
   spawnSync(process.execPath, [BIN, 'status', '--data', '/nonexistent/spamx'], { encoding: 'utf8', env: { ...process.env, ...env } });
 
 describe('spamx runs compiled when the build is current, from its sources otherwise', () => {
-  it('finds the build made before the tests (test/global-setup.ts)', () => {
+  it('finds the build made before the tests (test/global-setup.ts), unless told to run the sources', () => {
     expect(freshBuild()).toMatch(/\/\.build\/cli\/main\.js$/);
+    process.env.SPAMX_FROM_SOURCES = '1';
+    try {
+      expect(freshBuild()).toBeUndefined();
+    } finally {
+      delete process.env.SPAMX_FROM_SOURCES;
+    }
   });
 
   it('gives the same answers either way', () => {
