@@ -15,9 +15,9 @@ export function leafInput(jws: string): Buffer {
   return input;
 }
 
-/** leafHash of a `leafInput` on libuv's thread pool (WebCrypto digest), for batches of many megabytes. */
-export async function leafHashInBackground(input: Buffer): Promise<Buffer> {
-  return Buffer.from(await crypto.subtle.digest('SHA-256', input));
+/** leafHash of a `leafInput`, hashed where it lies. */
+export function leafHashOfInput(input: Buffer): Buffer {
+  return createHash('sha256').update(input).digest();
 }
 
 export function toBase64Url(bytes: Uint8Array): string {

@@ -10,10 +10,10 @@ export interface PackedEntries {
   readonly count: number;
   /** 0 = list, 1 = delist. */
   readonly ops: Uint8Array;
-  /** Prefix sort keys (core/prefix.ts `key`), newline-joined. */
-  readonly keys: string;
-  /** Canonical prefix texts, newline-joined. */
-  readonly prefixes: string;
+  /** Prefix sort keys (core/prefix.ts `key`), newline-joined, as ASCII bytes. */
+  readonly keys: Uint8Array;
+  /** Canonical prefix texts, newline-joined, as ASCII bytes. */
+  readonly prefixes: Uint8Array;
   /** Per entry: firstSeen, lastSeen, expires, reports (0 for delist entries). */
   readonly numbers: Float64Array;
   /** Distinct categories; `categoryOf` indexes into it. */
@@ -115,7 +115,7 @@ export class EntryColumns {
     for (let i = 0; i < this.lengthSeen.length; i++) {
       if (this.lengthSeen[i]) familyLengths.push(`${Math.floor(i / 129)}${(i % 129).toString(16).padStart(2, '0')}`);
     }
-    return { count, ops, keys: keys.join('\n'), prefixes: prefixes.join('\n'), numbers, categories, categoryOf, reasons, indexes, familyLengths };
+    return { count, ops, keys: ascii(keys.join('\n')), prefixes: ascii(prefixes.join('\n')), numbers, categories, categoryOf, reasons, indexes, familyLengths };
   }
 
   /** Positions in prefix-key order; IPv4-only batches sort on numbers, not strings. */
@@ -178,24 +178,36 @@ export function packEntries(entries: readonly Entry[], indexes: readonly number[
 }
 
 /**
+ * A column's text as bytes with an ArrayBuffer of their own (TextEncoder never hands out a
+ * slice of a shared pool), so that they can be transferred between threads and freed at once
+ * (core/free-buffers.ts) instead of waiting, as a batch-sized string would, in V8's
+ * large-object space for a full collection. Keys and prefix texts are ASCII.
+ */
+const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/**
  * Reads a newline-joined column (`keys`, `prefixes`) one value at a time. Splitting it whole
  * would make 100,000 strings that outlive many young-generation collections and are promoted
  * to the old generation, to wait there for a full collection; read one at a time, each dies young.
  */
 export class ColumnReader {
   private at = 0;
+  private readonly bytes: Buffer;
 
-  constructor(private readonly text: string) {}
+  constructor(column: Uint8Array) {
+    this.bytes = Buffer.from(column.buffer, column.byteOffset, column.byteLength);
+  }
 
   next(): string {
-    const end = this.text.indexOf('\n', this.at);
-    const value = end < 0 ? this.text.slice(this.at) : this.text.slice(this.at, end);
-    this.at = end < 0 ? this.text.length : end + 1;
+    const end = this.bytes.indexOf(0x0a, this.at);
+    const stop = end < 0 ? this.bytes.length : end;
+    const value = this.bytes.toString('latin1', this.at, stop);
+    this.at = stop + 1;
     return value;
   }
 }
 
 /** Buffers to hand to postMessage's transfer list. */
 export function transferables(packed: PackedEntries): ArrayBuffer[] {
-  return [packed.ops.buffer, packed.numbers.buffer, packed.categoryOf.buffer, packed.indexes.buffer] as ArrayBuffer[];
+  return [packed.ops.buffer, packed.numbers.buffer, packed.categoryOf.buffer, packed.indexes.buffer, packed.keys.buffer, packed.prefixes.buffer] as ArrayBuffer[];
 }

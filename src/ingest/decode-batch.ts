@@ -1,14 +1,15 @@
 import { createPublicKey } from 'node:crypto';
 import { describeError, SpamxError, type ErrorCode } from '../core/errors.js';
 import { EntryEvaluator, type IndexedRefusal } from '../core/evaluate-entries.js';
-import { EntryColumns, type PackedEntries } from '../core/packed-entries.js';
+import { freeNow } from '../core/free-buffers.js';
+import { EntryColumns, transferables, type PackedEntries } from '../core/packed-entries.js';
 import type { Policy } from '../core/policy.js';
 import { parsePrefix } from '../core/prefix.js';
 import { PrefixSet } from '../core/prefix-set.js';
 import { parseTimestamp } from '../core/time.js';
 import type { KeyValidity } from '../core/key-history.js';
 import type { PinnedKey, PublicJwk } from '../verify/pinned-keys.js';
-import { verifyBatchConcurrently, type FeedHead } from '../verify/verify-batch.js';
+import { verifyBatchInChunks, type FeedHead } from '../verify/verify-batch.js';
 import type { CompactJws } from '../verify/verify-jws.js';
 
 /** Local policy as plain data, so it can be sent to the decoder thread. */
@@ -67,7 +68,7 @@ function toPolicy(snapshot: PolicySnapshot): Policy {
  * entries against local policy (question 2), returning the accepted entries packed in columns.
  * Runs on the feed-reader thread, so reading one batch overlaps with storing the previous one.
  */
-export async function decodeBatch(req: DecodeRequest): Promise<DecodeResult> {
+export function decodeBatch(req: DecodeRequest): DecodeResult {
   try {
     const keys = new Map<string, PinnedKey>(
       req.keys.map(({ kid, jwk, validity }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }), ...(validity ? { validity } : {}) }]),
@@ -75,7 +76,7 @@ export async function decodeBatch(req: DecodeRequest): Promise<DecodeResult> {
     const policy = toPolicy(req.policy);
     const evaluator = new EntryEvaluator(policy);
     const columns = new EntryColumns();
-    const { batch, speculated, leafInput } = await verifyBatchConcurrently(req.jws, { publisher: req.publisher, keys, head: req.head }, {
+    const { batch, speculated, leafInput } = verifyBatchInChunks(req.jws, { publisher: req.publisher, keys, head: req.head }, {
       entries: (chunk, first) => {
         for (let i = 0; i < chunk.length; i++) {
           const entry = evaluator.evaluate(chunk[i], first + i);
@@ -103,4 +104,13 @@ export async function decodeBatch(req: DecodeRequest): Promise<DecodeResult> {
     if (err instanceof SpamxError) return { ok: false, code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
     return { ok: false, code: 'INTERNAL', message: describeError(err) };
   }
+}
+
+/**
+ * Frees a stored batch's buffers at once (core/free-buffers.ts): its JWS bytes and entry
+ * columns, which arrived from the reader thread and are this thread's alone. The batch is
+ * unusable after.
+ */
+export function freeDecodedBatch(batch: DecodedBatch): void {
+  freeNow([...transferables(batch.accepted), batch.jws.buffer as ArrayBuffer]);
 }

@@ -32,19 +32,18 @@ export async function* readFeed(
   http: PeerHttpClient,
   req: ReadRequest,
   signal: AbortSignal,
-  /** Run before decoding a large batch, when the one before it was large too (reader-worker.ts). */
-  betweenLargeBatches?: () => void,
+  /** Run after a large batch is taken, before the next is fetched (reader-worker.ts). */
+  afterLargeBatch?: () => void,
 ): AsyncGenerator<DecodedBatch> {
   let head = req.head;
-  let lastWasLarge = false;
   for await (const jws of batchesFrom(http, req, signal)) {
     const large = jwsLength(jws) > LARGE_BATCH_BYTES;
-    if (large && lastWasLarge) betweenLargeBatches?.();
-    lastWasLarge = large;
-    const result = await decodeBatch({ ...req, jws, head });
+    const result = decodeBatch({ ...req, jws, head });
     if (!result.ok) throw new SpamxError(result.code, result.message, result.details);
     head = { size: result.seq, head: result.leafHash };
     yield result;
+    // Asked for the next batch: this one's decoding garbage goes before the next is fetched.
+    if (large) afterLargeBatch?.();
   }
 }
 

@@ -12,7 +12,7 @@ import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLeas
 import { DAY_MS } from '../core/time.js';
 import type { ReaderThread } from './reader-thread.js';
 import type { WitnessOutcome } from './witness-feed.js';
-import { snapshotPolicy } from './decode-batch.js';
+import { freeDecodedBatch, snapshotPolicy } from './decode-batch.js';
 import { storeAuthenticBatch } from './ingest-batch.js';
 import { followKeyStatements } from './follow-keys.js';
 import { keyHistoryOf } from '../store/key-statement-store.js';
@@ -172,7 +172,7 @@ async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: P
       pending.catch(() => undefined); // (abandoned if storing this one fails)
       renewPullLease(deps.store, peer.id, owner, deps.clock() + deps.config.pull.leaseMs);
       const outcome = storeAuthenticBatch(deps, { publisher: peer.id, ...batch }, quota); // … while this one is stored
-      feed.release(batch);
+      freeDecodedBatch(batch);
       tally.batches += outcome.applied ? 1 : 0;
       tally.listed += outcome.listed;
       tally.delisted += outcome.delisted;

@@ -23,12 +23,6 @@ const READER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 export interface RemoteFeed {
   /** The next verified, evaluated batch, or undefined at the end of the feed; rejects with the SpamxError that stopped it. */
   next(): Promise<DecodedBatch | undefined>;
-  /**
-   * Hands a stored batch's buffers back to the reader thread, to be freed there. Left on this
-   * thread, they wait for a garbage collection that this thread's small heap rarely needs:
-   * a history pull held over 100 MB of stored batches' JWS bytes that way.
-   */
-  release(batch: DecodedBatch): void;
   close(): void;
 }
 
@@ -66,10 +60,6 @@ export class ReaderThread {
           current.ref(); // keep the process alive while an answer is owed
           current.postMessage({ type: 'next', id });
         }),
-      release: (batch) => {
-        const buffers = [...transferables(batch.accepted), batch.jws.buffer as ArrayBuffer].filter((b) => b.byteLength > 0);
-        this.worker?.postMessage({ type: 'release' }, buffers);
-      },
       close: () => this.worker?.postMessage({ type: 'close', id }),
     };
   }

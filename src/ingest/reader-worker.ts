@@ -8,12 +8,12 @@ import { PeerHttpClient, type HttpLimits } from './http-client.js';
 import type { DecodedBatch } from './decode-batch.js';
 
 /**
- * A full garbage collection before each large batch is decoded. The batch before it left a few
- * batch-sized strings (its page's text, its JWS, its payload's text) in V8's large-object
- * space, which only a full collection frees, and the node thread hands back the buffers of
- * each stored batch; V8 would let several batches' worth pile up before collecting on its own.
- * With little else on this heap, a collection takes 10–20 ms (24 MB batches). `gc` is reached
- * the way Jest's leak detector does: --expose-gc for contexts made from now on, then one.
+ * A full garbage collection after each large batch is handed over, before the next is fetched.
+ * Decoding it left batch-sized strings (its page's text or its payload's text) in V8's
+ * large-object space, which only a full collection frees; V8 would let several batches' worth
+ * pile up before collecting on its own. With little else on this heap, a collection takes
+ * 10–20 ms (24 MB batches). `gc` is reached the way Jest's leak detector does: --expose-gc for
+ * contexts made from now on, then one.
  */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -25,8 +25,7 @@ const sessions = new Map<number, { feed: AsyncGenerator<DecodedBatch>; abort: Ab
 type Message =
   | { type: 'open'; id: number; request: ReadRequest }
   | { type: 'next'; id: number }
-  | { type: 'close'; id: number }
-  | { type: 'release' }; // a stored batch's buffers, handed back (reader-thread.ts `release`)
+  | { type: 'close'; id: number };
 
 parentPort!.on('message', (message: Message) => {
   if (message.type === 'open') {

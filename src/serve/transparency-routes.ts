@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { SpamxError } from '../core/errors.js';
 import { consistencyProof, inclusionProof } from '../core/merkle.js';
 import { latestCheckpoint } from '../store/checkpoint-store.js';
-import { batchBySeq } from '../store/feed-store.js';
+import { leafHashOf } from '../store/feed-store.js';
 import { subtreeReader, treeSize } from '../store/tree-store.js';
 import { intParam } from './app.js';
 import type { ServeDeps } from './deps.js';
@@ -43,7 +43,7 @@ export function transparencyRoutes(deps: ServeDeps): Hono {
       leafHash: b64(read(0, seq - 1)),
       proof: inclusionProof(read, seq - 1, size).map(b64),
       batch: `${deps.publicUrl()}/v1/feeds/${publisher}/batches/${seq}`,
-      ...(batchBySeq(deps.store, publisher, seq) ? {} : { missing: true }),
+      ...(leafHashOf(deps.store, publisher, seq) !== null ? {} : { missing: true }),
     });
   });
 

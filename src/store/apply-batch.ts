@@ -1,6 +1,8 @@
 import { SpamxError } from '../core/errors.js';
 import type { IndexedRefusal } from '../core/evaluate-entries.js';
 import { ColumnReader, DELIST as DELIST_OP, type PackedEntries } from '../core/packed-entries.js';
+import { writeBatchParts } from './batch-parts.js';
+import { leafHashOf } from './feed-store.js';
 import { writeTransaction, type Store } from './open-store.js';
 import { recordRefusals } from './refusal-store.js';
 import { appendLeaf } from './tree-store.js';
@@ -54,8 +56,7 @@ export function applyBatch(store: Store, batch: BatchToApply, now: number): Appl
       | undefined;
     const size = head?.size ?? 0;
     if (size >= batch.seq) {
-      const stored = store.prepare('SELECT leaf_hash FROM batches WHERE publisher = ? AND seq = ?').pluck().get(batch.publisher, batch.seq);
-      if (stored === batch.leafHash) return { applied: false, listed: 0, delisted: 0, refused: 0 };
+      if (leafHashOf(store, batch.publisher, batch.seq) === batch.leafHash) return { applied: false, listed: 0, delisted: 0, refused: 0 };
       throw new SpamxError('BATCH_PREV_MISMATCH', `seq ${batch.seq} of ${batch.publisher} differs from the batch already stored`, { seq: batch.seq });
     }
     if (size !== batch.seq - 1) {
@@ -67,12 +68,13 @@ export function applyBatch(store: Store, batch: BatchToApply, now: number): Appl
     const quota = new QuotaGuard(store, batch, now, head?.activeBound ?? 0);
     const quotaRefusals = mergeEntries(store, batch, quota);
     const refused = [...batch.refused, ...quotaRefusals];
+    const jwsBytes = writeBatchParts(store, batch.publisher, batch.seq, batch.jws);
     store
       .prepare(
-        `INSERT INTO batches (publisher, seq, leaf_hash, jws, kid, issued_at, entry_count, refused_count, received_at)
-         VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?)`,
+        `INSERT INTO batches (publisher, seq, leaf_hash, jws_bytes, kid, issued_at, entry_count, refused_count, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(batch.publisher, batch.seq, batch.leafHash, typeof batch.jws === 'string' ? batch.jws : Buffer.from(batch.jws.buffer, batch.jws.byteOffset, batch.jws.byteLength), batch.kid, batch.issuedAt, batch.entryCount, refused.length, now);
+      .run(batch.publisher, batch.seq, batch.leafHash, jwsBytes, batch.kid, batch.issuedAt, batch.entryCount, refused.length, now);
     store
       .prepare(
         `INSERT INTO feeds (publisher, size, head, updated_at, active_bound) VALUES (?, ?, ?, ?, ?)
@@ -83,7 +85,8 @@ export function applyBatch(store: Store, batch: BatchToApply, now: number): Appl
     recordRefusals(store, batch.publisher, batch.seq, refused, now);
     appendLeaf(store, batch.publisher, batch.seq - 1, Buffer.from(batch.leafHash, 'base64url'));
     // The effective list follows in src/store/projector.ts, from the keys this batch touched.
-    if (batch.accepted.count > 0) store.prepare('INSERT INTO pending_keys (keys) VALUES (?)').run(batch.accepted.keys);
+    const { keys } = batch.accepted;
+    if (batch.accepted.count > 0) store.prepare('INSERT INTO pending_keys (keys) VALUES (CAST(? AS TEXT))').run(Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength));
     let delisted = 0;
     for (const op of batch.accepted.ops) delisted += op;
     const listed = batch.accepted.count - delisted - quotaRefusals.length;

@@ -1,4 +1,5 @@
 import type { FeedHead } from '../verify/verify-batch.js';
+import { readBatchJws } from './batch-parts.js';
 import type { Store } from './open-store.js';
 
 export interface FeedSummary {
@@ -27,30 +28,31 @@ export interface BatchPage {
  * least one batch (PROTOCOL "Federation endpoints"), so a page of large batches stays small.
  */
 export function batchPage(store: Store, publisher: string, after: number, maxCount: number, maxBytes: number): BatchPage {
-  const rows = store
-    .prepare('SELECT seq, jws FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
-    .iterate(publisher, after, maxCount) as IterableIterator<{ seq: number; jws: string }>;
+  const sizes = store
+    .prepare('SELECT seq, jws_bytes AS bytes FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
+    .all(publisher, after, maxCount) as { seq: number; bytes: number }[];
   const batches: { seq: number; jws: string }[] = [];
   let bytes = 0;
-  for (const row of rows) {
-    if (batches.length > 0 && bytes + row.jws.length > maxBytes) {
-      rows.return?.();
-      break;
-    }
-    batches.push(row);
-    bytes += row.jws.length;
+  for (const { seq, bytes: size } of sizes) {
+    if (batches.length > 0 && bytes + size > maxBytes) break;
+    batches.push({ seq, jws: readBatchJws(store, publisher, seq)! });
+    bytes += size;
   }
   const last = batches.at(-1)?.seq ?? after;
   return { batches, next: last < feedHead(store, publisher).size ? last : null };
 }
 
-/** Size in bytes of the publisher's last stored batch (0 without one); octet_length reads no content. */
+/** Size in bytes of the publisher's last stored batch (0 without one). */
 export function lastBatchBytes(store: Store, publisher: string): number {
-  return (store.prepare('SELECT octet_length(jws) FROM batches WHERE publisher = ? ORDER BY seq DESC LIMIT 1').pluck().get(publisher) as number | undefined) ?? 0;
+  return (store.prepare('SELECT jws_bytes FROM batches WHERE publisher = ? ORDER BY seq DESC LIMIT 1').pluck().get(publisher) as number | undefined) ?? 0;
 }
 
 export function batchBySeq(store: Store, publisher: string, seq: number): { jws: string; leafHash: string } | undefined {
-  return store
-    .prepare('SELECT jws, leaf_hash AS leafHash FROM batches WHERE publisher = ? AND seq = ?')
-    .get(publisher, seq) as { jws: string; leafHash: string } | undefined;
+  const leafHash = leafHashOf(store, publisher, seq);
+  return leafHash === null ? undefined : { jws: readBatchJws(store, publisher, seq)!, leafHash };
+}
+
+/** The leaf hash of a stored batch, without reading its JWS; null when it is not stored. */
+export function leafHashOf(store: Store, publisher: string, seq: number): string | null {
+  return (store.prepare('SELECT leaf_hash FROM batches WHERE publisher = ? AND seq = ?').pluck().get(publisher, seq) as string | undefined) ?? null;
 }

@@ -1,7 +1,8 @@
 import { LookupIndex, type ListingFacts } from '../core/lookup-index.js';
 import { parsePrefix } from '../core/prefix.js';
 import { lastChangeId, prunedThrough } from './effective-query.js';
-import { leafHashOf, refusalsNaming, type LookupSource } from './lookup.js';
+import { leafHashOf } from './feed-store.js';
+import { refusalsNaming, type LookupSource } from './lookup.js';
 import type { Store } from './open-store.js';
 import { lastPendingId, pendingPrunedThrough } from './projector.js';
 

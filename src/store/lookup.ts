@@ -4,6 +4,7 @@ import type { AddressFacts, ListingFacts } from '../core/lookup-index.js';
 import type { Policy } from '../core/policy.js';
 import { specialPurposeRange } from '../core/special-purpose.js';
 import { formatTimestamp } from '../core/time.js';
+import { leafHashOf } from './feed-store.js';
 import type { Store } from './open-store.js';
 
 export type SourceState = 'active' | 'expired' | 'delisted';
@@ -106,10 +107,6 @@ export function sqlLookupSource(store: Store): LookupSource {
     leafHash: (publisher, seq) => leafHashOf(store, publisher, seq),
     refusals: (prefixes) => refusalsNaming(store, prefixes),
   };
-}
-
-export function leafHashOf(store: Store, publisher: string, seq: number): string | null {
-  return (store.prepare('SELECT leaf_hash FROM batches WHERE publisher = ? AND seq = ?').pluck().get(publisher, seq) as string | undefined) ?? null;
 }
 
 export function refusalsNaming(store: Store, prefixes: readonly Prefix[]): RefusalRow[] {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { BATCH_TYP } from '../core/batch.js';
-import { toBase64Url } from '../core/leaf-hash.js';
+import { leafHashOfInput, toBase64Url } from '../core/leaf-hash.js';
 import { parseTimestamp } from '../core/time.js';
 import { checkPayload, type BatchContext } from './verify-batch.js';
 import { decodePayload, inspectCompactJws, verifySignatureInBackground } from './verify-jws.js';
@@ -35,7 +34,7 @@ export async function verifyBatchPage(jwsList: readonly string[], ctx: BatchCont
       const inspected = inspectCompactJws(jws, ctx.keys, BATCH_TYP);
       const signature = verifySignatureInBackground(inspected);
       signature.catch(() => undefined); // awaited below, in order, unless an earlier batch failed
-      const leaf = createHash('sha256').update(inspected.leafInput).digest();
+      const leaf = leafHashOfInput(inspected.leafInput);
       try {
         const payload = checkPayload(decodePayload(inspected), { ...ctx, head }, inspected.key);
         return { signature, batch: { seq: payload.seq, leaf, issuedAt: parseTimestamp(payload.issuedAt)!, entryCount: payload.entries.length } };

@@ -33,7 +33,7 @@ export async function auditBench(runs: number): Promise<void> {
         node.reportText(`${addresses[2 * b]}\n${addresses[2 * b + 1]}\n`);
         await node.publish();
       }
-      jws = node.store.prepare("SELECT jws FROM batches WHERE publisher = 'jp-dekyo' ORDER BY seq").pluck().all() as string[];
+      jws = node.store.prepare("SELECT text FROM batch_parts WHERE publisher = 'jp-dekyo' ORDER BY seq, part").pluck().all() as string[]; // one part each: small batches
     } finally {
       await node.destroy();
     }

@@ -15,6 +15,7 @@ const ENTRIES = 100_000;
 const tmp = tempDir();
 let publisher: SpamxNode;
 let victimDir: string;
+let jwsBytes: number;
 
 function counts(dir: string) {
   const db = new Database(join(dir, 'spamx.db'), { readonly: true });
@@ -23,6 +24,8 @@ function counts(dir: string) {
       integrity: db.pragma('integrity_check', { simple: true }),
       batches: db.prepare(`SELECT count(*) FROM batches WHERE publisher = 'cn-isc'`).pluck().get() as number,
       listings: db.prepare(`SELECT count(*) FROM listings WHERE publisher = 'cn-isc'`).pluck().get() as number,
+      // Bytes of the stored JWS's parts (store/batch-parts.ts): all of them or none.
+      jwsBytes: db.prepare(`SELECT coalesce(sum(octet_length(text)), 0) FROM batch_parts WHERE publisher = 'cn-isc'`).pluck().get() as number,
       size: (db.prepare(`SELECT size FROM feeds WHERE publisher = 'cn-isc'`).pluck().get() as number | undefined) ?? 0,
     };
   } finally {
@@ -36,6 +39,8 @@ beforeAll(async () => {
   for (let i = 0; i < ENTRIES; i++) lines.push(`61.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
   expect(publisher.reportText(lines.join('\n')).accepted).toHaveLength(ENTRIES);
   expect((await publisher.publish()).map((b) => b.entries)).toEqual([ENTRIES]);
+  jwsBytes = publisher.store.prepare('SELECT jws_bytes FROM batches WHERE seq = 1').pluck().get() as number;
+  expect(jwsBytes).toBeGreaterThan(2 << 20); // several parts
   victimDir = await initTestNode(tmp.path, { id: 'jp-dekyo' });
   const victim = await startTestNode(victimDir);
   await pinTestPeer(victim, publisher);
@@ -60,9 +65,9 @@ describe('crash while applying a large batch', () => {
     const after = counts(victimDir);
     expect(after.integrity).toBe('ok');
     expect([
-      { batches: 0, listings: 0, size: 0 },
-      { batches: 1, listings: ENTRIES, size: 1 },
-    ]).toContainEqual({ batches: after.batches, listings: after.listings, size: after.size });
+      { batches: 0, listings: 0, size: 0, jwsBytes: 0 },
+      { batches: 1, listings: ENTRIES, size: 1, jwsBytes },
+    ]).toContainEqual({ batches: after.batches, listings: after.listings, size: after.size, jwsBytes: after.jwsBytes });
 
     const again = await spawnServe(victimDir);
     try {
@@ -71,6 +76,6 @@ describe('crash while applying a large batch', () => {
     } finally {
       expect(await again.stop()).toBe(0);
     }
-    expect(counts(victimDir)).toEqual({ integrity: 'ok', batches: 1, listings: ENTRIES, size: 1 });
+    expect(counts(victimDir)).toEqual({ integrity: 'ok', batches: 1, listings: ENTRIES, size: 1, jwsBytes });
   });
 });

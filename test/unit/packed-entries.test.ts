@@ -24,6 +24,9 @@ function shuffledEntries(withV6: boolean): { entries: Entry[]; indexes: number[]
   return { entries, indexes: entries.map((_, i) => 1000 + i) };
 }
 
+const text = (column: Uint8Array) => Buffer.from(column).toString('latin1');
+const bytes = (value: string) => new TextEncoder().encode(value);
+
 describe('EntryColumns', () => {
   it.each([false, true])('packs entries in key order, each column following its entry (IPv6 too: %s)', (withV6) => {
     const { entries, indexes } = shuffledEntries(withV6);
@@ -32,8 +35,8 @@ describe('EntryColumns', () => {
     entries.forEach((e, i) => columns.push(e, indexes[i]!));
     const packed = columns.pack(cap);
     expect(packed.count).toBe(entries.length);
-    const keys = packed.keys.split('\n');
-    const prefixes = packed.prefixes.split('\n');
+    const keys = text(packed.keys).split('\n');
+    const prefixes = text(packed.prefixes).split('\n');
     expect([...keys].sort()).toEqual(keys);
     const byText = new Map(entries.map((e, i) => [e.prefix.text, { e, index: indexes[i]! }]));
     for (let i = 0; i < packed.count; i++) {
@@ -66,7 +69,7 @@ describe('EntryColumns', () => {
       chosen.forEach((t, i) => columns.push(listed(t, i), i));
       const packed = columns.pack();
       const expected = chosen.map((t) => prefix(t)).sort((a, b) => (a.key < b.key ? -1 : 1));
-      expect(packed.prefixes.split('\n')).toEqual(expected.map((p) => p.text));
+      expect(text(packed.prefixes).split('\n')).toEqual(expected.map((p) => p.text));
       expect([...packed.familyLengths].sort()).toEqual([...new Set(expected.map((p) => p.key[0]! + p.key.slice(-2)))].sort());
     }
   });
@@ -74,15 +77,19 @@ describe('EntryColumns', () => {
   it('packs nothing', () => {
     const packed = new EntryColumns().pack();
     expect(packed.count).toBe(0);
-    expect(packed.keys).toBe('');
+    expect(packed.keys).toEqual(new Uint8Array(0));
   });
 });
 
 describe('ColumnReader', () => {
   it('reads a newline-joined column back one value at a time', () => {
     const values = ['40a040c0720', '61.4.12.7/32', '2400:cb00::/32'];
-    const reader = new ColumnReader(values.join('\n'));
+    const reader = new ColumnReader(bytes(values.join('\n')));
     expect(values.map(() => reader.next())).toEqual(values);
-    expect(new ColumnReader('only').next()).toBe('only');
+    expect(new ColumnReader(bytes('only')).next()).toBe('only');
+    // A view at an offset into a larger buffer, as columns arrive from the reader thread.
+    const inside = bytes('xx61.4.12.7/32\n2400:cb00::/32yy').subarray(2, -2);
+    const offset = new ColumnReader(inside);
+    expect([offset.next(), offset.next()]).toEqual(['61.4.12.7/32', '2400:cb00::/32']);
   });
 });

@@ -1,0 +1,33 @@
+import type { Store } from './open-store.js';
+
+/**
+ * The most JWS bytes one `batch_parts` row holds. SQLite copies a bound value, then copies it
+ * again into the record it writes: storing a 24 MB JWS as one value raised a puller's peak RSS
+ * by about 60 MB, in parts of 1 MiB by about 2 (test/bench, README "Benchmarks").
+ */
+export const PART_BYTES = 1 << 20;
+
+/**
+ * Writes a batch's compact JWS as its parts, in order; returns its length in bytes. A JWS is
+ * ASCII (base64url and dots), so a string and its bytes split at the same offsets. Runs inside
+ * the caller's transaction (store/apply-batch.ts).
+ */
+export function writeBatchParts(store: Store, publisher: string, seq: number, jws: string | Uint8Array): number {
+  const insert = store.prepare('INSERT INTO batch_parts (publisher, seq, part, text) VALUES (?, ?, ?, CAST(? AS TEXT))');
+  for (let start = 0, part = 0; start < jws.length || part === 0; start += PART_BYTES, part++) {
+    const end = Math.min(start + PART_BYTES, jws.length);
+    // Bytes go in as a blob view (no copy on this side) and become TEXT in SQL.
+    const value = typeof jws === 'string' ? jws.slice(start, end) : Buffer.from(jws.buffer, jws.byteOffset + start, end - start);
+    insert.run(publisher, seq, part, value);
+  }
+  return jws.length;
+}
+
+/** A stored batch's compact JWS, verbatim; undefined when the store does not hold that batch. */
+export function readBatchJws(store: Store, publisher: string, seq: number): string | undefined {
+  const parts = store
+    .prepare('SELECT text FROM batch_parts WHERE publisher = ? AND seq = ? ORDER BY part')
+    .pluck()
+    .all(publisher, seq) as string[];
+  return parts.length === 0 ? undefined : parts.join('');
+}
