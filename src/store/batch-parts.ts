@@ -25,9 +25,19 @@ export function writeBatchParts(store: Store, publisher: string, seq: number, jw
 
 /** A stored batch's compact JWS, verbatim; undefined when the store does not hold that batch. */
 export function readBatchJws(store: Store, publisher: string, seq: number): string | undefined {
+  return readBatchJwsBytes(store, publisher, seq)?.toString('latin1');
+}
+
+/**
+ * The same as bytes, for serving: SQLite hands each part over as a blob, so no batch-sized
+ * string is decoded here only to be encoded again on the way out (a 24 MB batch was served
+ * in about 165 ms that way).
+ */
+export function readBatchJwsBytes(store: Store, publisher: string, seq: number): Buffer<ArrayBuffer> | undefined {
   const parts = store
-    .prepare('SELECT text FROM batch_parts WHERE publisher = ? AND seq = ? ORDER BY part')
+    .prepare('SELECT CAST(text AS BLOB) FROM batch_parts WHERE publisher = ? AND seq = ? ORDER BY part')
     .pluck()
-    .all(publisher, seq) as string[];
-  return parts.length === 0 ? undefined : parts.join('');
+    .all(publisher, seq) as Buffer<ArrayBuffer>[];
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }

@@ -1,5 +1,5 @@
 import type { FeedHead } from '../verify/verify-batch.js';
-import { readBatchJws } from './batch-parts.js';
+import { readBatchJwsBytes } from './batch-parts.js';
 import type { Store } from './open-store.js';
 
 export interface FeedSummary {
@@ -18,7 +18,8 @@ export function listFeeds(store: Store): FeedSummary[] {
 }
 
 export interface BatchPage {
-  readonly batches: { seq: number; jws: string }[];
+  /** Each batch's compact JWS as its ASCII bytes (store/batch-parts.ts). */
+  readonly batches: { seq: number; jws: Buffer<ArrayBuffer> }[];
   /** The seq to pass as `after` for the next page, or null when this page reaches the head. */
   readonly next: number | null;
 }
@@ -31,11 +32,11 @@ export function batchPage(store: Store, publisher: string, after: number, maxCou
   const sizes = store
     .prepare('SELECT seq, jws_bytes AS bytes FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
     .all(publisher, after, maxCount) as { seq: number; bytes: number }[];
-  const batches: { seq: number; jws: string }[] = [];
+  const batches: { seq: number; jws: Buffer<ArrayBuffer> }[] = [];
   let bytes = 0;
   for (const { seq, bytes: size } of sizes) {
     if (batches.length > 0 && bytes + size > maxBytes) break;
-    batches.push({ seq, jws: readBatchJws(store, publisher, seq)! });
+    batches.push({ seq, jws: readBatchJwsBytes(store, publisher, seq)! });
     bytes += size;
   }
   const last = batches.at(-1)?.seq ?? after;
@@ -47,9 +48,10 @@ export function lastBatchBytes(store: Store, publisher: string): number {
   return (store.prepare('SELECT jws_bytes FROM batches WHERE publisher = ? ORDER BY seq DESC LIMIT 1').pluck().get(publisher) as number | undefined) ?? 0;
 }
 
-export function batchBySeq(store: Store, publisher: string, seq: number): { jws: string; leafHash: string } | undefined {
+/** A stored batch's compact JWS as its ASCII bytes, and its leaf hash. */
+export function batchBySeq(store: Store, publisher: string, seq: number): { jws: Buffer<ArrayBuffer>; leafHash: string } | undefined {
   const leafHash = leafHashOf(store, publisher, seq);
-  return leafHash === null ? undefined : { jws: readBatchJws(store, publisher, seq)!, leafHash };
+  return leafHash === null ? undefined : { jws: readBatchJwsBytes(store, publisher, seq)!, leafHash };
 }
 
 /** The leaf hash of a stored batch, without reading its JWS; null when it is not stored. */

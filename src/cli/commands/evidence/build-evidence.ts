@@ -39,7 +39,7 @@ export function buildEvidence(node: SpamxNode, ip: string): { bundle: EvidenceBu
         publisher,
         prefix: match.prefix,
         seq,
-        batch: batch.jws,
+        batch: batch.jws.toString('latin1'),
         leafHash: b64(read(0, seq - 1)),
         inclusion: { leafIndex: seq - 1, treeSize: held.size, proof: inclusionProof(read, seq - 1, held.size).map(b64) },
       });
