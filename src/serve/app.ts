@@ -25,7 +25,7 @@ export function createApp(deps: ServeDeps, log: Logger): Hono {
   app.route('/', keyRoutes(deps));
   app.route('/', transparencyRoutes(deps));
   app.route('/', blocklistRoutes(deps, access));
-  app.route('/', decisionsRoutes(deps, access, log));
+  app.route('/', decisionsRoutes(deps, access.middleware, log));
   app.route('/', operatorRoutes(deps));
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));

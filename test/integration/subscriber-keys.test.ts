@@ -76,6 +76,10 @@ describe('subscriber keys', () => {
     expect(stream.status).toBe(429);
     expect(stream.headers.get('retry-after')).not.toBeNull();
     expect(((await stream.json()) as { message?: string }).message).toMatch(/requests per minute/);
+    // The lookup route checks access from its one handler (no middleware): the same answer.
+    const lookup = await get('/v1/lookup/61.4.12.7', headers);
+    expect(lookup.status).toBe(429);
+    expect(lookup.headers.get('retry-after')).not.toBeNull();
     // Another key has its own bucket.
     expect((await get('/v1/blocklist/changes', { 'x-api-key': await addKey('isp-c') })).status).toBe(200);
   });
