@@ -133,7 +133,7 @@ function aggregateVsIprange(store: Store, root: string, runs: number): void {
   );
 }
 
-/** Runs `spamx export ARGS > /dev/null` in a child process; its peak RSS from getrusage. */
+/** Runs `spamx export ARGS > /dev/null` in a child process; its peak RSS (print-max-rss.mjs). */
 function exportRss(dir: string, args: readonly string[]): { rssMb: number; seconds: number } {
   const started = performance.now();
   const r = spawnSync(process.execPath, ['--import', PRINT_MAX_RSS, BIN, 'export', '--data', dir, ...args], {

@@ -3,6 +3,7 @@
  * compiled build as a deployed daemon does (src/cli/compiled.mjs; the bench builds it first):
  * `node pull-worker.mjs DATA_DIR PEER_ID` prints {entries, ms, projectMs, maxRssMb} as JSON.
  */
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { SpamxNode } from '../../.build/daemon.js';
 
@@ -12,7 +13,8 @@ await node.start(); // as the daemon runs: listening, reader thread started
 const started = performance.now();
 const report = await node.pull(peerId);
 const ms = performance.now() - started;
-const maxRssMb = process.resourceUsage().maxRSS / 1024; // the pull's peak, before projecting
+// The pull's peak, before projecting: VmHWM, not getrusage (print-max-rss.mjs says why).
+const maxRssMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024;
 // What follows a pull before subscribers see it: projecting the effective list (issue 3's view).
 const projectStarted = performance.now();
 node.project();
