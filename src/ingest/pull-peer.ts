@@ -91,8 +91,9 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
   try {
     let failure: SpamxError | undefined;
     let source: string | null = null;
+    const lease = { owner, renewedAt: started };
     for (source of [peer.url, ...peer.mirrors]) {
-      failure = await pullFollowingKeys({ deps, source, owner, tally, signal }, peer).then(
+      failure = await pullFollowingKeys({ deps, source, lease, tally, signal }, peer).then(
         () => undefined,
         (err: unknown) => (err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err))),
       );
@@ -147,12 +148,13 @@ async function pullFollowingKeys(run: PullRun, peer: Peer): Promise<void> {
 interface PullRun {
   readonly deps: PullDeps;
   readonly source: string;
-  readonly owner: string;
+  /** The pull lease this process holds on the peer, and when it last moved its end. */
+  readonly lease: { readonly owner: string; renewedAt: number };
   readonly tally: Tally;
   readonly signal: AbortSignal | undefined;
 }
 
-async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: Peer): Promise<void> {
+async function pullFrom({ deps, source, lease, tally, signal }: PullRun, peer: Peer): Promise<void> {
   const quota = peer.quota === undefined ? deps.config.policy.defaultPeerQuota : peer.quota;
   const policy = deps.policy();
   const feed = deps.reader.open({
@@ -170,7 +172,13 @@ async function pullFrom({ deps, source, owner, tally, signal }: PullRun, peer: P
       if (signal?.aborted) return;
       pending = feed.next(); // the reader thread fetches and verifies the next batch …
       pending.catch(() => undefined); // (abandoned if storing this one fails)
-      renewPullLease(deps.store, peer.id, owner, deps.clock() + deps.config.pull.leaseMs);
+      // The lease runs for pull.leaseMs (15 minutes by default) and is renewed once a third of it
+      // has passed: renewing before every batch cost a committed write (an fsync) per batch.
+      const now = deps.clock();
+      if (now - lease.renewedAt > deps.config.pull.leaseMs / 3) {
+        renewPullLease(deps.store, peer.id, lease.owner, now + deps.config.pull.leaseMs);
+        lease.renewedAt = now;
+      }
       const outcome = storeAuthenticBatch(deps, { publisher: peer.id, ...batch }, quota); // … while this one is stored
       freeDecodedBatch(batch);
       tally.batches += outcome.applied ? 1 : 0;

@@ -46,7 +46,7 @@ export function acquirePullLease(
   });
 }
 
-/** Extends a lease this owner holds (a long pull renews it page by page). */
+/** Extends a lease this owner holds (a long pull renews it once a third of it has passed: pull-peer.ts). */
 export function renewPullLease(store: Store, peer: string, owner: string, until: number): void {
   store.prepare('UPDATE peer_state SET lease_until = ? WHERE peer = ? AND lease_owner = ?').run(until, peer, owner);
 }
