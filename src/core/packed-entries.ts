@@ -183,7 +183,8 @@ export function packEntries(entries: readonly Entry[], indexes: readonly number[
  * (core/free-buffers.ts) instead of waiting, as a batch-sized string would, in V8's
  * large-object space for a full collection. Keys and prefix texts are ASCII.
  */
-const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
+const encoder = new TextEncoder();
+const ascii = (text: string): Uint8Array => encoder.encode(text);
 
 /**
  * Reads a newline-joined column (`keys`, `prefixes`) one value at a time. Splitting it whole

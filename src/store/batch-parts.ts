@@ -34,10 +34,20 @@ export function readBatchJws(store: Store, publisher: string, seq: number): stri
  * in about 165 ms that way).
  */
 export function readBatchJwsBytes(store: Store, publisher: string, seq: number): Buffer<ArrayBuffer> | undefined {
-  const parts = store
-    .prepare('SELECT CAST(text AS BLOB) FROM batch_parts WHERE publisher = ? AND seq = ? ORDER BY part')
-    .pluck()
-    .all(publisher, seq) as Buffer<ArrayBuffer>[];
-  if (parts.length === 0) return undefined;
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  return readBatchesJwsBytes(store, publisher, seq - 1, seq).get(seq);
+}
+
+/** The JWS bytes of every stored batch with after < seq ≤ last, by seq, in one query. */
+export function readBatchesJwsBytes(store: Store, publisher: string, after: number, last: number): Map<number, Buffer<ArrayBuffer>> {
+  const rows = store
+    .prepare('SELECT seq, CAST(text AS BLOB) FROM batch_parts WHERE publisher = ? AND seq > ? AND seq <= ? ORDER BY seq, part')
+    .raw()
+    .all(publisher, after, last) as [number, Buffer<ArrayBuffer>][];
+  const parts = new Map<number, Buffer<ArrayBuffer>[]>();
+  for (const [seq, part] of rows) {
+    const list = parts.get(seq);
+    if (list) list.push(part);
+    else parts.set(seq, [part]);
+  }
+  return new Map([...parts].map(([seq, list]) => [seq, list.length === 1 ? list[0]! : Buffer.concat(list)]));
 }

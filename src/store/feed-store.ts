@@ -1,5 +1,5 @@
 import type { FeedHead } from '../verify/verify-batch.js';
-import { readBatchJwsBytes } from './batch-parts.js';
+import { readBatchesJwsBytes, readBatchJwsBytes } from './batch-parts.js';
 import type { Store } from './open-store.js';
 
 export interface FeedSummary {
@@ -32,14 +32,13 @@ export function batchPage(store: Store, publisher: string, after: number, maxCou
   const sizes = store
     .prepare('SELECT seq, jws_bytes AS bytes FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
     .all(publisher, after, maxCount) as { seq: number; bytes: number }[];
-  const batches: { seq: number; jws: Buffer<ArrayBuffer> }[] = [];
+  // Whole batches up to the byte cap, and always the first.
+  let count = 0;
   let bytes = 0;
-  for (const { seq, bytes: size } of sizes) {
-    if (batches.length > 0 && bytes + size > maxBytes) break;
-    batches.push({ seq, jws: readBatchJwsBytes(store, publisher, seq)! });
-    bytes += size;
-  }
-  const last = batches.at(-1)?.seq ?? after;
+  while (count < sizes.length && (count === 0 || bytes + sizes[count]!.bytes <= maxBytes)) bytes += sizes[count++]!.bytes;
+  const last = count > 0 ? sizes[count - 1]!.seq : after;
+  const jws = readBatchesJwsBytes(store, publisher, after, last);
+  const batches = sizes.slice(0, count).map(({ seq }) => ({ seq, jws: jws.get(seq)! }));
   return { batches, next: last < feedHead(store, publisher).size ? last : null };
 }
 

@@ -1,7 +1,7 @@
 import { formatTimestamp } from '../../../core/time.js';
 import { inclusionProof } from '../../../core/merkle.js';
 import type { SpamxNode } from '../../../daemon.js';
-import { batchBySeq } from '../../../store/feed-store.js';
+import { readBatchJws } from '../../../store/batch-parts.js';
 import { subtreeReader } from '../../../store/tree-store.js';
 import { EVIDENCE_FORMAT, type EvidenceBundle, type EvidenceListing } from '../../../verify/evidence-bundle.js';
 import { feedEvidence, type HeldFeed } from './feed-evidence.js';
@@ -27,10 +27,10 @@ export function buildEvidence(node: SpamxNode, ip: string): { bundle: EvidenceBu
       const { publisher, seq } = source.batch;
       if (!feeds.has(publisher)) feeds.set(publisher, feedEvidence(node, publisher));
       const held = feeds.get(publisher)!;
-      const batch = batchBySeq(node.store, publisher, seq);
+      const jws = readBatchJws(node.store, publisher, seq);
       const why =
-        typeof held === 'string' ? held : seq > held.size ? `the newest checkpoint held (size ${held.size}) does not cover it yet` : !batch ? 'the batch is not stored' : '';
-      if (typeof held === 'string' || why || !batch) {
+        typeof held === 'string' ? held : seq > held.size ? `the newest checkpoint held (size ${held.size}) does not cover it yet` : jws === undefined ? 'the batch is not stored' : '';
+      if (typeof held === 'string' || why || jws === undefined) {
         skipped.push(`${publisher}'s listing of ${match.prefix} (seq ${seq}): ${why}`);
         continue;
       }
@@ -39,7 +39,7 @@ export function buildEvidence(node: SpamxNode, ip: string): { bundle: EvidenceBu
         publisher,
         prefix: match.prefix,
         seq,
-        batch: batch.jws.toString('latin1'),
+        batch: jws,
         leafHash: b64(read(0, seq - 1)),
         inclusion: { leafIndex: seq - 1, treeSize: held.size, proof: inclusionProof(read, seq - 1, held.size).map(b64) },
       });
