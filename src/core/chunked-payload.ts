@@ -18,16 +18,23 @@ export const ENTRY_CHUNK = 512;
  * (not an object, `entries` not an array) or a name is repeated (scanJson then stops at it),
  * the whole text is parsed as parseStrictJson does, for its verdict.
  */
-export function parsePayloadInChunks(text: string, onChunk: (entries: unknown[], firstIndex: number) => void): BatchPayload {
+export function parsePayloadInChunks(
+  text: string,
+  onChunk: (entries: unknown[], firstIndex: number) => void,
+  /** Told the top level (with `entries` empty, not yet checked) and the entry count, before the first chunk. */
+  onEnvelope?: (envelope: unknown, count: number) => void,
+): BatchPayload {
   const scan = scanJson(text, 'entries');
   const span = scan?.array;
   if (!scan || !span) {
     const payload = checkBatchShape(parseStrictJson(text, 'payload'));
+    onEnvelope?.({ ...payload, entries: [] }, payload.entries.length);
     onChunk(payload.entries as unknown[], 0);
     return { ...payload, entries: [] };
   }
   const envelope = parseOrReject(`${text.slice(0, span.open)}[]${text.slice(span.close + 1)}`, 'payload');
   const count = elementCount(text, span);
+  onEnvelope?.(envelope, count);
   for (let first = 0; first < count; first += ENTRY_CHUNK) {
     const last = Math.min(first + ENTRY_CHUNK, count) - 1;
     const slice = text.slice(elementStart(span, first), elementEnd(span, last, count));

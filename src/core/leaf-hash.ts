@@ -5,7 +5,8 @@ export function leafHash(jws: string): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(jws, 'latin1').digest();
 }
 
-const LEAF_PREFIX = Buffer.of(0x00);
+/** RFC 6962 §2.1: a leaf's hash input starts with this byte. */
+export const LEAF_PREFIX = Buffer.of(0x00);
 
 /** 0x00 ‖ the JWS bytes: the leaf hash input, whose tail is also the JWS signing input. */
 export function leafInput(jws: string): Buffer {

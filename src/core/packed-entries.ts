@@ -1,4 +1,5 @@
 import type { Entry } from './entry.js';
+import { prefixKey } from './prefix.js';
 
 /**
  * Accepted entries in columns: a few strings and typed arrays instead of 100,000 objects. This
@@ -49,21 +50,32 @@ export class EntryColumns {
   private allV4 = true;
   /** Which (family, length) pairs occur: index family * 129 + length. */
   private readonly lengthSeen = new Uint8Array(7 * 129);
+  /** Key and text of each IPv6 entry, at its `v6Slot`; IPv4 ones are written from `rank` when packed. */
   private readonly keys: string[] = [];
   private readonly prefixes: string[] = [];
+  private v6Slot = new Int32Array(1024);
   private readonly reasons = new Map<number, string>();
   private readonly categories: string[] = [];
   private readonly categoryIds = new Map<string, number>();
 
+  /** Entries pushed so far. */
+  get size(): number {
+    return this.count;
+  }
+
   push(e: Entry, index: number): void {
     const i = this.count++;
     if (i === this.ops.length) this.grow();
-    this.keys.push(e.prefix.key);
-    this.prefixes.push(e.prefix.text);
     this.indexes[i] = index;
     this.lengthSeen[e.prefix.family * 129 + e.prefix.length] = 1;
-    if (e.prefix.family === 4) this.rank[i] = (e.prefix.start as number) * 64 + e.prefix.length;
-    else this.allV4 = false;
+    if (e.prefix.family === 4) {
+      this.rank[i] = (e.prefix.start as number) * 64 + e.prefix.length;
+      this.v6Slot[i] = -1;
+    } else {
+      this.allV4 = false;
+      this.v6Slot[i] = this.keys.push(e.prefix.key) - 1;
+      this.prefixes.push(e.prefix.text);
+    }
     if (e.op === 'delist') {
       this.ops[i] = DELIST;
       if (e.reason !== null) this.reasons.set(i, e.reason);
@@ -90,13 +102,20 @@ export class EntryColumns {
     const numbers = new Float64Array(count * 4);
     const categoryOf = new Uint32Array(count);
     const indexes = new Int32Array(count);
-    const keys = new Array<string>(count);
-    const prefixes = new Array<string>(count);
+    const keys = new TextColumn(count * (V4_KEY_BYTES + 1));
+    const prefixes = new TextColumn(count * (V4_TEXT_MAX_BYTES + 1));
     const reasons: Record<number, string> = {};
     for (let i = 0; i < count; i++) {
       const from = order[i]!;
-      keys[i] = this.keys[from]!;
-      prefixes[i] = this.prefixes[from]!;
+      const slot = this.v6Slot[from]!;
+      if (slot < 0) {
+        const rank = this.rank[from]!;
+        keys.v4Key(rank);
+        prefixes.v4Text(rank);
+      } else {
+        keys.text(this.keys[slot]!);
+        prefixes.text(this.prefixes[slot]!);
+      }
       indexes[i] = this.indexes[from]!;
       ops[i] = this.ops[from]!;
       if (ops[i] === DELIST) {
@@ -115,21 +134,31 @@ export class EntryColumns {
     for (let i = 0; i < this.lengthSeen.length; i++) {
       if (this.lengthSeen[i]) familyLengths.push(`${Math.floor(i / 129)}${(i % 129).toString(16).padStart(2, '0')}`);
     }
-    return { count, ops, keys: ascii(keys.join('\n')), prefixes: ascii(prefixes.join('\n')), numbers, categories, categoryOf, reasons, indexes, familyLengths };
+    return { count, ops, keys: keys.done(), prefixes: prefixes.done(), numbers, categories, categoryOf, reasons, indexes, familyLengths };
   }
 
   /** Positions in prefix-key order; IPv4-only batches sort on numbers, not strings. */
   private keyOrder(): Uint32Array {
     const order = new Uint32Array(this.count);
-    let sorted = true;
-    for (let i = 0; i < order.length; i++) {
-      order[i] = i;
-      if (sorted && i > 0 && (this.allV4 ? this.rank[i - 1]! > this.rank[i]! : this.keys[i - 1]! > this.keys[i]!)) sorted = false;
+    if (this.allV4) {
+      let sorted = true;
+      for (let i = 0; i < order.length; i++) {
+        order[i] = i;
+        if (sorted && i > 0 && this.rank[i - 1]! > this.rank[i]!) sorted = false;
+      }
+      if (sorted) return order; // a batch already in key order needs no sort
+      if (this.count <= 2 ** 17) return this.v4Order();
+      const { rank } = this;
+      return order.sort((a, b) => rank[a]! - rank[b]!);
     }
-    if (sorted) return order; // a batch already in key order needs no sort
-    if (this.allV4 && this.count <= 2 ** 17) return this.v4Order();
-    const { rank, keys } = this;
-    return this.allV4 ? order.sort((a, b) => rank[a]! - rank[b]!) : order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
+    const keys = Array.from({ length: this.count }, (_, i) => {
+      const slot = this.v6Slot[i]!;
+      if (slot >= 0) return this.keys[slot]!;
+      const rank = this.rank[i]!;
+      return prefixKey(4, Math.floor(rank / 64), rank % 64);
+    });
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    return order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
   }
 
   /**
@@ -167,6 +196,7 @@ export class EntryColumns {
     this.categoryOf = grown(this.categoryOf, size);
     this.indexes = grown(this.indexes, size);
     this.rank = grown(this.rank, size);
+    this.v6Slot = grown(this.v6Slot, size);
   }
 }
 
@@ -177,14 +207,84 @@ export function packEntries(entries: readonly Entry[], indexes: readonly number[
   return columns.pack();
 }
 
+/** `4` + 8 hex digits of the start + 2 of the length (core/prefix.ts `prefixKey`). */
+const V4_KEY_BYTES = 11;
+/** `255.255.255.255/32`. */
+const V4_TEXT_MAX_BYTES = 18;
+const NEWLINE = 0x0a;
+const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef');
+/** Each byte value as decimal ASCII digits, and how many. */
+const DECIMAL = Array.from({ length: 256 }, (_, n) => new TextEncoder().encode(String(n)));
+
 /**
- * A column's text as bytes with an ArrayBuffer of their own (TextEncoder never hands out a
- * slice of a shared pool), so that they can be transferred between threads and freed at once
+ * A newline-joined column of ASCII values written straight into bytes with an ArrayBuffer of
+ * their own, so that they can be transferred between threads and freed at once
  * (core/free-buffers.ts) instead of waiting, as a batch-sized string would, in V8's
- * large-object space for a full collection. Keys and prefix texts are ASCII.
+ * large-object space for a full collection. An IPv4 entry's key and text are written from its
+ * start and length, digit by digit: making the 200,000 strings of a 100,000-entry batch only to
+ * join and encode them was a quarter of the reader thread's time on a batch.
  */
-const encoder = new TextEncoder();
-const ascii = (text: string): Uint8Array => encoder.encode(text);
+class TextColumn {
+  private bytes: Uint8Array;
+  private at = 0;
+
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(Math.max(capacity, 16));
+  }
+
+  /** An IPv4 entry's key, from its rank (start * 64 + length). */
+  v4Key(rank: number): void {
+    const start = Math.floor(rank / 64);
+    const bytes = this.room(V4_KEY_BYTES);
+    let at = this.at;
+    bytes[at++] = 0x34; // '4'
+    for (let shift = 28; shift >= 0; shift -= 4) bytes[at++] = HEX_DIGITS[(start >>> shift) & 15]!;
+    const length = rank % 64;
+    bytes[at++] = HEX_DIGITS[length >> 4]!;
+    bytes[at++] = HEX_DIGITS[length & 15]!;
+    bytes[at++] = NEWLINE;
+    this.at = at;
+  }
+
+  /** An IPv4 entry's canonical text (`a.b.c.d/len`), from its rank. */
+  v4Text(rank: number): void {
+    const start = Math.floor(rank / 64);
+    const bytes = this.room(V4_TEXT_MAX_BYTES);
+    let at = this.at;
+    for (let shift = 24; shift >= 0; shift -= 8) {
+      const digits = DECIMAL[(start >>> shift) & 255]!;
+      for (let k = 0; k < digits.length; k++) bytes[at++] = digits[k]!;
+      bytes[at++] = shift > 0 ? 0x2e : 0x2f; // '.' or '/'
+    }
+    const digits = DECIMAL[rank % 64]!;
+    for (let k = 0; k < digits.length; k++) bytes[at++] = digits[k]!;
+    bytes[at++] = NEWLINE;
+    this.at = at;
+  }
+
+  /** Any other value, as ASCII. */
+  text(value: string): void {
+    const bytes = this.room(value.length);
+    for (let k = 0; k < value.length; k++) bytes[this.at + k] = value.charCodeAt(k);
+    bytes[this.at + value.length] = NEWLINE;
+    this.at += value.length + 1;
+  }
+
+  /** The column's bytes, without the last value's newline; the column is done with. */
+  done(): Uint8Array {
+    return this.bytes.subarray(0, Math.max(this.at - 1, 0));
+  }
+
+  /** The bytes, with room for a value of at most `length` bytes and its newline. */
+  private room(length: number): Uint8Array {
+    if (this.at + length + 1 > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.at + length + 1));
+      grown.set(this.bytes.subarray(0, this.at));
+      this.bytes = grown;
+    }
+    return this.bytes;
+  }
+}
 
 /**
  * Reads a newline-joined column (`keys`, `prefixes`) one value at a time. Splitting it whole

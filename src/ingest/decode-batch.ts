@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
-import { describeError, SpamxError, type ErrorCode } from '../core/errors.js';
-import { EntryEvaluator, type IndexedRefusal } from '../core/evaluate-entries.js';
-import { freeNow } from '../core/free-buffers.js';
+import type { Transferable } from 'node:worker_threads';
+import { EntryEvaluator } from '../core/evaluate-entries.js';
+import { freeNow, ownBuffer } from '../core/free-buffers.js';
 import { EntryColumns, transferables, type PackedEntries } from '../core/packed-entries.js';
 import type { Policy } from '../core/policy.js';
 import { parsePrefix } from '../core/prefix.js';
@@ -10,6 +10,7 @@ import { parseTimestamp } from '../core/time.js';
 import type { KeyValidity } from '../core/key-history.js';
 import type { PinnedKey, PublicJwk } from '../verify/pinned-keys.js';
 import { verifyBatchInChunks, type FeedHead } from '../verify/verify-batch.js';
+import type { FeedMessage } from './batch-channel.js';
 import type { CompactJws } from '../verify/verify-jws.js';
 
 /** Local policy as plain data, so it can be sent to the decoder thread. */
@@ -27,26 +28,9 @@ export interface DecodeRequest {
   readonly keys: readonly { readonly kid: string; readonly jwk: PublicJwk; readonly validity?: KeyValidity }[];
   readonly head: FeedHead;
   readonly policy: PolicySnapshot;
+  /** About how many listings the store holds (streamChunk). */
+  readonly storeRows: number;
 }
-
-/** A verified batch, its entries through local policy. */
-export interface DecodedBatch {
-  readonly ok: true;
-  /** The JWS as ASCII bytes: transferred to the storing thread, not copied (see apply-batch.ts). */
-  readonly jws: Uint8Array;
-  readonly seq: number;
-  readonly prev: string | null;
-  readonly leafHash: string;
-  readonly kid: string;
-  readonly issuedAt: number;
-  readonly entryCount: number;
-  readonly accepted: PackedEntries;
-  readonly refused: IndexedRefusal[];
-}
-
-export type DecodeResult =
-  | DecodedBatch
-  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly details?: Record<string, unknown> };
 
 export function snapshotPolicy(policy: Policy, maxExpiryMs: number, allowlist: readonly string[]): PolicySnapshot {
   return { minPrefixLength: { ...policy.minPrefixLength }, allowlist, maxExpiryMs };
@@ -63,54 +47,94 @@ function toPolicy(snapshot: PolicySnapshot): Policy {
   return { minPrefixLength: snapshot.minPrefixLength, allowlist: cachedAllowlist.set };
 }
 
+/** Fewest accepted entries per `entries` message: about 12 per 100,000-entry batch. */
+export const STREAM_CHUNK = 8192;
+
+/**
+ * Entries per `entries` message when the store already holds `storeRows` listings. Each chunk
+ * is merged in key order, and on a large store key order is what keeps SQLite's B-tree accesses
+ * local: 100,000 upserts into 900,000 listings took 200 ms sorted whole, 240 ms in chunks of
+ * 50,000 and 530 ms in chunks of 8,192; into 300,000, 168, 177 (25,000) and 237 ms; into an empty
+ * store chunks of 8,192 cost nothing (test/bench, README "Benchmarks"). Small chunks reach the
+ * store sooner, so storing overlaps decoding; large ones keep the merge local.
+ */
+export function streamChunk(storeRows: number): number {
+  return Math.max(STREAM_CHUNK, Math.ceil(storeRows / 12));
+}
+
+/** Sends one message to the storing thread, moving `transfer` rather than copying it. */
+export type FeedPost = (message: FeedMessage, transfer?: readonly Transferable[]) => void;
+
 /**
  * Verifies one batch (PROTOCOL "Validity and local policy", question 1) and evaluates its
- * entries against local policy (question 2), returning the accepted entries packed in columns.
- * Runs on the feed-reader thread, so reading one batch overlaps with storing the previous one.
+ * entries against local policy (question 2), sending it to the storing thread as it goes
+ * (ingest/batch-channel.ts): `begin` with its JWS bytes as soon as its signature verified, then
+ * its accepted entries in columns (core/packed-entries.ts) streamChunk at a time, each chunk
+ * in prefix-key order, then `end` once every check passed. The storing thread applies the
+ * chunks as they come, inside a transaction that commits only at `end`. Throws the SpamxError
+ * that rejects the batch (after `begin` or before it); the caller sends it on. Returns the
+ * feed's head after the batch, for the next batch's checks, and how many entries it had. Runs
+ * on the feed-reader thread.
  */
-export function decodeBatch(req: DecodeRequest): DecodeResult {
-  try {
-    const keys = new Map<string, PinnedKey>(
-      req.keys.map(({ kid, jwk, validity }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }), ...(validity ? { validity } : {}) }]),
-    );
-    const policy = toPolicy(req.policy);
-    const evaluator = new EntryEvaluator(policy);
-    const columns = new EntryColumns();
-    const { batch, speculated, leafInput } = verifyBatchInChunks(req.jws, { publisher: req.publisher, keys, head: req.head }, {
-      entries: (chunk, first) => {
-        for (let i = 0; i < chunk.length; i++) {
-          const entry = evaluator.evaluate(chunk[i], first + i);
-          if (entry) columns.push(entry, first + i);
-        }
-      },
-      // Expiry is capped relative to the batch's own issuedAt (ingest-batch.ts says why).
-      finish: (payload) => ({
-        accepted: columns.pack(parseTimestamp(payload.issuedAt)! + req.policy.maxExpiryMs),
-        refused: evaluator.refused,
-      }),
-    });
-    return {
-      ok: true,
-      jws: leafInput.subarray(1), // the JWS bytes, already made for the leaf hash
+export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHead; entries: number } {
+  const keys = new Map<string, PinnedKey>(
+    req.keys.map(({ kid, jwk, validity }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }), ...(validity ? { validity } : {}) }]),
+  );
+  const evaluator = new EntryEvaluator(toPolicy(req.policy));
+  let columns = new EntryColumns();
+  const chunkSize = streamChunk(req.storeRows);
+  let expiryCap = Infinity;
+  let total = 0;
+  const send = () => {
+    const entries = columns.pack(expiryCap);
+    post({ type: 'entries', entries, total }, transferables(entries));
+    columns = new EntryColumns();
+  };
+  const { batch } = verifyBatchInChunks(req.jws, { publisher: req.publisher, keys, head: req.head }, {
+    authentic: (leafInput) => {
+      const jws = leafInput.subarray(1);
+      // A batch fetched alone has an ArrayBuffer of its own (0x00 ‖ JWS): it moves. One taken
+      // from a page may sit in Buffer's shared pool of small allocations, which must not: copied.
+      const own = ownBuffer(leafInput);
+      post({ type: 'begin', seq: req.head.size + 1, jws: own ? jws : new Uint8Array(jws) }, own ? [own] : []);
+    },
+    envelope: (envelope, count) => {
+      total = count;
+      // Expiry is capped relative to the batch's own issuedAt (ingest-batch.ts says why); a
+      // batch whose issuedAt is not a timestamp fails its shape check before it ends.
+      const issuedAt = parseTimestamp((envelope as { issuedAt?: unknown } | null)?.issuedAt);
+      if (issuedAt !== undefined) expiryCap = issuedAt + req.policy.maxExpiryMs;
+    },
+    entries: (chunk, first) => {
+      for (let i = 0; i < chunk.length; i++) {
+        const entry = evaluator.evaluate(chunk[i], first + i);
+        if (entry) columns.push(entry, first + i);
+      }
+      if (columns.size >= chunkSize) send();
+    },
+    finish: () => {
+      if (columns.size > 0) send();
+    },
+  });
+  post({
+    type: 'end',
+    batch: {
       seq: batch.seq,
       prev: batch.payload.prev,
       leafHash: batch.leafHash,
       kid: batch.kid,
       issuedAt: batch.issuedAt,
       entryCount: batch.entryCount,
-      ...speculated,
-    };
-  } catch (err) {
-    if (err instanceof SpamxError) return { ok: false, code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
-    return { ok: false, code: 'INTERNAL', message: describeError(err) };
-  }
+      refused: evaluator.refused,
+    },
+  });
+  return { head: { size: batch.seq, head: batch.leafHash }, entries: batch.entryCount };
 }
 
 /**
- * Frees a stored batch's buffers at once (core/free-buffers.ts): its JWS bytes and entry
- * columns, which arrived from the reader thread and are this thread's alone. The batch is
- * unusable after.
+ * Frees a merged chunk's buffers at once (core/free-buffers.ts): its entry columns, which
+ * arrived from the reader thread and are this thread's alone. The chunk is unusable after.
  */
-export function freeDecodedBatch(batch: DecodedBatch): void {
-  freeNow([...transferables(batch.accepted), batch.jws.buffer as ArrayBuffer]);
+export function freeEntries(entries: PackedEntries): void {
+  freeNow(transferables(entries));
 }

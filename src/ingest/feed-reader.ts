@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { LEAF_PREFIX } from '../core/leaf-hash.js';
 import { isSpamxError, SpamxError } from '../core/errors.js';
 import type { CompactJws } from '../verify/verify-jws.js';
-import { decodeBatch, type DecodeRequest, type DecodedBatch } from './decode-batch.js';
+import { decodeBatch, type DecodeRequest, type FeedPost } from './decode-batch.js';
 import type { PeerHttpClient } from './http-client.js';
 
 /** Everything needed to read one peer's feed from one source, as plain (cloneable) data. */
@@ -25,23 +27,28 @@ const PageSchema = z.object({
  * (src/ingest/decode-batch.ts) and chained to the one before it. After a large batch, the next
  * is fetched alone (`GET …/batches/{seq}`, PROTOCOL "Federation endpoints") as bytes: no page
  * text to decode and parse, no batch-sized string; a source that does not answer that way gets
- * asked for a page instead. Yields decoded batches in seq order; throws the SpamxError of
- * the first failure. Runs on the feed-reader thread (src/ingest/reader-thread.ts).
+ * asked for a page instead. Each step decodes one batch in seq order and sends it with `post`
+ * as it goes (decode-batch.ts); throws the SpamxError of the first failure. Runs on the
+ * feed-reader thread (src/ingest/reader-thread.ts).
  */
 export async function* readFeed(
   http: PeerHttpClient,
   req: ReadRequest,
   signal: AbortSignal,
+  post: FeedPost,
   /** Run after a large batch is taken, before the next is fetched (reader-worker.ts). */
   afterLargeBatch?: () => void,
-): AsyncGenerator<DecodedBatch> {
+): AsyncGenerator<void> {
   let head = req.head;
+  let storeRows = req.storeRows;
   for await (const jws of batchesFrom(http, req, signal)) {
     const large = jwsLength(jws) > LARGE_BATCH_BYTES;
-    const result = decodeBatch({ ...req, jws, head });
-    if (!result.ok) throw new SpamxError(result.code, result.message, result.details);
-    head = { size: result.seq, head: result.leafHash };
-    yield result;
+    // From the batch's `begin` to its `end`, nothing here waits on I/O: the storing thread
+    // is blocked in its transaction until the batch is through (ingest/batch-channel.ts).
+    const decoded = decodeBatch({ ...req, jws, head, storeRows }, post);
+    head = decoded.head;
+    storeRows += decoded.entries;
+    yield;
     // Asked for the next batch: this one's decoding garbage goes before the next is fetched.
     if (large) afterLargeBatch?.();
   }
@@ -58,14 +65,17 @@ const jwsLength = (jws: CompactJws) => (typeof jws === 'string' ? jws.length : j
 async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: AbortSignal): AsyncGenerator<CompactJws> {
   const feedUrl = `${req.source}/v1/feeds/${encodeURIComponent(req.publisher)}/batches`;
   /** Batch `seq` alone, as 0x00 ‖ its bytes; undefined when the source answers anything but 200. */
-  const fetchSingle = (seq: number) =>
-    http.getBytes(`${feedUrl}/${seq}`, 'application/jose', signal, 1).then(
-      (leafInput) => ({ leafInput }),
+  const fetchSingle = (seq: number) => {
+    // The leaf hash, SHA-256(0x00 ‖ JWS), is computed while the batch downloads.
+    const hash = createHash('sha256').update(LEAF_PREFIX);
+    return http.getBytes(`${feedUrl}/${seq}`, 'application/jose', signal, 1, (chunk) => hash.update(chunk)).then(
+      (leafInput) => ({ leafInput, leafHash: hash.digest() }),
       (err: unknown) => {
         if (isSpamxError(err, 'PEER_HTTP_ERROR')) return undefined;
         throw err;
       },
     );
+  };
   const fetchPage = (after: number) => {
     const url = `${feedUrl}?after=${after}&limit=${req.pageLimit}`;
     const page = http.getJson(url, signal).then((body) => {

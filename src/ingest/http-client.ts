@@ -48,9 +48,10 @@ export class PeerHttpClient {
    * The body's bytes, after `lead` zero bytes (a batch is fetched as 0x00 ‖ JWS, its leaf-hash
    * input, so that it is never copied to make one). With a Content-Length (which spamx nodes
    * send) they are read into one buffer of that size as they arrive, rather than kept as chunks
-   * and joined at the end.
+   * and joined at the end. `onChunk` sees each piece of the body as it arrives (the feed reader
+   * hashes a batch while it downloads).
    */
-  async getBytes(url: string, accept: string, signal?: AbortSignal, lead = 0): Promise<Buffer> {
+  async getBytes(url: string, accept: string, signal?: AbortSignal, lead = 0, onChunk?: (chunk: Buffer) => void): Promise<Buffer> {
     const deadline = AbortSignal.timeout(this.limits.deadlineMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
@@ -67,20 +68,28 @@ export class PeerHttpClient {
       let sized = Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(lead + declared).fill(0, 0, lead) : undefined;
       const chunks: Buffer[] = lead > 0 && !sized ? [Buffer.alloc(lead)] : [];
       let received = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        if (received + chunk.length > this.limits.maxBodyBytes) {
-          res.body.destroy();
-          throw tooLarge(url, this.limits.maxBodyBytes);
-        }
-        if (sized && lead + received + chunk.length > sized.length) {
-          // More than declared (undici reports the mismatch itself): fall back to chunks.
-          chunks.push(sized.subarray(0, lead + received));
-          sized = undefined;
-        }
-        if (sized) chunk.copy(sized, lead + received);
-        else chunks.push(chunk);
-        received += chunk.length;
-      }
+      // 'data' events rather than async iteration: a 24 MB batch arrived in about 40 ms instead
+      // of 75 over loopback (each iterated chunk costs promises and ticks).
+      await new Promise<void>((resolve, reject) => {
+        const body = res.body;
+        body.on('data', (chunk: Buffer) => {
+          if (received + chunk.length > this.limits.maxBodyBytes) {
+            body.destroy();
+            return reject(tooLarge(url, this.limits.maxBodyBytes));
+          }
+          if (sized && lead + received + chunk.length > sized.length) {
+            // More than declared (undici reports the mismatch itself): fall back to chunks.
+            chunks.push(sized.subarray(0, lead + received));
+            sized = undefined;
+          }
+          if (sized) chunk.copy(sized, lead + received);
+          else chunks.push(chunk);
+          received += chunk.length;
+          onChunk?.(chunk);
+        });
+        body.once('end', resolve);
+        body.once('error', reject);
+      });
       return sized ? sized.subarray(0, lead + received) : Buffer.concat(chunks, lead + received);
     } catch (err) {
       throw transportError(err, url, deadline.aborted, signal?.aborted ?? false);

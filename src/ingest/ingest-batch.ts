@@ -4,7 +4,7 @@ import { evaluateEntries } from '../core/evaluate-entries.js';
 import { packEntries } from '../core/packed-entries.js';
 import type { Policy } from '../core/policy.js';
 import { DAY_MS } from '../core/time.js';
-import { applyBatch, type ApplyOutcome, type BatchToApply } from '../store/apply-batch.js';
+import { applyBatch, applyBatchStream, type ApplyOutcome, type BatchPiece, type BatchStart, type BatchToApply } from '../store/apply-batch.js';
 import type { Store } from '../store/open-store.js';
 import type { VerifiedBatch } from '../verify/verify-batch.js';
 
@@ -42,5 +42,16 @@ export function storeAuthenticBatch(deps: IngestDeps, batch: AuthenticBatch, quo
   const { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused } = batch;
   const outcome = applyBatch(deps.store, { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused, quota }, deps.clock());
   if (outcome.applied) deps.log.info({ publisher, seq, ...outcome }, 'batch applied');
+  return outcome;
+}
+
+/**
+ * A batch from the reader thread, stored as its pieces come (store/apply-batch.ts
+ * applyBatchStream): `start` once its signature verified, then `next` until its end.
+ */
+export function storeStreamedBatch(deps: IngestDeps, start: BatchStart, next: () => BatchPiece): ApplyOutcome {
+  deps.log.debug({ publisher: start.publisher, seq: start.seq }, 'applying batch');
+  const outcome = applyBatchStream(deps.store, start, next, deps.clock());
+  if (outcome.applied) deps.log.info({ publisher: start.publisher, seq: start.seq, ...outcome }, 'batch applied');
   return outcome;
 }

@@ -6,14 +6,18 @@ import { describeError, isSpamxError, SpamxError, type ErrorCode } from '../core
 import type { Policy } from '../core/policy.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
-import { feedHead, lastBatchBytes } from '../store/feed-store.js';
-import type { Store } from '../store/open-store.js';
+import { feedHead, lastBatchBytes, listingRows } from '../store/feed-store.js';
+import { withoutAutocheckpoint, type Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
-import type { ReaderThread } from './reader-thread.js';
+import type { ReaderThread, RemoteFeed } from './reader-thread.js';
+import { fromWire } from './batch-channel.js';
+import { freeNow } from '../core/free-buffers.js';
+import type { PackedEntries } from '../core/packed-entries.js';
+import type { BatchPiece } from '../store/apply-batch.js';
 import type { WitnessOutcome } from './witness-feed.js';
-import { freeDecodedBatch, snapshotPolicy } from './decode-batch.js';
-import { storeAuthenticBatch } from './ingest-batch.js';
+import { freeEntries, snapshotPolicy } from './decode-batch.js';
+import { storeStreamedBatch } from './ingest-batch.js';
 import { followKeyStatements } from './follow-keys.js';
 import { keyHistoryOf } from '../store/key-statement-store.js';
 import { keySetOf, plainKeys } from '../verify/key-set.js';
@@ -164,14 +168,18 @@ async function pullFrom({ deps, source, lease, tally, signal }: PullRun, peer: P
     keys: plainKeys(keySetOf(keyHistoryOf(deps.store, peer.id), peer.pinned)),
     head: feedHead(deps.store, peer.id),
     lastBatchBytes: lastBatchBytes(deps.store, peer.id),
+    storeRows: listingRows(deps.store),
     policy: snapshotPolicy(policy, deps.config.policy.maxExpiryDays * DAY_MS, policy.allowlist.members().map((p) => p.text)),
   });
   try {
-    let pending = feed.next();
-    for (let batch = await pending; batch; batch = await pending) {
+    feed.request();
+    for (;;) {
+      const message = await feed.receive();
+      if (message.type === 'done') return;
+      if (message.type === 'error') throw fromWire(message.error);
+      if (message.type !== 'begin') throw new SpamxError('INTERNAL', `feed reader sent "${message.type}" outside a batch`);
       if (signal?.aborted) return;
-      pending = feed.next(); // the reader thread fetches and verifies the next batch …
-      pending.catch(() => undefined); // (abandoned if storing this one fails)
+      feed.request(); // the reader thread fetches and verifies the next batch while this one is stored
       // The lease runs for pull.leaseMs (15 minutes by default) and is renewed once a third of it
       // has passed: renewing before every batch cost a committed write (an fsync) per batch.
       const now = deps.clock();
@@ -179,8 +187,10 @@ async function pullFrom({ deps, source, lease, tally, signal }: PullRun, peer: P
         renewPullLease(deps.store, peer.id, lease.owner, now + deps.config.pull.leaseMs);
         lease.renewedAt = now;
       }
-      const outcome = storeAuthenticBatch(deps, { publisher: peer.id, ...batch }, quota); // … while this one is stored
-      freeDecodedBatch(batch);
+      const start = { publisher: peer.id, seq: message.seq, jws: message.jws, quota };
+      const outcome = withoutAutocheckpoint(deps.store, () => storeStreamedBatch(deps, start, piecesOf(feed)));
+      deps.reader.checkpoint(deps.store.db.name);
+      freeNow([message.jws.buffer as ArrayBuffer]);
       tally.batches += outcome.applied ? 1 : 0;
       tally.listed += outcome.listed;
       tally.delisted += outcome.delisted;
@@ -189,6 +199,22 @@ async function pullFrom({ deps, source, lease, tally, signal }: PullRun, peer: P
   } finally {
     feed.close();
   }
+}
+
+/**
+ * A batch's pieces as the reader thread sends them, each taken blocking (batch-channel.ts).
+ * A chunk of entries is freed once the next piece is asked for: it has been merged by then.
+ */
+function piecesOf(feed: RemoteFeed): () => BatchPiece {
+  let merged: PackedEntries | undefined;
+  return () => {
+    if (merged) freeEntries(merged);
+    merged = undefined;
+    const message = feed.take();
+    if (message.type === 'entries') merged = message.entries;
+    if (message.type === 'entries' || message.type === 'end' || message.type === 'error') return message;
+    throw new SpamxError('INTERNAL', `feed reader sent "${message.type}" inside a batch`);
+  };
 }
 
 /** Lease holders are `host:pid:uuid`, so a lease left by a crashed process can be recognised. */

@@ -1,11 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import { SpamxError, type ErrorCode } from '../core/errors.js';
-import { transferables } from '../core/packed-entries.js';
-import type { DecodedBatch } from './decode-batch.js';
+import { SpamxError } from '../core/errors.js';
+import { openBatchChannel, type FeedMessage } from './batch-channel.js';
 import type { ReadRequest } from './feed-reader.js';
 import type { HttpLimits } from './http-client.js';
-
-type Answer = { id: number; done?: true; batch?: DecodedBatch; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
 // Compiled (src/cli/compiled.mjs), the worker is plain JavaScript; from sources, a small .mjs
 // registers the TypeScript loader on the worker's thread first.
@@ -19,25 +16,35 @@ const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? './reader-worker.mjs' : '
  */
 const READER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
-/** One feed being read on the reader thread; `next` asks for the following batch. */
+/** One feed being read on the reader thread (see batch-channel.ts for what it sends). */
 export interface RemoteFeed {
-  /** The next verified, evaluated batch, or undefined at the end of the feed; rejects with the SpamxError that stopped it. */
-  next(): Promise<DecodedBatch | undefined>;
+  /**
+   * Asks for the following batch (or the feed's end). The reader fetches and decodes it while
+   * this thread stores the one before; its messages come after all of that one's.
+   */
+  request(): void;
+  /** The next message, awaited: between batches. */
+  receive(): Promise<FeedMessage>;
+  /** The next message, blocking this thread: inside a batch's transaction. */
+  take(): FeedMessage;
   close(): void;
 }
 
 /**
  * The feed-reader thread, seen from the node. Pulls fetch, verify and evaluate batches there
- * (HTTP, JSON, Ed25519, local policy: CPU work on the second core) while this thread stores the
- * batch before, so a long history is read and stored at the pace of the slower of the two.
- * Batches are asked for one at a time, which bounds what is held in memory. The thread starts
- * on first use and ends with `close`.
+ * (HTTP, JSON, Ed25519, local policy: CPU work on the second core) while this thread stores
+ * them, each batch a chunk at a time as it is decoded, so a long history is read and stored at
+ * the pace of the slower of the two. Batches are asked for one at a time, which bounds what is
+ * held in memory. The thread starts on first use and ends with `close`.
  */
 export class ReaderThread {
   private worker: Worker | undefined;
   private ready: Promise<void> = Promise.resolve();
+  /** Rejects when the thread fails or exits: what an awaited receive races against. */
+  private stopped: Promise<never> = new Promise<never>(() => undefined);
+  private stop: (err: Error) => void = () => undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (b: DecodedBatch | undefined) => void; reject: (e: Error) => void }>();
+  private openFeeds = 0;
 
   constructor(private readonly limits: HttpLimits) {}
 
@@ -50,25 +57,35 @@ export class ReaderThread {
   open(request: ReadRequest): RemoteFeed {
     const worker = this.start();
     const id = this.nextId++;
-    worker.postMessage({ type: 'open', id, request });
+    const { sender, receiver } = openBatchChannel();
+    worker.postMessage({ type: 'open', id, request, channel: sender }, [sender.port]);
+    // Referenced while a feed is open: Atomics.waitAsync alone does not keep the process alive.
+    if (this.openFeeds++ === 0) worker.ref();
+    let closed = false;
     return {
-      next: () =>
-        new Promise<DecodedBatch | undefined>((resolve, reject) => {
-          const current = this.worker;
-          if (!current) return reject(new SpamxError('INTERNAL', 'feed reader stopped'));
-          this.waiting.set(id, { resolve, reject });
-          current.ref(); // keep the process alive while an answer is owed
-          current.postMessage({ type: 'next', id });
-        }),
-      close: () => this.worker?.postMessage({ type: 'close', id }),
+      request: () => this.worker?.postMessage({ type: 'next', id }),
+      receive: () => receiver.receive(this.stopped),
+      take: () => receiver.take(),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        receiver.close();
+        if (--this.openFeeds === 0) this.worker?.unref();
+        this.worker?.postMessage({ type: 'close', id });
+      },
     };
+  }
+
+  /** Has the thread checkpoint the store's WAL (reader-worker.ts), when it is running. */
+  checkpoint(databasePath: string): void {
+    this.worker?.postMessage({ type: 'checkpoint', path: databasePath });
   }
 
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
+    this.stop(new SpamxError('PEER_UNREACHABLE', 'pull cancelled (node shutting down)'));
     if (worker) await worker.terminate();
-    this.failAll(new SpamxError('PEER_UNREACHABLE', 'pull cancelled (node shutting down)'));
   }
 
   private start(): Worker {
@@ -76,27 +93,17 @@ export class ReaderThread {
     const worker = new Worker(new URL(WORKER_ENTRY, import.meta.url), { workerData: this.limits, resourceLimits: READER_LIMITS });
     this.ready = new Promise((resolve) => worker.once('message', () => resolve()));
     this.ready.catch(() => undefined);
-    worker.on('message', (answer: Answer | { ready: true }) => {
-      if ('ready' in answer) return;
-      const waiter = this.waiting.get(answer.id);
-      this.waiting.delete(answer.id);
-      if (this.waiting.size === 0) worker.unref();
-      if (!waiter) return;
-      if (answer.error) waiter.reject(new SpamxError(answer.error.code, answer.error.message, answer.error.details));
-      else waiter.resolve(answer.batch);
-    });
-    worker.on('error', (err) => this.failAll(new SpamxError('INTERNAL', `feed reader failed: ${err.message}`)));
+    let stop!: (err: Error) => void;
+    this.stopped = new Promise<never>((_, reject) => (stop = reject));
+    this.stopped.catch(() => undefined);
+    this.stop = stop;
+    worker.on('error', (err) => stop(new SpamxError('INTERNAL', `feed reader failed: ${err.message}`)));
     worker.on('exit', () => {
       if (this.worker === worker) this.worker = undefined;
-      this.failAll(new SpamxError('INTERNAL', 'feed reader exited'));
+      stop(new SpamxError('INTERNAL', 'feed reader exited'));
     });
-    worker.unref();
+    if (this.openFeeds === 0) worker.unref();
     this.worker = worker;
     return worker;
-  }
-
-  private failAll(err: Error): void {
-    for (const { reject } of this.waiting.values()) reject(err);
-    this.waiting.clear();
   }
 }

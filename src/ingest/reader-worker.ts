@@ -1,11 +1,11 @@
+import Database from 'better-sqlite3';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type Transferable } from 'node:worker_threads';
 import { describeError, SpamxError } from '../core/errors.js';
-import { transferables } from '../core/packed-entries.js';
+import { postToChannel, type BatchChannelEnd, type FeedMessage } from './batch-channel.js';
 import { readFeed, type ReadRequest } from './feed-reader.js';
 import { PeerHttpClient, type HttpLimits } from './http-client.js';
-import type { DecodedBatch } from './decode-batch.js';
 
 /**
  * A full garbage collection after each large batch is handed over, before the next is fetched.
@@ -18,45 +18,71 @@ import type { DecodedBatch } from './decode-batch.js';
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
-/** The feed-reader thread: one session per feed being read, answering `next` one batch at a time. */
+/**
+ * The feed-reader thread: one session per feed being read, each answering `next` with one
+ * batch, sent over the session's channel (batch-channel.ts) as it is decoded, or with `done`
+ * or `error`.
+ */
 const http = new PeerHttpClient(workerData as HttpLimits);
-const sessions = new Map<number, { feed: AsyncGenerator<DecodedBatch>; abort: AbortController }>();
+const sessions = new Map<number, { feed: AsyncGenerator<void>; abort: AbortController; channel: BatchChannelEnd }>();
 
 type Message =
-  | { type: 'open'; id: number; request: ReadRequest }
+  | { type: 'open'; id: number; request: ReadRequest; channel: BatchChannelEnd }
   | { type: 'next'; id: number }
-  | { type: 'close'; id: number };
+  | { type: 'close'; id: number }
+  | { type: 'checkpoint'; path: string };
+
+/**
+ * A connection of this thread's own to the node's store, for checkpoints only: the storing
+ * thread applies pulled batches without SQLite's automatic checkpoint and asks for one here
+ * after each (store/open-store.ts withoutAutocheckpoint). PASSIVE never waits for a lock and
+ * never blocks the storing thread's writes; a checkpoint that fails is left to the next
+ * request, or to the storing thread's own automatic checkpoints on its other commits.
+ */
+let checkpointer: { path: string; db: Database.Database } | undefined;
+
+function checkpoint(path: string): void {
+  try {
+    if (checkpointer?.path !== path) {
+      checkpointer?.db.close();
+      checkpointer = { path, db: new Database(path, { fileMustExist: true }) };
+    }
+    checkpointer.db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    checkpointer?.db.close();
+    checkpointer = undefined;
+  }
+}
 
 parentPort!.on('message', (message: Message) => {
   if (message.type === 'open') {
     const abort = new AbortController();
-    sessions.set(message.id, { feed: readFeed(http, message.request, abort.signal, collectGarbage), abort });
+    const { channel } = message;
+    const post = (m: FeedMessage, transfer?: readonly Transferable[]) => postToChannel(channel, m, transfer);
+    sessions.set(message.id, { feed: readFeed(http, message.request, abort.signal, post, collectGarbage), abort, channel });
   } else if (message.type === 'close') {
     const session = sessions.get(message.id);
     sessions.delete(message.id);
     session?.abort.abort();
     void session?.feed.return(undefined).catch(() => undefined);
+    session?.channel.port.close();
   } else if (message.type === 'next') {
     void answerNext(message.id);
+  } else if (message.type === 'checkpoint') {
+    checkpoint(message.path);
   }
 });
 
 async function answerNext(id: number): Promise<void> {
   const session = sessions.get(id);
-  if (!session) return parentPort!.postMessage({ id, done: true });
+  if (!session) return;
   try {
+    // The batch itself was sent while it was decoded; only the feed's end is left to tell.
     const next = await session.feed.next();
-    if (next.done) parentPort!.postMessage({ id, done: true });
-    else {
-      const { jws } = next.value;
-      // A batch-sized JWS has an ArrayBuffer of its own (0x00 ‖ JWS, from core/leaf-hash.ts);
-      // a small one may sit in Buffer's shared pool, which must not be moved, so it is copied.
-      const own = jws.byteOffset === 1 && jws.byteLength + 1 === jws.buffer.byteLength;
-      parentPort!.postMessage({ id, batch: next.value }, [...transferables(next.value.accepted), ...(own ? [jws.buffer as ArrayBuffer] : [])]);
-    }
+    if (next.done) postToChannel(session.channel, { type: 'done' });
   } catch (err) {
     const e = err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err));
-    parentPort!.postMessage({ id, error: { code: e.code, message: e.message, details: e.details } });
+    postToChannel(session.channel, { type: 'error', error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
   }
 }
 

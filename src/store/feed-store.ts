@@ -57,3 +57,8 @@ export function batchBySeq(store: Store, publisher: string, seq: number): { jws:
 export function leafHashOf(store: Store, publisher: string, seq: number): string | null {
   return (store.prepare('SELECT leaf_hash FROM batches WHERE publisher = ? AND seq = ?').pluck().get(publisher, seq) as string | undefined) ?? null;
 }
+
+/** About how many listings the store holds, from the newest rowid: no count over the table. */
+export function listingRows(store: Store): number {
+  return (store.prepare('SELECT max(rowid) FROM listings').pluck().get() as number | null) ?? 0;
+}

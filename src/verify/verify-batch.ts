@@ -52,8 +52,15 @@ export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
   };
 }
 
-/** What verifyBatchInChunks does with a batch's entries while it verifies the batch. */
+/** What verifyBatchInChunks does with a batch while it verifies it. */
 export interface EntryConsumer<T> {
+  /**
+   * The batch's signature verified: 0x00 ‖ its JWS bytes (core/leaf-hash.ts), which the
+   * consumer may keep or move to another thread (nothing here reads them after this call).
+   */
+  authentic(leafInput: Buffer): void;
+  /** The payload's top level with `entries` empty (its shape not checked yet) and its entry count, before any entry. */
+  envelope(envelope: unknown, count: number): void;
   /** Entries as they are parsed, a chunk at a time, before the payload's checks are done. */
   entries(chunk: readonly unknown[], firstIndex: number): void;
   /** Called once the payload has passed every check; its result is returned as `speculated`. */
@@ -64,9 +71,8 @@ export interface EntryConsumer<T> {
  * verifyBatch for large batches, with verifyBatch's verdicts in its order: the JWS checks and
  * the signature first, then the payload, parsed a chunk of entries at a time
  * (core/chunked-payload.ts) and handed to `consumer` as it goes (the pull path evaluates them
- * against local policy). The returned payload's `entries` is empty: the consumer has had them.
- * `leafInput` is 0x00 ‖ the JWS bytes (core/leaf-hash.ts), for a caller that needs the bytes;
- * the JWS may be given that way too.
+ * against local policy and sends them on to be stored). The returned payload's `entries` is
+ * empty: the consumer has had them. The JWS may be given as 0x00 ‖ its bytes.
  *
  * The signature and the leaf hash are computed on this thread: on libuv's thread pool each job
  * took its own copy of the batch, about 48 MB more at the reader's peak for a 24 MB batch, to
@@ -76,32 +82,38 @@ export function verifyBatchInChunks<T>(
   jws: CompactJws,
   ctx: BatchContext,
   consumer: EntryConsumer<T>,
-): { batch: Omit<VerifiedBatch, 'jws'>; speculated: T; leafInput: Buffer } {
+): { batch: Omit<VerifiedBatch, 'jws'>; speculated: T } {
   const inspected = inspectCompactJws(jws, ctx.keys, BATCH_TYP);
   checkSignature(inspected);
   const { key, leafInput } = inspected;
+  const leafHash = toBase64Url(typeof jws !== 'string' && jws.leafHash ? jws.leafHash : leafHashOfInput(leafInput));
+  consumer.authentic(leafInput);
   let entryCount = 0;
   const text = decodePayload(inspected);
   // The payload's bytes are dead once they are text: 18 MB of a 24 MB batch, freed before the
   // entries are parsed rather than at a collection after them.
   const payloadBuffer = ownBuffer(inspected.payloadBytes);
   if (payloadBuffer) freeNow([payloadBuffer]);
-  const shaped = parsePayloadInChunks(text, (chunk, first) => {
-    entryCount += chunk.length;
-    consumer.entries(chunk, first);
-  });
+  const shaped = parsePayloadInChunks(
+    text,
+    (chunk, first) => {
+      entryCount += chunk.length;
+      consumer.entries(chunk, first);
+    },
+    (envelope, count) => consumer.envelope(envelope, count),
+  );
   const payload = checkPlace(shaped, ctx, key);
   const speculated = consumer.finish(payload);
   const batch = {
     publisher: payload.publisher,
     seq: payload.seq,
-    leafHash: toBase64Url(leafHashOfInput(leafInput)),
+    leafHash,
     kid: key.kid,
     issuedAt: parseTimestamp(payload.issuedAt)!,
     entryCount,
     payload,
   };
-  return { batch, speculated, leafInput };
+  return { batch, speculated };
 }
 
 export function checkPayload(payloadText: string, ctx: BatchContext, key: PinnedKey): BatchPayload {

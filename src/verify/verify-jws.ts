@@ -60,9 +60,10 @@ export function verifySignatureInBackground(inspected: InspectedJws): Promise<vo
 
 /**
  * A compact JWS as text, or as bytes: 0x00 ‖ the JWS's ASCII bytes (core/leaf-hash.ts
- * `leafInput`), as the feed reader fetches a large batch so that no batch-sized string is made.
+ * `leafInput`), as the feed reader fetches a large batch so that no batch-sized string is made;
+ * then maybe with its leaf hash, SHA-256 of exactly those bytes, computed as they arrived.
  */
-export type CompactJws = string | { readonly leafInput: Buffer };
+export type CompactJws = string | { readonly leafInput: Buffer; readonly leafHash?: Buffer };
 
 /** Every check of the JWS short of the signature itself. */
 export function inspectCompactJws(jws: CompactJws, keys: PinnedKeySet, expectedTyp: string): InspectedJws {

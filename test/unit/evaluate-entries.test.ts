@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateEntries, type EvaluationRules } from '../../src/core/evaluate-entries.js';
+import { EntryEvaluator, evaluateEntries, V4PrefixSet, type EvaluationRules } from '../../src/core/evaluate-entries.js';
 import { policy, T0 } from './fixtures.js';
 import { DAY_MS, formatTimestamp } from '../../src/core/time.js';
 
@@ -99,5 +99,62 @@ describe('evaluateEntries', () => {
 
   it('handles an empty batch', () => {
     expect(evaluateEntries([], rules)).toEqual({ accepted: [], acceptedIndexes: [], refused: [] });
+  });
+});
+
+describe('duplicates, IPv4 by number and IPv6 by text', () => {
+  it('words a repeated IPv4 or IPv6 prefix the same way, with the canonical text', () => {
+    const r = evaluateEntries(
+      [list('61.4.12.7'), list('2400:cb00::/32'), list('61.4.12.7/32'), list('2400:CB00:0::/32'), { op: 'delist', prefix: '::ffff:61.4.12.7/128' }],
+      rules,
+    );
+    expect(r.acceptedIndexes).toEqual([0, 1]);
+    expect(r.refused).toEqual([
+      { index: 2, code: 'PREFIX_DUPLICATE', reason: '61.4.12.7/32 already appeared earlier in this batch', prefixText: '61.4.12.7/32' },
+      { index: 3, code: 'PREFIX_DUPLICATE', reason: '2400:cb00::/32 already appeared earlier in this batch', prefixText: '2400:cb00::/32' },
+      { index: 4, code: 'PREFIX_DUPLICATE', reason: '61.4.12.7/32 already appeared earlier in this batch', prefixText: '61.4.12.7/32' },
+    ]);
+  });
+
+  it('tells apart prefixes that share a start or a length, and the top of the address space', () => {
+    const texts = ['61.4.0.0/16', '61.4.0.0/24', '61.4.0.0/32', '0.0.0.0/0', '0.0.0.0/32', '255.255.255.255/32', '128.0.0.0/1', '128.0.0.0/32', '61.5.0.0/16'];
+    const delists = texts.map((prefix) => ({ op: 'delist', prefix }));
+    const r = evaluateEntries([...delists, ...delists], rules);
+    expect(r.acceptedIndexes).toEqual(texts.map((_, i) => i));
+    expect(r.refused.map((x) => [x.index, x.prefixText])).toEqual(texts.map((text, i) => [texts.length + i, text]));
+  });
+
+  it('finds every repeat among many prefixes, across the set\'s growth', () => {
+    const evaluator = new EntryEvaluator(rules.policy);
+    const texts: string[] = [];
+    for (let i = 0; i < 30_000; i++) texts.push(`${(i * 7919) % 224}.${i & 255}.${(i >> 8) & 255}.${(i * 31) & 255}/32`);
+    const expected = new Set<string>();
+    let index = 0;
+    for (const text of [...texts, ...texts.slice(0, 5_000)]) {
+      const first = !expected.has(text);
+      expected.add(text);
+      const refusedBefore = evaluator.refused.length;
+      evaluator.evaluate({ op: 'delist', prefix: text }, index++);
+      expect(evaluator.refused.length - refusedBefore).toBe(first ? 0 : 1);
+    }
+    expect(evaluator.refused.every((x) => x.code === 'PREFIX_DUPLICATE')).toBe(true);
+  });
+});
+
+describe('V4PrefixSet', () => {
+  it('answers as a Set of (start, length) pairs would', () => {
+    const set = new V4PrefixSet();
+    const reference = new Set<string>();
+    let seed = 99;
+    for (let i = 0; i < 100_000; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      // Few distinct values, so that many adds repeat, at the extremes of start too.
+      const start = [0, 0xffffffff, 0x80000000, 0x7fffffff][seed & 3]! ^ (seed >>> 20);
+      const length = (seed >>> 2) % 33;
+      const key = `${start >>> 0}/${length}`;
+      expect(set.add(start >>> 0, length)).toBe(!reference.has(key));
+      reference.add(key);
+    }
+    expect(reference.size).toBeGreaterThan(20_000);
   });
 });

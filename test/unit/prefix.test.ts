@@ -4,11 +4,13 @@ import {
   coveringPrefixes,
   formatAddress,
   parsePrefix,
+  parsePrefixInFull,
   prefixContains,
   prefixEnd,
   prefixesOverlap,
   prefixFrom,
   prefixKey,
+  quickV4Prefix,
   v4Mask,
 } from '../../src/core/prefix.js';
 import { prefix } from './fixtures.js';
@@ -334,5 +336,62 @@ describe('coveringPrefixes', () => {
   it('produces only canonical prefixes (each re-parses to itself)', () => {
     for (const c of coveringPrefixes(prefix('255.255.255.255'))) expect(prefix(c.text)).toEqual(c);
     for (const c of coveringPrefixes(prefix('2a00:1450:4001::200e'))) expect(prefix(c.text)).toEqual(c);
+  });
+});
+
+describe('quickV4Prefix', () => {
+  // parsePrefix tries quickV4Prefix first: it must accept only what the full parse accepts, as
+  // the same prefix, and leave everything else (refusals and their wording included) to it.
+  const agree = (input: string): void => {
+    const quick = quickV4Prefix(input);
+    const full = parsePrefixInFull(input);
+    if (quick !== undefined) expect(full).toEqual({ ok: true, prefix: quick });
+    expect(parsePrefix(input)).toEqual(full);
+  };
+
+  it('takes the usual IPv4 forms, with text as parsePrefix writes it', () => {
+    expect(quickV4Prefix('61.4.12.7')).toEqual(prefix('61.4.12.7'));
+    expect(quickV4Prefix('61.4.12.7')?.text).toBe('61.4.12.7/32');
+    expect(quickV4Prefix('116.31.64.0/24')?.text).toBe('116.31.64.0/24');
+    expect(quickV4Prefix('0.0.0.0/0')?.key).toBe(parsePrefixInFull('0.0.0.0/0').ok && prefixKey(4, 0, 0));
+    expect(quickV4Prefix('255.255.255.255')?.start).toBe(0xffffffff);
+  });
+
+  it('leaves IPv6, mapped addresses and every refusal to the full parse', () => {
+    for (const input of ['::ffff:1.2.3.4', '2400:cb00::/32', '61.4.12.7/', '61.4.12.7/024', '61.4.12.7/33', '61.4.12.7/24', '01.2.3.4', '1.2.3', '']) {
+      expect(quickV4Prefix(input)).toBeUndefined();
+      agree(input);
+    }
+  });
+
+  it('agrees with the full parse on octets and lengths at their edges', () => {
+    const octets = ['0', '1', '9', '10', '00', '01', '010', '99', '100', '199', '200', '249', '250', '255', '256', '299', '300', '999', '1000', '', 'a', '-1', ' 1'];
+    const lengths = ['', '/', '/0', '/00', '/01', '/1', '/8', '/9', '/10', '/16', '/19', '/20', '/24', '/29', '/30', '/31', '/32', '/33', '/39', '/40', '/99', '/100', '/032', '/320', '/3a', '/ 32', '/32 ', '//32', '/-1', '/1/1'];
+    for (const a of octets) for (const d of octets) for (const length of lengths) agree(`${a}.4.12.${d}${length}`);
+    for (const b of octets) for (const c of octets) for (const length of ['', '/0', '/8', '/16', '/24', '/32']) agree(`255.${b}.${c}.0${length}`);
+    for (let length = 0; length <= 33; length++) {
+      for (const address of ['0.0.0.0', '128.0.0.0', '255.255.255.255', '255.255.255.254', '61.4.12.0', '61.4.0.0', '61.0.0.0']) agree(`${address}/${length}`);
+    }
+    for (const input of ['1.2.3.4.', '.1.2.3.4', '1.2.3.4.5', '1..2.3', '1.2.3.4/32/32', '1.2.3.4:80', '1.2.3.4%', '１.2.3.4', '1.2.3.4\n']) agree(input);
+  });
+
+  it('agrees with the full parse on random strings of prefix characters', () => {
+    let seed = 12345;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = '0123456789012345678901234567890123456789....////:ax ';
+    for (let i = 0; i < 20_000; i++) {
+      let input = '';
+      const length = 5 + random(15);
+      for (let k = 0; k < length; k++) input += alphabet[random(alphabet.length)];
+      agree(input);
+      // And a well-formed prefix with one character changed.
+      const p = `${random(256)}.${random(256)}.${random(256)}.${random(256)}/${random(34)}`;
+      const at = random(p.length);
+      agree(`${p.slice(0, at)}${alphabet[random(alphabet.length)]}${p.slice(at + 1)}`);
+      agree(`${random(256)}.0.0.0/${random(9)}`);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { specialPurposeRange } from '../../src/core/special-purpose.js';
+import { SPECIAL_PURPOSE_RANGES, specialPurposeRange } from '../../src/core/special-purpose.js';
+import { coveringPrefix, prefixEnd, prefixesOverlap, prefixFrom, type Prefix } from '../../src/core/prefix.js';
 import { prefix } from './fixtures.js';
 
 function flagged(text: string): string | undefined {
@@ -105,5 +106,51 @@ describe('specialPurposeRange', () => {
   it('treats an IPv4-mapped address as the IPv4 address it names', () => {
     expect(specialPurposeRange(prefix('::ffff:10.1.2.3'))?.prefix.text).toBe('10.0.0.0/8');
     expect(specialPurposeRange(prefix('::ffff:61.4.12.7'))).toBeUndefined();
+  });
+});
+
+describe('specialPurposeRange by first octet', () => {
+  // The IPv4 answer comes from a table by first octet; it must be the linear scan's answer: the
+  // first range, in table order, that the prefix overlaps.
+  const linear = (p: Prefix) => SPECIAL_PURPOSE_RANGES.find((r) => prefixesOverlap(r.prefix, p));
+  const v4 = SPECIAL_PURPOSE_RANGES.filter((r) => r.prefix.family === 4);
+  const atEveryLength = (address: number): Prefix[] => {
+    const host = prefixFrom(4, address, 32);
+    return Array.from({ length: 33 }, (_, length) => coveringPrefix(host, length));
+  };
+
+  it('has IPv4 ranges shorter and longer than /8 to spread over octets', () => {
+    expect(v4.some((r) => r.prefix.length < 8)).toBe(true);
+    expect(v4.some((r) => r.prefix.length > 8)).toBe(true);
+  });
+
+  it('gives the linear scan\'s range at every range boundary ±1, at every length', () => {
+    const addresses = new Set<number>();
+    for (const r of v4) {
+      const start = r.prefix.start as number;
+      const end = prefixEnd(r.prefix) as number;
+      for (const a of [start - 1, start, start + 1, end - 1, end, end + 1]) if (a >= 0 && a <= 0xffffffff) addresses.add(a);
+    }
+    for (const address of addresses) {
+      for (const p of atEveryLength(address)) expect(specialPurposeRange(p)).toBe(linear(p));
+    }
+  });
+
+  it('gives the linear scan\'s range at the edges of every /8 and for prefixes shorter than /8', () => {
+    for (let octet = 0; octet < 256; octet++) {
+      const first = octet * 2 ** 24;
+      for (const address of [first, first + 1, first + 2 ** 24 - 1]) {
+        for (const p of atEveryLength(address)) expect(specialPurposeRange(p)).toBe(linear(p));
+      }
+    }
+  });
+
+  it('gives the linear scan\'s range for random prefixes', () => {
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const p = coveringPrefix(prefixFrom(4, seed, 32), 8 + (i % 25));
+      expect(specialPurposeRange(p)).toBe(linear(p));
+    }
   });
 });

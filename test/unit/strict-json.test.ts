@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findDuplicateMember, parseStrictJson } from '../../src/core/strict-json.js';
+import { findDuplicateMember, parseStrictJson, scanJson } from '../../src/core/strict-json.js';
 import { SpamxError } from '../../src/core/errors.js';
 import { thrownCode } from './fixtures.js';
 
@@ -84,5 +84,119 @@ describe('findDuplicateMember', () => {
     expect(findDuplicateMember(clean)).toBeNull();
     const dirty = clean.replace('"reports":4999}', '"reports":4999,"op":"delist"}');
     expect(findDuplicateMember(dirty)?.name).toBe('op');
+  });
+});
+
+describe('scanJson and backslashes', () => {
+  it.each([
+    ['an escape in a value before plain names', '{"v":"x\\"y","a":1,"b":2,"a":3}', 'a', '"a":3'],
+    ['an escaped name after many plain ones', '{"a":1,"b":2,"c":3,"\\u0062":4}', 'b', '"\\u0062"'],
+    ['a value ending in an escaped backslash, then a name', '{"v":"\\\\","a":1,"a":2}', 'a', '"a":2'],
+    ['a name whose first quote found is escaped', '{"a\\"":1,"b":2,"a\\"":3}', 'a"', '"a\\"":3'],
+    ['escapes far apart', `{"v":"\\n","w":"${'x'.repeat(1000)}","z":"\\t","q":1,"q":2}`, 'q', '"q":2'],
+  ])('finds a duplicate: %s', (_what, text, name, second) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(findDuplicateMember(text)).toEqual({ name, offset: text.lastIndexOf(second) });
+  });
+
+  it.each([
+    ['a value with an escaped quote and a name-like tail', '{"v":"\\",\\"v\\":","w":1}'],
+    ['names with and without a trailing escaped backslash', '{"a\\\\":1,"a":2,"b":"\\\\","b\\\\":3}'],
+  ])('finds none: %s', (_what, text) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(findDuplicateMember(text)).toBeNull();
+  });
+
+  // A plain recursive-descent reading of valid JSON, for what scanJson answers: the first name
+  // an object repeats (in text order) and the element commas of the top-level `entries` array.
+  function reference(text: string): { duplicate: { name: string; offset: number } | null; commas: number[] | null } {
+    let i = 0;
+    let duplicate: { name: string; offset: number } | null = null;
+    let commas: number[] | null = null;
+    const ws = (): void => {
+      while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+    };
+    const string = (): string => {
+      const start = i++;
+      while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      return JSON.parse(text.slice(start, ++i)) as string;
+    };
+    const value = (depth: number, member: string | null): void => {
+      ws();
+      if (text[i] === '{') {
+        i++;
+        const names = new Set<string>();
+        for (;;) {
+          ws();
+          if (text[i] === '}') break;
+          if (text[i] === ',') i++, ws();
+          const at = i;
+          const name = string();
+          if (names.has(name)) {
+            duplicate = { name, offset: at };
+            return;
+          }
+          names.add(name);
+          ws();
+          i++; // :
+          value(depth + 1, depth === 0 ? name : null);
+          if (duplicate) return;
+          ws();
+        }
+        i++;
+      } else if (text[i] === '[') {
+        i++;
+        const found: number[] = [];
+        for (;;) {
+          ws();
+          if (text[i] === ']') break;
+          if (text[i] === ',') found.push(i++);
+          value(depth + 1, null);
+          if (duplicate) return;
+          ws();
+        }
+        i++;
+        if (depth === 1 && member === 'entries' && commas === null) commas = found;
+      } else if (text[i] === '"') {
+        string();
+      } else {
+        while (i < text.length && !',]} \t\n\r'.includes(text[i]!)) i++;
+      }
+    };
+    value(0, null);
+    return duplicate ? { duplicate, commas: null } : { duplicate: null, commas };
+  }
+
+  it('answers as a plain parse does on random JSON full of escapes and look-alike names', () => {
+    let seed = 2026;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const names = ['a', 'b', 'op', 'entries', '\\u0061', '\\/', '/', 'a\\"b', 'a\\\\', '', 'é', '\\u00e9', '{', ',', '\\\\'];
+    const strings = [...names, 'x\\"', '\\\\', '\\\\\\"', '}]', '\\n\\t', 'plain text', '{\\"a\\":1}', '😀'];
+    const json = (depth: number): string => {
+      const kind = depth > 3 ? random(3) : random(5);
+      if (kind === 0) return String(random(1000));
+      if (kind === 1) return `"${strings[random(strings.length)]}"`;
+      if (kind === 2) return ['true', 'null', '-1.5e3'][random(3)]!;
+      const count = random(5);
+      const parts = Array.from({ length: count }, () => (kind === 3 ? `"${names[random(names.length)]}" : ${json(depth + 1)}` : json(depth + 1)));
+      return kind === 3 ? `{${parts.join(random(2) ? ',' : ' ,\n')}}` : `[${parts.join(',')}]`;
+    };
+    let duplicates = 0;
+    let arrays = 0;
+    for (let k = 0; k < 5_000; k++) {
+      const text = `{"spamx":1,"entries":${random(4) ? `[${Array.from({ length: random(4) }, () => json(1)).join(',')}]` : json(1)},"x":${json(1)}}`;
+      expect(() => JSON.parse(text)).not.toThrow();
+      const expected = reference(text);
+      const scan = scanJson(text, 'entries')!;
+      expect(scan.duplicate).toEqual(expected.duplicate);
+      expect(scan.array?.commas ?? null).toEqual(expected.commas);
+      if (expected.duplicate) duplicates++;
+      if (expected.commas?.length) arrays++;
+    }
+    expect(duplicates).toBeGreaterThan(500);
+    expect(arrays).toBeGreaterThan(500);
   });
 });

@@ -42,6 +42,27 @@ describe('parseTimestamp', () => {
   it.each([1_795_342_500_000, null, undefined, {}, ['2026-11-22T10:15:00Z']])('refuses the non-string %j', (value) => {
     expect(parseTimestamp(value)).toBeUndefined();
   });
+
+  it('answers the same from its recent slots, its cache and a first parse, for equal strings made apart', () => {
+    // Texts built at run time, as JSON.parse makes them: equal content, different strings.
+    const make = (ms: number): string => new Date(ms).toISOString();
+    const times = Array.from({ length: 9 }, (_, i) => Date.UTC(2026, 10, 22, 10, 15, i, 100 + i));
+    for (let round = 0; round < 3; round++) {
+      // More distinct texts than slots, in turns that hit and miss the slots.
+      for (const ms of [...times, ...times.slice(0, 3), ...times.slice(0, 3).reverse(), times[8]!, times[0]!]) expect(parseTimestamp(make(ms))).toBe(ms);
+    }
+    expect(parseTimestamp('1970-01-01T00:00:00Z')).toBe(0);
+  });
+
+  it('does not remember a refusal in a slot', () => {
+    const good = '2026-11-22T10:15:00Z';
+    expect(parseTimestamp(good)).toBe(Date.UTC(2026, 10, 22, 10, 15, 0));
+    expect(parseTimestamp('2026-11-22T10:15:00z')).toBeUndefined();
+    expect(parseTimestamp('2026-11-22T10:15:00z')).toBeUndefined();
+    expect(parseTimestamp('2026-11-22T10:15:0Z')).toBeUndefined();
+    expect(parseTimestamp(`${good.slice(0, 10)}T10:15:00Z`)).toBe(Date.UTC(2026, 10, 22, 10, 15, 0));
+    expect(parseTimestamp('')).toBeUndefined();
+  });
 });
 
 describe('formatTimestamp', () => {
