@@ -28,7 +28,7 @@ import { Scheduler } from './ingest/scheduler.js';
 import { createApp } from './serve/app.js';
 import { DnsblService } from './serve/dnsbl/dnsbl-service.js';
 import type { Descriptor, OperatorActions } from './serve/deps.js';
-import { openStore, writeTransaction, type Store } from './store/open-store.js';
+import { NODE_AUTOCHECKPOINT_PAGES, openStore, writeTransaction, type Store } from './store/open-store.js';
 import { peerState } from './store/peer-state-store.js';
 import { enqueueReports } from './store/queue-store.js';
 import { recordRefusals } from './store/refusal-store.js';
@@ -100,6 +100,7 @@ export class SpamxNode implements OperatorActions {
     const config = loadConfig(options.dataDir, options.overrides);
     const log = options.logger ?? pino({ level: readEnv().logLevel ?? config.logLevel, base: { node: config.id } });
     const store = openStore(config.paths.database);
+    store.db.pragma(`wal_autocheckpoint = ${NODE_AUTOCHECKPOINT_PAGES}`);
     const identity = await loadOwnIdentity(config.paths, store, config.id);
     const node = new SpamxNode(config, store, identity, log, options.clock ?? Date.now, options.reloadIntervalMs ?? 2000);
     await node.reload();
@@ -232,7 +233,10 @@ export class SpamxNode implements OperatorActions {
       return publishQueued({ ...this.ingestDeps(), identity: this.identity });
     });
     for (const b of batches) this.log.info({ seq: b.seq, entries: b.entries }, 'published batch');
-    if (batches.length > 0) this.projectSoon();
+    if (batches.length > 0) {
+      this.reader.checkpoint(this.store.db.name);
+      this.projectSoon();
+    }
     return batches;
   }
 
@@ -295,6 +299,7 @@ export class SpamxNode implements OperatorActions {
     if (pending.changes + expired.changes > 0) {
       this.log.debug({ keys: pending.keys + expired.keys, changes: pending.changes + expired.changes }, 'effective list projected');
       this.dnsbl?.refresh();
+      this.reader.checkpoint(this.store.db.name);
     }
     if (pending.keys > 0) this.prunePendingKeys();
     if (now - this.lastPrune > 3_600_000) {

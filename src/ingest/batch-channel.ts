@@ -25,7 +25,7 @@ export interface WireError {
  * 100,000-entry batch's pieces come within a second; this is a backstop for a reader that
  * crashed, after which the batch's transaction rolls back.
  */
-export const STALL_MS = 30_000;
+export const STALL_MS = 10_000;
 
 /**
  * A one-way channel from the reader thread to the storing thread, readable both ways: by

@@ -83,11 +83,16 @@ export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHea
   const evaluator = new EntryEvaluator(toPolicy(req.policy));
   let columns = new EntryColumns();
   const chunkSize = streamChunk(req.storeRows);
-  let expiryCap = Infinity;
-  let total = 0;
+  // Expiry is capped relative to the batch's own issuedAt (ingest-batch.ts says why). Until it
+  // is known (a payload that names it after its entries), entries are held, not sent.
+  let expiryCap: number | undefined;
+  const capOf = (issuedAt: unknown) => {
+    const ms = parseTimestamp(issuedAt);
+    return ms === undefined ? Infinity : ms + req.policy.maxExpiryMs;
+  };
   const send = () => {
     const entries = columns.pack(expiryCap);
-    post({ type: 'entries', entries, total }, transferables(entries));
+    post({ type: 'entries', entries }, transferables(entries));
     columns = new EntryColumns();
   };
   const { batch } = verifyBatchInChunks(req.jws, { publisher: req.publisher, keys, head: req.head }, {
@@ -98,21 +103,19 @@ export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHea
       const own = ownBuffer(leafInput);
       post({ type: 'begin', seq: req.head.size + 1, jws: own ? jws : new Uint8Array(jws) }, own ? [own] : []);
     },
-    envelope: (envelope, count) => {
-      total = count;
-      // Expiry is capped relative to the batch's own issuedAt (ingest-batch.ts says why); a
-      // batch whose issuedAt is not a timestamp fails its shape check before it ends.
-      const issuedAt = parseTimestamp((envelope as { issuedAt?: unknown } | null)?.issuedAt);
-      if (issuedAt !== undefined) expiryCap = issuedAt + req.policy.maxExpiryMs;
+    // A batch whose issuedAt is not a timestamp fails its shape check before it ends.
+    start: (members) => {
+      if (members && 'issuedAt' in members) expiryCap = capOf(members.issuedAt);
     },
     entries: (chunk, first) => {
       for (let i = 0; i < chunk.length; i++) {
         const entry = evaluator.evaluate(chunk[i], first + i);
         if (entry) columns.push(entry, first + i);
       }
-      if (columns.size >= chunkSize) send();
+      if (expiryCap !== undefined && columns.size >= chunkSize) send();
     },
-    finish: () => {
+    finish: (payload) => {
+      expiryCap ??= capOf(payload.issuedAt);
       if (columns.size > 0) send();
     },
   });

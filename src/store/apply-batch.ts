@@ -35,11 +35,10 @@ export interface BatchSummary {
 
 /**
  * A batch being applied as it is decoded, after its `begin` (see applyBatchStream): a chunk of
- * its accepted entries, its end, or the error that stops it. `total` is the batch's entry
- * count, an upper bound on the entries accepted from it.
+ * its accepted entries, its end, or the error that stops it.
  */
 export type BatchPiece =
-  | { readonly type: 'entries'; readonly entries: PackedEntries; readonly total: number }
+  | { readonly type: 'entries'; readonly entries: PackedEntries }
   | { readonly type: 'end'; readonly batch: BatchSummary }
   | { readonly type: 'error'; readonly error: { readonly code: ErrorCode; readonly message: string; readonly details?: Record<string, unknown> } };
 
@@ -60,29 +59,32 @@ export interface ApplyOutcome {
 }
 
 /** The merge of one `list` entry; the benchmark's baseline runs this same statement. */
-export const UPSERT_LIST = upsertListRows(1);
+export const UPSERT_LIST = upsertListRows(1, '?', '?');
 
 /**
  * UPSERT_LIST for `rows` entries in one statement. Binding 64 rows at a time ran 100,000
  * sorted upserts in about 110 ms instead of 160: a third of the single-row statement's time
- * was its call from JavaScript, not SQLite's work (test/bench, README "Benchmarks").
+ * was its call from JavaScript, not SQLite's work (test/bench, README "Benchmarks"). The
+ * publisher and seq, the same in every row, are named parameters bound once per statement
+ * (another 5%).
  */
-function upsertListRows(rows: number): string {
+function upsertListRows(rows: number, publisher: string, seq: string): string {
   return `INSERT INTO listings (key, publisher, prefix, op, first_seen, last_seen, reports, expires, category, reason, seq)
-  VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, 'list', ?, ?, ?, ?, ?, NULL, ?)").join(', ')}
+  VALUES ${Array.from({ length: rows }, () => `(?, ${publisher}, ?, 'list', ?, ?, ?, ?, ?, NULL, ${seq})`).join(', ')}
   ON CONFLICT (key, publisher) DO UPDATE SET op = 'list', first_seen = excluded.first_seen,
     last_seen = excluded.last_seen, reports = excluded.reports, expires = excluded.expires,
     category = excluded.category, reason = NULL, seq = excluded.seq`;
 }
 const UPSERT_ROWS = 64;
-const UPSERT_PARAMS = 9;
-const UPSERT_LIST_ROWS = upsertListRows(UPSERT_ROWS);
+/** Values bound per row of UPSERT_LIST_ROWS: key, prefix, firstSeen, lastSeen, reports, expires, category. */
+const ROW_VALUES = 7;
+const UPSERT_LIST_ROWS = upsertListRows(UPSERT_ROWS, '@publisher', '@seq');
 const DELIST = `UPDATE listings SET op = 'delist', reason = ?, seq = ? WHERE key = ? AND publisher = ? AND op = 'list'`;
 
 /** applyBatchStream for a batch that is all at hand (a node's own batches, tests). */
 export function applyBatch(store: Store, batch: BatchToApply, now: number): ApplyOutcome {
   const { publisher, jws, accepted, quota, ...summary } = batch;
-  const pieces: BatchPiece[] = [{ type: 'entries', entries: accepted, total: accepted.count }, { type: 'end', batch: summary }];
+  const pieces: BatchPiece[] = [{ type: 'entries', entries: accepted }, { type: 'end', batch: summary }];
   return applyBatchStream(store, { publisher, seq: batch.seq, jws, quota }, () => pieces.shift()!, now);
 }
 
@@ -116,7 +118,7 @@ export function applyBatchStream(store: Store, start: BatchStart, next: () => Ba
     const jwsBytes = writeBatchParts(store, start.publisher, start.seq, start.jws);
     const merger = new EntryMerger(store, start, now, head?.activeBound ?? 0);
     let piece = next();
-    for (; piece.type === 'entries'; piece = next()) merger.merge(piece.entries, piece.total);
+    for (; piece.type === 'entries'; piece = next()) merger.merge(piece.entries);
     if (piece.type === 'error') throw new SpamxError(piece.error.code, piece.error.message, piece.error.details);
     const batch = piece.batch;
     if (batch.seq !== start.seq) throw new SpamxError('INTERNAL', `batch begun as seq ${start.seq} ended as seq ${batch.seq}`);
@@ -160,12 +162,12 @@ class EntryMerger {
   readonly quotaRefusals: IndexedRefusal[] = [];
   listed = 0;
   delisted = 0;
-  private quota: QuotaGuard | undefined;
+  private readonly quota: QuotaGuard;
   private readonly upsert: Statement;
   private readonly upsertRows: Statement;
   private readonly delist: Statement;
   private readonly addLength: Statement;
-  /** Values of up to UPSERT_ROWS list entries, bound at once. */
+  /** ROW_VALUES values for each of up to UPSERT_ROWS list entries, bound at once. */
   private readonly rows: unknown[] = [];
   private readonly keys: Buffer[] = [];
 
@@ -179,11 +181,10 @@ class EntryMerger {
     this.upsertRows = store.prepare(UPSERT_LIST_ROWS);
     this.delist = store.prepare(DELIST);
     this.addLength = store.prepare('INSERT INTO prefix_lengths (family_length) VALUES (?) ON CONFLICT DO NOTHING');
+    this.quota = new QuotaGuard(store, start, now, bound);
   }
 
-  merge(accepted: PackedEntries, total: number): void {
-    // The quota is judged on the whole batch's size, known from its first chunk.
-    this.quota ??= new QuotaGuard(this.store, this.start, this.now, this.bound, total);
+  merge(accepted: PackedEntries): void {
     const quota = this.quota;
     const { publisher, seq } = this.start;
     const { ops, numbers, categories, categoryOf, reasons, indexes } = accepted;
@@ -199,6 +200,8 @@ class EntryMerger {
         this.delisted++;
         continue;
       }
+      // Rows still to be written count when the guard starts counting listings.
+      if (quota.mustCount()) this.flush();
       if (!quota.admits(key)) {
         this.quotaRefusals.push({
           index: indexes[i]!,
@@ -209,8 +212,8 @@ class EntryMerger {
         continue;
       }
       const n = i * 4;
-      rows.push(key, publisher, prefix, numbers[n], numbers[n + 1], numbers[n + 3], numbers[n + 2], categories[categoryOf[i]!], seq);
-      if (rows.length === UPSERT_ROWS * UPSERT_PARAMS) this.flush();
+      rows.push(key, prefix, numbers[n], numbers[n + 1], numbers[n + 3], numbers[n + 2], categories[categoryOf[i]!]);
+      if (rows.length === UPSERT_ROWS * ROW_VALUES) this.flush();
       this.listed++;
     }
     this.flush();
@@ -221,7 +224,7 @@ class EntryMerger {
 
   /** The quota bound to store for the feed after this batch. */
   activeBound(): number {
-    return this.quota?.boundAfter(this.listed) ?? this.bound;
+    return this.quota.boundAfter(this.listed);
   }
 
   /** Every key this batch touched, newline-separated, as ASCII bytes; undefined for none. */
@@ -231,9 +234,12 @@ class EntryMerger {
   }
 
   private flush(): void {
-    const rows = this.rows;
-    if (rows.length === UPSERT_ROWS * UPSERT_PARAMS) this.upsertRows.run(rows);
-    else for (let at = 0; at < rows.length; at += UPSERT_PARAMS) this.upsert.run(rows.slice(at, at + UPSERT_PARAMS));
+    const { rows, start } = this;
+    if (rows.length === UPSERT_ROWS * ROW_VALUES) this.upsertRows.run(rows, { publisher: start.publisher, seq: start.seq });
+    for (let at = 0; rows.length < UPSERT_ROWS * ROW_VALUES && at < rows.length; at += ROW_VALUES) {
+      const [key, prefix, firstSeen, lastSeen, reports, expires, category] = rows.slice(at, at + ROW_VALUES);
+      this.upsert.run(key, start.publisher, prefix, firstSeen, lastSeen, reports, expires, category, start.seq);
+    }
     rows.length = 0;
   }
 }
@@ -242,30 +248,44 @@ const NEWLINE = Buffer.from('\n');
 
 /**
  * Keeps a publisher within its quota of active listings without counting them on every batch:
- * `feeds.active_bound` is an upper bound (it grows by every list entry applied), and only when
- * bound + incoming could exceed the quota are the listings counted and each entry looked up.
+ * `feeds.active_bound` is an upper bound (it grows by every list entry applied), and while
+ * bound + the entries admitted so far stays within the quota, entries are admitted unchecked.
+ * Only past that are the listings counted (this batch's own included: they are in the same
+ * transaction) and each entry looked up. The batch's size need not be known in advance, as it
+ * is not while the batch is still being decoded.
  */
 class QuotaGuard {
-  /** Exact active count while in the slow path; null while the bound proves the batch fits. */
+  /** Exact active count once counting; null while the bound proves the entries fit. */
   private active: number | null = null;
+  /** List entries still admissible unchecked. */
+  private room: number;
 
   constructor(
     private readonly store: Store,
     private readonly batch: BatchStart,
     private readonly now: number,
     private readonly bound: number,
-    /** The most list entries the batch can add: its entry count. */
-    incoming: number,
   ) {
-    if (batch.quota === null || bound + incoming <= batch.quota) return;
-    this.active = store
-      .prepare(`SELECT count(*) FROM listings WHERE publisher = ? AND op = 'list' AND expires > ?`)
-      .pluck()
-      .get(batch.publisher, now) as number;
+    this.room = batch.quota === null ? Infinity : batch.quota - bound;
+  }
+
+  /** True when the next list entry will need the listings counted (the caller writes pending rows first). */
+  mustCount(): boolean {
+    return this.active === null && this.room <= 0;
   }
 
   admits(key: string): boolean {
-    if (this.active === null || this.isActive(key)) return true; // a replacement adds nothing
+    if (this.active === null) {
+      if (this.room > 0) {
+        this.room--;
+        return true;
+      }
+      this.active = this.store
+        .prepare(`SELECT count(*) FROM listings WHERE publisher = ? AND op = 'list' AND expires > ?`)
+        .pluck()
+        .get(this.batch.publisher, this.now) as number;
+    }
+    if (this.isActive(key)) return true; // a replacement adds nothing
     if (this.active >= this.batch.quota!) return false;
     this.active++;
     return true;

@@ -70,6 +70,15 @@ export function writeTransaction<T>(store: Store, fn: () => T): T {
 }
 
 /**
+ * WAL pages after which a node's own connection checkpoints in a commit (SQLite's default is
+ * 1,000, 4 MB). A node has its feed-reader thread checkpoint after every pulled batch
+ * (ingest/reader-worker.ts), so this is a backstop: at 1,000 the small commits that end a pull
+ * (its report, its lease) met the WAL a 24 MB batch had just left and checkpointed it
+ * themselves, on the main thread, racing the reader thread.
+ */
+export const NODE_AUTOCHECKPOINT_PAGES = 16_384;
+
+/**
  * Runs `fn` with SQLite's automatic checkpoint off on this connection, so that its commit is
  * not followed, on this thread, by copying the WAL into the database. The pull path applies a
  * batch this way and has the feed-reader thread checkpoint on its own connection afterwards

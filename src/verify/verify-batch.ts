@@ -59,8 +59,11 @@ export interface EntryConsumer<T> {
    * consumer may keep or move to another thread (nothing here reads them after this call).
    */
   authentic(leafInput: Buffer): void;
-  /** The payload's top level with `entries` empty (its shape not checked yet) and its entry count, before any entry. */
-  envelope(envelope: unknown, count: number): void;
+  /**
+   * Before any entry: the payload's top-level members that come before `entries` (not checked
+   * yet), or undefined when they cannot be told apart (core/chunked-payload.ts).
+   */
+  start(members: Record<string, unknown> | undefined): void;
   /** Entries as they are parsed, a chunk at a time, before the payload's checks are done. */
   entries(chunk: readonly unknown[], firstIndex: number): void;
   /** Called once the payload has passed every check; its result is returned as `speculated`. */
@@ -100,7 +103,7 @@ export function verifyBatchInChunks<T>(
       entryCount += chunk.length;
       consumer.entries(chunk, first);
     },
-    (envelope, count) => consumer.envelope(envelope, count),
+    (members) => consumer.start(members),
   );
   const payload = checkPlace(shaped, ctx, key);
   const speculated = consumer.finish(payload);

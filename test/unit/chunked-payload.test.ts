@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkBatchShape, MAX_BATCH_ENTRIES } from '../../src/core/batch.js';
 import { ENTRY_CHUNK, parsePayloadInChunks } from '../../src/core/chunked-payload.js';
 import { SpamxError } from '../../src/core/errors.js';
-import { parseStrictJson, scanJson } from '../../src/core/strict-json.js';
+import { JsonScanner, parseStrictJson, scanJson } from '../../src/core/strict-json.js';
 
 const HEAD = '"spamx":1,"publisher":"jp-dekyo","seq":1,"prev":null,"issuedAt":"2026-11-22T10:15:00Z"';
 
@@ -87,6 +87,33 @@ describe('parsePayloadInChunks gives parseStrictJson + checkBatchShape verdicts'
     expect(chunked(text)).toBe(code);
   });
 
+  it('hands entries over as the scan passes them, before the rest of the text is read', () => {
+    // A name repeated after the entries is found only at the end: the chunks came first, and
+    // the verdict is still the repeated name.
+    const text = payloadText(3 * ENTRY_CHUNK + 7).replace(/\}$/, ',"x":1,"x":2}');
+    const seen: number[] = [];
+    expect(() => parsePayloadInChunks(text, (chunk, first) => seen.push(first + chunk.length))).toThrow(/repeats member name "x"/);
+    expect(seen).toEqual([ENTRY_CHUNK, 2 * ENTRY_CHUNK, 3 * ENTRY_CHUNK, 3 * ENTRY_CHUNK + 7]);
+  });
+
+  it('tells the members before the entries first', () => {
+    const calls: unknown[] = [];
+    const record = (text: string) =>
+      parsePayloadInChunks(
+        text,
+        (chunk) => calls.push(chunk.length),
+        (members) => calls.push(members),
+      );
+    record(payloadText(2));
+    expect(calls).toEqual([{ spamx: 1, publisher: 'jp-dekyo', seq: 1, prev: null, issuedAt: '2026-11-22T10:15:00Z', entries: null }, 2]);
+    calls.length = 0;
+    record(`{"entries":[${JSON.stringify(entry(1))}],${HEAD}}`);
+    expect(calls).toEqual([{ entries: null }, 1]);
+    calls.length = 0;
+    record(`{"a":[1,{"b":2}],"\\u0065ntries":[${JSON.stringify(entry(1))}]}`.replace('"a"', `${HEAD},"a"`));
+    expect(calls).toEqual([{ spamx: 1, publisher: 'jp-dekyo', seq: 1, prev: null, issuedAt: '2026-11-22T10:15:00Z', a: [1, { b: 2 }], entries: null }, 1]);
+  });
+
   it('counts entries against the batch limit', () => {
     const text = `{${HEAD},"entries":[${new Array(MAX_BATCH_ENTRIES + 1).fill('0').join(',')}]}`;
     expect(reference(text)).toBe('BATCH_TOO_MANY_ENTRIES');
@@ -102,6 +129,14 @@ describe('scanJson', () => {
     expect(text[span.close]).toBe(']');
     expect(text.slice(span.open, span.close + 1)).toBe('[1,[2,3],{"x":[4,5],"y":"6,7"}]');
     expect(span.commas.map((c) => text.slice(span.open + 1, c))).toEqual(['1', '1,[2,3]']);
+  });
+
+  it('scanned a part at a time, finds what one pass finds', () => {
+    const text = payloadText(2 * ENTRY_CHUNK + 3);
+    const whole = scanJson(text, 'entries')!.array!;
+    const scanner = new JsonScanner(text, 'entries');
+    for (let n = 1; !scanner.finished; n += 97) scanner.scan(n);
+    expect({ open: scanner.open, close: scanner.close, commas: scanner.commas, duplicate: scanner.duplicate }).toEqual({ ...whole, duplicate: null });
   });
 
   it('answers null rather than looping or throwing on text that is not JSON', () => {
