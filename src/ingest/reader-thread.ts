@@ -56,6 +56,9 @@ export class ReaderThread {
 
   open(request: ReadRequest): RemoteFeed {
     const worker = this.start();
+    // This thread's end, not whichever thread runs when the feed is next read: a feed whose
+    // thread died must fail, not wait on a thread started since.
+    const stopped = this.stopped;
     const id = this.nextId++;
     const { sender, receiver } = openBatchChannel();
     worker.postMessage({ type: 'open', id, request, channel: sender }, [sender.port]);
@@ -64,7 +67,7 @@ export class ReaderThread {
     let closed = false;
     return {
       request: () => this.worker?.postMessage({ type: 'next', id }),
-      receive: () => receiver.receive(this.stopped),
+      receive: () => receiver.receive(stopped),
       take: () => receiver.take(),
       close: () => {
         if (closed) return;

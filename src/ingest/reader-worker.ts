@@ -33,24 +33,22 @@ type Message =
   | { type: 'checkpoint'; path: string };
 
 /**
- * A connection of this thread's own to the node's store, for checkpoints only: the storing
- * thread applies pulled batches without SQLite's automatic checkpoint and asks for one here
- * after each (store/open-store.ts withoutAutocheckpoint). PASSIVE never waits for a lock and
- * never blocks the storing thread's writes; a checkpoint that fails is left to the next
- * request, or to the storing thread's own automatic checkpoints on its other commits.
+ * A checkpoint of the node's store on a connection of this thread's own: the storing thread
+ * applies pulled batches without SQLite's automatic checkpoint and asks for one here after each
+ * (store/open-store.ts withoutAutocheckpoint). PASSIVE never waits for a lock and never blocks
+ * the storing thread's writes. The connection lives for one checkpoint (opening one costs about
+ * a millisecond), so none is left open when the thread is terminated. A checkpoint that fails
+ * is left to the next request, or to the storing thread's own automatic checkpoint.
  */
-let checkpointer: { path: string; db: Database.Database } | undefined;
-
 function checkpoint(path: string): void {
+  let db: Database.Database | undefined;
   try {
-    if (checkpointer?.path !== path) {
-      checkpointer?.db.close();
-      checkpointer = { path, db: new Database(path, { fileMustExist: true }) };
-    }
-    checkpointer.db.pragma('wal_checkpoint(PASSIVE)');
+    db = new Database(path, { fileMustExist: true });
+    db.pragma('wal_checkpoint(PASSIVE)');
   } catch {
-    checkpointer?.db.close();
-    checkpointer = undefined;
+    // see above
+  } finally {
+    db?.close();
   }
 }
 

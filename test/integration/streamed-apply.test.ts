@@ -1,9 +1,12 @@
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
 import { pinPeer } from '../../src/config/pin-peer.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { STREAM_CHUNK } from '../../src/ingest/decode-batch.js';
 import { feedHead } from '../../src/store/feed-store.js';
+import { NODE_AUTOCHECKPOINT_PAGES } from '../../src/store/open-store.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { descriptorFor, FakePeerServer, leafOf, listEntry, payloadJson, signRaw, testKey, type Handler, type TestKey } from '../helpers/fake-peer.js';
 import { initTestNode, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -117,6 +120,8 @@ describe('a batch stored while it is decoded', () => {
     const jws2 = await signRaw(key, payloadJson({ publisher: id, seq: 2, prev: leafOf(jws1), entries: [...delists, ...again, ...fresh] }));
     await serve(id, key, [jws1, jws2], quota);
     await victim.reload();
+    const databaseBytes = () => statSync(victim.store.db.name).size;
+    const before = databaseBytes();
     const report = await victim.pull(id);
     expect(report?.ok).toBe(true);
     expect(report?.batches).toBe(2);
@@ -136,6 +141,10 @@ describe('a batch stored while it is decoded', () => {
       const res = await fetch(`${victim.url}/v1/feeds/${id}/batches/${seq}`);
       expect(await res.text()).toBe(jws);
     }
+    // The batches' pages reach the database file from the WAL by the reader thread's checkpoint:
+    // the node's own connection checkpoints only past 64 MB, and not in a pulled batch's commit.
+    expect(victim.store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(NODE_AUTOCHECKPOINT_PAGES);
+    await waitFor('the checkpoint by the reader thread', () => databaseBytes() > before + jws1.length + jws2.length);
     // And what the listings hold is what the entries said.
     const row = victim.store.prepare('SELECT prefix, reports, category FROM listings WHERE publisher = ? AND key = (SELECT min(key) FROM listings WHERE publisher = ? AND op = ?)').get(id, id, 'list');
     expect(row).toEqual({ prefix: `${String(again[0]!.prefix)}/32`, reports: 3, category: 'spam-origin' });
