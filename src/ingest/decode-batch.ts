@@ -20,12 +20,19 @@ export interface PolicySnapshot {
   readonly maxExpiryMs: number;
 }
 
+/** A publisher's key as the reader thread is given it: plain data. */
+export interface FeedKey {
+  readonly kid: string;
+  readonly jwk: PublicJwk;
+  readonly validity?: KeyValidity;
+}
+
 export interface DecodeRequest {
   /** The batch: as text (from a page of batches) or as 0x00 ‖ its bytes (fetched alone). */
   readonly jws: CompactJws;
   readonly publisher: string;
   /** Each key with the seq range it may sign, when the publisher's key statements name it. */
-  readonly keys: readonly { readonly kid: string; readonly jwk: PublicJwk; readonly validity?: KeyValidity }[];
+  readonly keys: readonly FeedKey[];
   readonly head: FeedHead;
   readonly policy: PolicySnapshot;
   /** About how many listings the store holds (streamChunk). */

@@ -3,11 +3,15 @@ import { z } from 'zod';
 import { LEAF_PREFIX } from '../core/leaf-hash.js';
 import { isSpamxError, SpamxError } from '../core/errors.js';
 import type { CompactJws } from '../verify/verify-jws.js';
-import { decodeBatch, type DecodeRequest, type FeedPost } from './decode-batch.js';
+import { decodeBatch, type DecodeRequest, type FeedKey, type FeedPost } from './decode-batch.js';
 import type { PeerHttpClient } from './http-client.js';
 
-/** Everything needed to read one peer's feed from one source, as plain (cloneable) data. */
-export interface ReadRequest extends Omit<DecodeRequest, 'jws'> {
+/**
+ * Everything needed to read one peer's feed from one source, as plain (cloneable) data, but the
+ * keys: they follow once the publisher's key statements are checked, while the first batch
+ * downloads (readFeed's `keys`).
+ */
+export interface ReadRequest extends Omit<DecodeRequest, 'jws' | 'keys'> {
   /** Base URL of the node serving the feed: the publisher itself or a mirror. */
   readonly source: string;
   readonly pageLimit: number;
@@ -36,6 +40,8 @@ export async function* readFeed(
   req: ReadRequest,
   signal: AbortSignal,
   post: FeedPost,
+  /** The publisher's keys; no batch is verified before they come. */
+  keys: Promise<readonly FeedKey[]>,
   /** Run after a large batch is taken, before the next is fetched (reader-worker.ts). */
   afterLargeBatch?: () => void,
 ): AsyncGenerator<void> {
@@ -43,9 +49,10 @@ export async function* readFeed(
   let storeRows = req.storeRows;
   for await (const jws of batchesFrom(http, req, signal)) {
     const large = jwsLength(jws) > LARGE_BATCH_BYTES;
+    const batchKeys = await keys;
     // From the batch's `begin` to its `end`, nothing here waits on I/O: the storing thread
     // is blocked in its transaction until the batch is through (ingest/batch-channel.ts).
-    const decoded = decodeBatch({ ...req, jws, head, storeRows }, post);
+    const decoded = decodeBatch({ ...req, keys: batchKeys, jws, head, storeRows }, post);
     head = decoded.head;
     storeRows += decoded.entries;
     yield;

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { SpamxError } from '../core/errors.js';
 import { openBatchChannel, type FeedMessage } from './batch-channel.js';
+import type { FeedKey } from './decode-batch.js';
 import type { ReadRequest } from './feed-reader.js';
 import type { HttpLimits } from './http-client.js';
 
@@ -23,6 +24,8 @@ export interface RemoteFeed {
    * this thread stores the one before; its messages come after all of that one's.
    */
   request(): void;
+  /** The publisher's keys: the reader verifies nothing before it has them. */
+  setKeys(keys: readonly FeedKey[]): void;
   /** The next message, awaited: between batches. */
   receive(): Promise<FeedMessage>;
   /** The next message, blocking this thread: inside a batch's transaction. */
@@ -67,6 +70,7 @@ export class ReaderThread {
     let closed = false;
     return {
       request: () => this.worker?.postMessage({ type: 'next', id }),
+      setKeys: (keys) => this.worker?.postMessage({ type: 'keys', id, keys }),
       receive: () => receiver.receive(stopped),
       take: () => receiver.take(),
       close: () => {

@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, workerData, type Transferable } from 'node:worker_threads';
 import { describeError, SpamxError } from '../core/errors.js';
 import { postToChannel, type BatchChannelEnd, type FeedMessage } from './batch-channel.js';
+import type { FeedKey } from './decode-batch.js';
 import { readFeed, type ReadRequest } from './feed-reader.js';
 import { PeerHttpClient, type HttpLimits } from './http-client.js';
 
@@ -24,11 +25,12 @@ const collectGarbage = runInNewContext('gc') as () => void;
  * or `error`.
  */
 const http = new PeerHttpClient(workerData as HttpLimits);
-const sessions = new Map<number, { feed: AsyncGenerator<void>; abort: AbortController; channel: BatchChannelEnd }>();
+const sessions = new Map<number, { feed: AsyncGenerator<void>; abort: AbortController; channel: BatchChannelEnd; keys: (keys: readonly FeedKey[]) => void }>();
 
 type Message =
   | { type: 'open'; id: number; request: ReadRequest; channel: BatchChannelEnd }
   | { type: 'next'; id: number }
+  | { type: 'keys'; id: number; keys: readonly FeedKey[] }
   | { type: 'close'; id: number }
   | { type: 'checkpoint'; path: string };
 
@@ -57,7 +59,17 @@ parentPort!.on('message', (message: Message) => {
     const abort = new AbortController();
     const { channel } = message;
     const post = (m: FeedMessage, transfer?: readonly Transferable[]) => postToChannel(channel, m, transfer);
-    sessions.set(message.id, { feed: readFeed(http, message.request, abort.signal, post, collectGarbage), abort, channel });
+    let setKeys!: (keys: readonly FeedKey[]) => void;
+    // Closed before its keys came (their statements failed to verify), the session must still
+    // end, or its generator would hold the batch it fetched for ever.
+    const keys = new Promise<readonly FeedKey[]>((resolve, reject) => {
+      setKeys = resolve;
+      abort.signal.addEventListener('abort', () => reject(new SpamxError('PEER_UNREACHABLE', 'pull cancelled before the keys were known')), { once: true });
+    });
+    keys.catch(() => undefined);
+    sessions.set(message.id, { feed: readFeed(http, message.request, abort.signal, post, keys, collectGarbage), abort, channel, keys: setKeys });
+  } else if (message.type === 'keys') {
+    sessions.get(message.id)?.keys(message.keys);
   } else if (message.type === 'close') {
     const session = sessions.get(message.id);
     sessions.delete(message.id);

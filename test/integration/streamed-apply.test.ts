@@ -107,6 +107,35 @@ describe('a batch stored while it is decoded', () => {
     expect((await fetch(`${victim.url}/v1/feeds`)).status).toBe(200);
   });
 
+  it('downloads the first batch while the key statements are fetched, and verifies it once they are in', async () => {
+    const id = 'keys-while-downloading';
+    const key = await testKey();
+    const jws = await signRaw(key, payloadJson({ publisher: id, seq: 1, prev: null, entries: entries(100_000, 1000) }));
+    await serve(id, key, [jws]);
+    const events: string[] = [];
+    fake.routes.set(`/v1/feeds/${id}/batches/1`, (_req, res) => {
+      events.push('batch asked');
+      res.writeHead(200, { 'content-type': 'application/jose' }).end(jws);
+    });
+    // The key statements answer only once the batch was asked for (or after 5 s): a pull that
+    // waited for them before asking would show the opposite order. 404 is a node without
+    // statements, which changes nothing.
+    fake.routes.set(`/v1/feeds/${id}/keys`, (_req, res) => {
+      const started = Date.now();
+      const answer = () => {
+        if (!events.includes('batch asked') && Date.now() - started < 5000) return void setTimeout(answer, 10);
+        events.push('keys answered');
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND"}}');
+      };
+      answer();
+    });
+    await victim.reload();
+    const report = await victim.pull(id);
+    expect(report?.ok).toBe(true);
+    expect(report?.listed).toBe(1000);
+    expect(events).toEqual(['batch asked', 'keys answered']);
+  });
+
   it('stores a feed of large batches whole, with quota refusals and delistings, in its own transactions', async () => {
     const id = 'honest-big';
     const key = await testKey();
