@@ -85,6 +85,23 @@ export class SpamxError extends Error {
   }
 }
 
+/** A SpamxError as plain data, to cross between threads (a structured clone drops its class). */
+export interface SpamxErrorData {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+/** Any thrown value as SpamxErrorData: a SpamxError as it is, anything else as INTERNAL. */
+export function toErrorData(err: unknown): SpamxErrorData {
+  const e = err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err));
+  return { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+}
+
+export function fromErrorData(data: SpamxErrorData): SpamxError {
+  return new SpamxError(data.code, data.message, data.details);
+}
+
 export function isSpamxError(err: unknown, code?: ErrorCode): err is SpamxError {
   return err instanceof SpamxError && (code === undefined || err.code === code);
 }

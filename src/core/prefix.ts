@@ -62,39 +62,21 @@ export function parsePrefixInFull(input: string): PrefixParse {
 /**
  * The prefix when `input` is a dotted quad with an optional canonical length (`61.4.12.7`,
  * `116.31.64.0/24`) that parsePrefix accepts, else undefined: then parsePrefixInFull decides,
- * and words any refusal. One pass over the characters, without the two slices, the length
- * regex and the text template of the full parse, and `text` is the input itself when it has a
+ * and words any refusal. The dotted quad read in place (parseDottedQuad up to the slash), without
+ * the two slices, the length regex and the text template of the full parse; `text` is the input itself when it has a
  * length (a strict dotted quad and a length without leading zeros are canonical). A batch's
  * entries are almost all of this form: EntryEvaluator took 16 ms instead of 26 on a
  * 100,000-entry batch of /32s.
  */
 export function quickV4Prefix(input: string): Prefix | undefined {
   const n = input.length;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let i = 0;
-  for (; i < n; i++) {
-    const c = input.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || part > 255 || ++dots > 3) return undefined;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 3 || (digits === 1 && part === 0)) return undefined;
-      part = part * 10 + c - 0x30;
-      digits++;
-    } else {
-      break;
-    }
-  }
-  if (dots !== 3 || digits === 0 || part > 255) return undefined;
-  value = value * 256 + part;
+  const slash = input.indexOf('/');
+  const i = slash < 0 ? n : slash;
+  const value = parseDottedQuad(input, i);
+  if (value === undefined) return undefined;
   let length = 32;
   if (i < n) {
-    if (input.charCodeAt(i) !== 0x2f || n - i < 2 || n - i > 3) return undefined;
+    if (n - i < 2 || n - i > 3) return undefined;
     const d0 = input.charCodeAt(i + 1) - 0x30;
     if (n - i === 2) {
       if (d0 < 0 || d0 > 9) return undefined;
@@ -141,15 +123,15 @@ function parseV6(input: string, addressText: string, lengthText: string | undefi
 /**
  * Four decimal parts 0-255 without leading zeros (the only IPv4 form PROTOCOL accepts), as an
  * unsigned 32-bit number. Hand-written because ipaddr.js's parser was a tenth of the pull
- * benchmark's time; IPv6 stays with ipaddr.js.
+ * benchmark's time; IPv6 stays with ipaddr.js. Reads text[0, end): quickV4Prefix stops it at the slash.
  */
-function parseDottedQuad(text: string): number | undefined {
+function parseDottedQuad(text: string, end = text.length): number | undefined {
   let value = 0;
   let part = 0;
   let digits = 0;
   let parts = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+  for (let i = 0; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : 0x2e;
     if (c === 0x2e) {
       if (digits === 0 || part > 255 || ++parts > 4) return undefined;
       value = value * 256 + part;

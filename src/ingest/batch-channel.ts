@@ -1,5 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Transferable } from 'node:worker_threads';
-import { SpamxError, type ErrorCode } from '../core/errors.js';
+import { SpamxError } from '../core/errors.js';
 import type { BatchPiece } from '../store/apply-batch.js';
 
 /**
@@ -12,12 +12,6 @@ export type FeedMessage =
   | { readonly type: 'begin'; readonly seq: number; readonly jws: Uint8Array }
   | BatchPiece
   | { readonly type: 'done' };
-
-export interface WireError {
-  readonly code: ErrorCode;
-  readonly message: string;
-  readonly details?: Record<string, unknown>;
-}
 
 /**
  * How long the storing thread waits, blocked, for the next piece of a batch it is applying.
@@ -93,8 +87,4 @@ export class BatchReceiver {
   private poll(): FeedMessage | undefined {
     return (receiveMessageOnPort(this.port)?.message as FeedMessage | undefined) ?? undefined;
   }
-}
-
-export function fromWire(error: WireError): SpamxError {
-  return new SpamxError(error.code, error.message, error.details);
 }

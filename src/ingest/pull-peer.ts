@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.js';
-import { describeError, isSpamxError, SpamxError, type ErrorCode } from '../core/errors.js';
+import { describeError, fromErrorData, isSpamxError, SpamxError, type ErrorCode } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
@@ -11,7 +11,6 @@ import { withoutAutocheckpoint, type Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
 import type { ReaderThread, RemoteFeed } from './reader-thread.js';
-import { fromWire } from './batch-channel.js';
 import { freeNow } from '../core/free-buffers.js';
 import type { PackedEntries } from '../core/packed-entries.js';
 import type { BatchPiece } from '../store/apply-batch.js';
@@ -192,7 +191,7 @@ async function pullFrom({ deps, lease, tally, signal }: PullRun, peer: Peer, fee
     for (;;) {
       const message = await feed.receive();
       if (message.type === 'done') return;
-      if (message.type === 'error') throw fromWire(message.error);
+      if (message.type === 'error') throw fromErrorData(message.error);
       if (message.type !== 'begin') throw new SpamxError('INTERNAL', `feed reader sent "${message.type}" outside a batch`);
       if (signal?.aborted) return;
       feed.request(); // the reader thread fetches and verifies the next batch while this one is stored

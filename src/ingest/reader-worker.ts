@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData, type Transferable } from 'node:worker_threads';
-import { describeError, SpamxError } from '../core/errors.js';
+import { SpamxError, toErrorData } from '../core/errors.js';
 import { postToChannel, type BatchChannelEnd, type FeedMessage } from './batch-channel.js';
 import type { FeedKey } from './decode-batch.js';
 import { readFeed, type ReadRequest } from './feed-reader.js';
@@ -91,8 +91,7 @@ async function answerNext(id: number): Promise<void> {
     const next = await session.feed.next();
     if (next.done) postToChannel(session.channel, { type: 'done' });
   } catch (err) {
-    const e = err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err));
-    postToChannel(session.channel, { type: 'error', error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+    postToChannel(session.channel, { type: 'error', error: toErrorData(err) });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { SpamxError, type ErrorCode } from '../core/errors.js';
+import { fromErrorData, SpamxError, type SpamxErrorData } from '../core/errors.js';
 import type { IndexedRefusal } from '../core/evaluate-entries.js';
 import { ColumnReader, DELIST as DELIST_OP, type PackedEntries } from '../core/packed-entries.js';
 import { writeBatchParts } from './batch-parts.js';
@@ -40,7 +40,7 @@ export interface BatchSummary {
 export type BatchPiece =
   | { readonly type: 'entries'; readonly entries: PackedEntries }
   | { readonly type: 'end'; readonly batch: BatchSummary }
-  | { readonly type: 'error'; readonly error: { readonly code: ErrorCode; readonly message: string; readonly details?: Record<string, unknown> } };
+  | { readonly type: 'error'; readonly error: SpamxErrorData };
 
 /** The start of a batch to apply: whose, its seq and JWS (its signature verified), the quota. */
 export interface BatchStart {
@@ -119,7 +119,7 @@ export function applyBatchStream(store: Store, start: BatchStart, next: () => Ba
     const merger = new EntryMerger(store, start, now, head?.activeBound ?? 0);
     let piece = next();
     for (; piece.type === 'entries'; piece = next()) merger.merge(piece.entries);
-    if (piece.type === 'error') throw new SpamxError(piece.error.code, piece.error.message, piece.error.details);
+    if (piece.type === 'error') throw fromErrorData(piece.error);
     const batch = piece.batch;
     if (batch.seq !== start.seq) throw new SpamxError('INTERNAL', `batch begun as seq ${start.seq} ended as seq ${batch.seq}`);
     if ((head?.head ?? null) !== batch.prev) {
@@ -153,7 +153,7 @@ function endOf(next: () => BatchPiece): BatchSummary {
   for (;;) {
     const piece = next();
     if (piece.type === 'end') return piece.batch;
-    if (piece.type === 'error') throw new SpamxError(piece.error.code, piece.error.message, piece.error.details);
+    if (piece.type === 'error') throw fromErrorData(piece.error);
   }
 }
 

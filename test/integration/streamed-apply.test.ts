@@ -7,7 +7,7 @@ import { STREAM_CHUNK } from '../../src/ingest/decode-batch.js';
 import { feedHead } from '../../src/store/feed-store.js';
 import { NODE_AUTOCHECKPOINT_PAGES } from '../../src/store/open-store.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { descriptorFor, FakePeerServer, leafOf, listEntry, payloadJson, signRaw, testKey, type Handler, type TestKey } from '../helpers/fake-peer.js';
+import { descriptorFor, FakePeerServer, leafOf, listEntry, pageHandler, payloadJson, signRaw, testKey, type Handler, type TestKey } from '../helpers/fake-peer.js';
 import { initTestNode, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -37,18 +37,9 @@ function single(jws: string): Handler {
   return (_req, res) => res.writeHead(200, { 'content-type': 'application/jose' }).end(jws);
 }
 
-function pages(publisher: string, jwsList: readonly string[]): Handler {
-  return (req, res) => {
-    const after = Number(new URL(req.url!, 'http://x').searchParams.get('after') ?? 0);
-    const batches = jwsList.map((jws, i) => ({ seq: i + 1, jws })).filter((b) => b.seq > after).slice(0, 1);
-    const last = batches.at(-1)?.seq ?? after;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ publisher, batches, next: last < jwsList.length ? last : null }));
-  };
-}
-
-/** A publisher whose feed is `jwsList`, served a batch at a time (as large batches are). */
+/** A publisher whose feed is `jwsList`, each batch also served alone (as large batches are fetched). */
 async function serve(id: string, key: TestKey, jwsList: readonly string[], quota?: number): Promise<void> {
-  fake.routes.set(`/v1/feeds/${id}/batches`, pages(id, jwsList));
+  fake.routes.set(`/v1/feeds/${id}/batches`, pageHandler(id, jwsList));
   jwsList.forEach((jws, i) => fake.routes.set(`/v1/feeds/${id}/batches/${i + 1}`, single(jws)));
   await pinPeer(victim.config, parseDescriptor(descriptorFor(id, key), 'fake'), { url: fakeUrl, ...(quota ? { quota } : {}) });
 }
@@ -83,7 +74,7 @@ afterAll(async () => {
 describe('a batch stored while it is decoded', () => {
   it('leaves nothing of a signed batch whose flaw comes after entries were merged', async () => {
     const flawed: [string, string, (payload: string) => string][] = [
-      // The last entry names "op" twice: found by the scan of the whole payload, before any chunk.
+      // The last entry names "op" twice: found when the scan reaches it, after the chunks before it.
       ['late-duplicate', 'BATCH_DUPLICATE_KEY', (p) => p.replace(/\{"op":"list"(?=[^{]*\]\}$)/, '{"op":"list","op":"list"')],
       // A trailing comma after the last entry: found when the last chunk is parsed.
       ['late-garbage', 'BATCH_INVALID_JSON', (p) => `${p.slice(0, -2)},]}`],
