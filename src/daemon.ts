@@ -41,6 +41,9 @@ import { LookupFollower } from './store/lookup-follower.js';
 import { LookupCache } from './serve/lookup-cache.js';
 import { lookupAnswerJson } from './serve/lookup-json.js';
 
+/** The most a small request to a peer may answer: a chain of key statements, a checkpoint or a cosignature is a few hundred kilobytes at most. */
+const CONTROL_BODY_BYTES = 4 * 1024 * 1024;
+
 export interface NodeOptions {
   readonly dataDir: string;
   /** Config members that override `config.json` (tests, `serve --port`). */
@@ -78,7 +81,12 @@ export class SpamxNode implements OperatorActions {
   private listeningUrl: string | undefined;
   private readonly scheduler: Scheduler;
   private readonly reader: ReaderThread;
-  private readonly witnessHttp: PeerHttpClient;
+  /**
+   * Small requests to peers (key statements, checkpoints, cosignatures), over connections kept
+   * for the node's life: a pull every few minutes then costs no new connection (and, behind
+   * TLS, no new handshake) for its key statements.
+   */
+  private readonly controlHttp: PeerHttpClient;
   private readonly shutdown = new AbortController();
 
   private constructor(
@@ -90,7 +98,7 @@ export class SpamxNode implements OperatorActions {
     private readonly reloadIntervalMs: number,
   ) {
     this.reader = new ReaderThread(config.pull);
-    this.witnessHttp = new PeerHttpClient({ ...config.pull, maxBodyBytes: 4 * 1024 * 1024 });
+    this.controlHttp = new PeerHttpClient({ ...config.pull, maxBodyBytes: CONTROL_BODY_BYTES });
     this.currentPolicy = this.loadPolicy();
     this.lastProjection = clock();
     this.scheduler = new Scheduler(log);
@@ -196,7 +204,7 @@ export class SpamxNode implements OperatorActions {
       });
     }
     await this.reader.close();
-    await this.witnessHttp.close();
+    await this.controlHttp.close();
     this.store.close();
   }
 
@@ -264,10 +272,10 @@ export class SpamxNode implements OperatorActions {
 
   private async pullAndWitness(peer: Peer): Promise<PullReport> {
     const repinned = (p: Peer) => this.peerMap.set(p.id, p);
-    const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader, repinned }, peer, this.shutdown.signal);
+    const report = await pullPeer({ ...this.ingestDeps(), reader: this.reader, http: this.controlHttp, repinned }, peer, this.shutdown.signal);
     if (!report.ok || this.shutdown.signal.aborted) return report;
     await this.refreshIdentity();
-    const witnessDeps = { store: this.store, http: this.witnessHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } };
+    const witnessDeps = { store: this.store, http: this.controlHttp, clock: this.clock, log: this.log, self: { name: this.config.origin, key: this.identity.signingKey } };
     const current = this.peerMap.get(peer.id) ?? peer; // re-pinned if the pull followed a key rotation
     const witness = await witnessFeed(witnessDeps, current, report.source ?? peer.url, this.peers);
     if (witness.status !== 'cosigned') this.log.warn({ peer: peer.id, ...witness }, 'checkpoint not cosigned');

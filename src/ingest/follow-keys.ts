@@ -9,19 +9,19 @@ import { parsePeerFile, writePeerFile, type Peer, type PeerFile } from '../confi
 import { heldStatements, keyHistoryOf, saveStatements } from '../store/key-statement-store.js';
 import { writeTransaction, type Store } from '../store/open-store.js';
 import { verifyKeyChain } from '../verify/verify-key-chain.js';
-import { PeerHttpClient } from './http-client.js';
+import type { PeerHttpClient } from './http-client.js';
 
 export interface FollowDeps {
   readonly store: Store;
   readonly config: NodeConfig;
   readonly clock: () => number;
   readonly log: Logger;
+  /** The node's client for small requests (daemon.ts): a whole chain of statements is a few hundred kilobytes at most. */
+  readonly http: PeerHttpClient;
   /** Told when a peer's pins changed, so the running node uses them at once. */
   readonly repinned?: (peer: Peer) => void;
 }
 
-/** A whole chain of statements is a few hundred kilobytes at most. */
-const MAX_KEYS_BODY = 4 * 1024 * 1024;
 const KeysPageSchema = z.object({ publisher: z.string(), statements: z.array(z.unknown()).max(MAX_STATEMENTS) });
 
 /**
@@ -34,15 +34,12 @@ const KeysPageSchema = z.object({ publisher: z.string(), statements: z.array(z.u
  */
 export async function followKeyStatements(deps: FollowDeps, peer: Peer, source: string, signal?: AbortSignal): Promise<Peer> {
   const url = `${source}/v1/feeds/${encodeURIComponent(peer.id)}/keys`;
-  const http = new PeerHttpClient({ ...deps.config.pull, maxBodyBytes: MAX_KEYS_BODY });
   let body: unknown;
   try {
-    body = await http.getJson(url, signal);
+    body = await deps.http.getJson(url, signal);
   } catch (err) {
     if (isSpamxError(err, 'PEER_HTTP_ERROR')) return peer;
     throw err;
-  } finally {
-    await http.close();
   }
   const page = KeysPageSchema.safeParse(body);
   if (!page.success || page.data.publisher !== peer.id) throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer the key statements of ${peer.id}`);

@@ -10,6 +10,7 @@ import { feedHead, lastBatchBytes, listingRows } from '../store/feed-store.js';
 import { withoutAutocheckpoint, type Store } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
+import type { PeerHttpClient } from './http-client.js';
 import type { ReaderThread, RemoteFeed } from './reader-thread.js';
 import { freeNow } from '../core/free-buffers.js';
 import type { PackedEntries } from '../core/packed-entries.js';
@@ -27,6 +28,8 @@ type Tally = { batches: number; listed: number; delisted: number; refused: numbe
 export interface PullDeps {
   readonly store: Store;
   readonly reader: ReaderThread;
+  /** For the key statements (follow-keys.ts); batches come through `reader`. */
+  readonly http: PeerHttpClient;
   readonly config: NodeConfig;
   readonly policy: () => Policy;
   readonly clock: () => number;

@@ -14,6 +14,8 @@ export class FakePeerServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   readonly routes = new Map<string, Handler>();
+  /** TCP connections accepted so far. */
+  connections = 0;
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -23,6 +25,7 @@ export class FakePeerServer {
       else res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND"}}');
     });
     this.server.on('connection', (s) => {
+      this.connections++;
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });

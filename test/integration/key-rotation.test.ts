@@ -166,6 +166,28 @@ describe('key rotation', () => {
     expect(victim.lookup('202.12.28.1').listed).toBe(false);
   });
 
+  it('key statements come over the connections the node keeps, not a new one each pull', async () => {
+    const th = await node('th-nbtc');
+    await publish(th, '61.4.20.1');
+    const jp = await node('jp-keepalive');
+    const [relay, relayUrl] = await fake();
+    let keyRequests = 0;
+    const keys = jsonHandler(await json(`${th.url}/v1/feeds/th-nbtc/keys`));
+    relay.routes.set('/v1/feeds/th-nbtc/keys', (req, res) => {
+      keyRequests++;
+      keys(req, res);
+    });
+    relay.routes.set('/v1/feeds/th-nbtc/batches', pageHandler('th-nbtc', await batchesOf(th, 'th-nbtc')));
+    await pinTestPeer(jp, th, { url: relayUrl });
+
+    expect((await jp.pull('th-nbtc'))?.batches).toBe(1);
+    const afterFirst = relay.connections;
+    for (let i = 0; i < 3; i++) expect((await jp.pull('th-nbtc'))?.ok).toBe(true);
+    expect(keyRequests).toBe(4);
+    // A client made per pull for the key statements opened a connection each time.
+    expect(relay.connections).toBe(afterFirst);
+  });
+
   it('after `key revoke KID --after-seq 3`, a batch 4 signed by that key is refused as JWS_REVOKED_KEY', async () => {
     const publisher = await node('kr-kisa');
     const receiver = await node('sg-imda');
