@@ -41,7 +41,10 @@ import { LookupFollower } from './store/lookup-follower.js';
 import { LookupCache } from './serve/lookup-cache.js';
 import { lookupAnswerJson } from './serve/lookup-json.js';
 
-/** The most a small request to a peer may answer: a chain of key statements, a checkpoint or a cosignature is a few hundred kilobytes at most. */
+/**
+ * The most a small request to a peer may answer: a chain of key statements, a checkpoint or a
+ * cosignature is a few hundred kilobytes at most.
+ */
 const CONTROL_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface NodeOptions {

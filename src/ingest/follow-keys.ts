@@ -16,7 +16,7 @@ export interface FollowDeps {
   readonly config: NodeConfig;
   readonly clock: () => number;
   readonly log: Logger;
-  /** The node's client for small requests (daemon.ts): a whole chain of statements is a few hundred kilobytes at most. */
+  /** The node's client for small requests, kept across pulls (daemon.ts `controlHttp`). */
   readonly http: PeerHttpClient;
   /** Told when a peer's pins changed, so the running node uses them at once. */
   readonly repinned?: (peer: Peer) => void;
