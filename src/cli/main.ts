@@ -1,50 +1,63 @@
-import { describeError } from '../core/errors.js';
-import { UsageError } from './args.js';
-import { USAGE } from './usage.js';
+import type { Command } from 'commander';
+import { buildProgram, CommandExit } from './program.js';
+import { Session, USAGE_EXIT, type CliIo } from './session.js';
 
-type Command = (argv: string[]) => Promise<number>;
+const STDIO: CliIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  init: async () => (await import('./commands/init.js')).init,
-  serve: async () => (await import('./commands/serve.js')).serveCommand,
-  descriptor: async () => (await import('./commands/descriptor.js')).descriptor,
-  peer: async () => (await import('./commands/peer.js')).peer,
-  key: async () => (await import('./commands/key.js')).key,
-  report: async () => (await import('./commands/queue.js')).report,
-  delist: async () => (await import('./commands/queue.js')).delist,
-  publish: async () => (await import('./commands/queue.js')).publish,
-  pull: async () => (await import('./commands/pull.js')).pull,
-  status: async () => (await import('./commands/status.js')).status,
-  refusals: async () => (await import('./commands/status.js')).refusals,
-  export: async () => (await import('./commands/export.js')).exportCommand,
-  lookup: async () => (await import('./commands/lookup.js')).lookup,
-  audit: async () => (await import('./commands/audit.js')).audit,
-  evidence: async () => (await import('./commands/evidence.js')).evidence,
-  'verify-evidence': async () => (await import('./commands/verify-evidence.js')).verifyEvidenceCommand,
-  subscriber: async () => (await import('./commands/subscriber.js')).subscriber,
-  demo: async () => (await import('../demo/demo.js')).demo,
-};
+/** An RFC 7638 thumbprint: 43 base64url characters, so it may begin with "-". */
+const KID_RE = /^[A-Za-z0-9_-]{43}$/;
 
-/** Runs one CLI command; returns the exit status (0 ok, 1 failure, 2 bad arguments). */
-export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE);
-    return name === undefined ? 2 : 0;
+/**
+ * What the user typed, in the form the definition parses: a key id beginning with "-" given to
+ * `key revoke` is moved after `--`, so that it is read as the KID, not as options.
+ */
+export function normaliseArgv(argv: readonly string[]): string[] {
+  if (argv[0] === 'key' && argv[1] === 'revoke' && !argv.includes('--')) {
+    const at = argv.findIndex((a, i) => i > 1 && a.startsWith('-') && KID_RE.test(a) && !['--data', '--after-seq'].includes(argv[i - 1] ?? ''));
+    if (at > 0) return [...argv.filter((_, i) => i !== at), '--', argv[at]!];
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`spamx: unknown command "${name}"\n\n${USAGE}`);
-    return 2;
+  return [...argv];
+}
+
+/**
+ * Runs one CLI command; resolves its exit status: 0 success, 1 failure (lookup: 1 not listed,
+ * 3 failure), 2 bad arguments: an unknown command or option, a missing or extra argument, a bad
+ * value. `spamx` alone prints the usage and exits 2; `spamx help`, `--help` and `--version` exit 0.
+ */
+export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<number> {
+  const session = new Session(io);
+  const program = buildProgram(session);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return USAGE_EXIT;
   }
+  if (argv[0] === 'help') return help(session, program, argv.slice(1));
   try {
-    return await (await load())(rest);
+    await program.parseAsync(normaliseArgv(argv), { from: 'user' });
+    return session.code;
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`spamx ${name}: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`spamx ${name}: ${describeError(err).split('\n')[0]}\n`);
-    return 1;
+    if (!(err instanceof CommandExit)) throw err;
+    const { error, command } = err;
+    if (error.exitCode === 0) return 0; // --help, help, --version
+    // A group without its sub-command (`spamx peer`): commander has printed its help on stderr.
+    if (error.code === 'commander.help') return USAGE_EXIT;
+    session.usageError(command, error.message.replace(/^error: /, ''));
+    return USAGE_EXIT;
   }
+}
+
+/** `spamx help peer add`: that command's help, exit 0; a name that is no command exits 2. */
+function help(session: Session, program: Command, names: readonly string[]): number {
+  let cmd = program;
+  for (const name of names) {
+    if (name === 'help') break; // `spamx help help`: the program's help says what help does
+    const sub = cmd.commands.find((c) => c.name() === name);
+    if (!sub) {
+      session.usageError(cmd, `unknown command '${name}'`);
+      return USAGE_EXIT;
+    }
+    cmd = sub;
+  }
+  cmd.outputHelp();
+  return 0;
 }

@@ -25,8 +25,3 @@ export function loadAllowlist(file: string): PrefixSet {
   });
   return new PrefixSet(prefixes);
 }
-
-export const ALLOWLIST_TEMPLATE = `# spamx allowlist: addresses and prefixes this node never lists, one per line.
-# An entry inside one of these is refused (PREFIX_ALLOWLISTED); a listed range that
-# contains one is exported with the allowlisted part carved out.
-`;

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CENTRE_ID_RE } from '../core/batch.js';
@@ -69,24 +69,4 @@ export async function loadPeers(peersDir: string): Promise<{ peers: Peer[]; erro
     }
   }
   return { peers, errors };
-}
-
-/** Writes a peer file atomically (temp file + rename), so a reader never sees half of it. */
-export function writePeerFile(peersDir: string, peer: PeerFile): string {
-  mkdirSync(peersDir, { recursive: true });
-  const file = peerFilePath(peersDir, peer.id);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(peer, null, 2)}\n`);
-  renameSync(tmp, file);
-  return file;
-}
-
-export function removePeerFile(peersDir: string, id: string): boolean {
-  const file = peerFilePath(peersDir, id);
-  try {
-    rmSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

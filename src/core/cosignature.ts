@@ -14,7 +14,7 @@ export interface Witness {
   readonly publicKey: Buffer;
 }
 
-export function cosignedMessage(timestamp: number, checkpointText: string): Buffer {
+function cosignedMessage(timestamp: number, checkpointText: string): Buffer {
   return Buffer.from(`cosignature/v1\ntime ${timestamp}\n${checkpointText}`, 'utf8');
 }
 

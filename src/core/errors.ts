@@ -67,6 +67,8 @@ export const OTHER_CODES = [
   'PEER_INVALID',
   'PEER_BUSY',
   'FEED_FROZEN',
+  // An evidence bundle (README "Evidence bundles") that does not prove the listing it states.
+  'EVIDENCE_INVALID',
   'INTERNAL',
 ] as const;
 

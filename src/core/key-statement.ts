@@ -63,7 +63,7 @@ export function parseKeyStatementPayload(text: string): KeyStatementPayload {
 }
 
 /** The payload's shape. Unknown members are ignored, as in batches, so later versions can add some. */
-export function checkKeyStatementShape(value: unknown): KeyStatementPayload {
+function checkKeyStatementShape(value: unknown): KeyStatementPayload {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('payload is not a JSON object');
   const p = value as Record<string, unknown>;
   if (p.spamx !== PROTOCOL_VERSION) throw malformed(`"spamx" must be ${PROTOCOL_VERSION}`);

@@ -17,19 +17,19 @@ export function hashLeaf(data: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF).update(data).digest();
 }
 
-export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
+function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash('sha256').update(NODE).update(left).update(right).digest();
 }
 
 /** The largest power of two smaller than n (n ≥ 2): RFC 9162 §2.1.1's k. */
-export function splitPoint(n: number): number {
+function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
 }
 
 /** MTH(D[start:end]); `start` is aligned as every subrange of RFC 9162's recursion is. */
-export function rangeHash(read: SubtreeReader, start: number, end: number): Buffer {
+function rangeHash(read: SubtreeReader, start: number, end: number): Buffer {
   const n = end - start;
   if (n <= 0) throw new RangeError(`empty range [${start}, ${end})`);
   if ((n & (n - 1)) === 0 && start % n === 0) return read(Math.log2(n), start / n);

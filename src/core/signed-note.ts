@@ -34,7 +34,7 @@ export function noteKeyId(name: string, type: number, publicKey: Uint8Array): Bu
 }
 
 /** A key name: non-empty, no whitespace, no `+` (c2sp.org/signed-note, "Names"). */
-export function isValidKeyName(name: string): boolean {
+function isValidKeyName(name: string): boolean {
   return name.length > 0 && !/[\s+]/u.test(name) && !/[\u0000-\u001f\u007f]/.test(name);
 }
 

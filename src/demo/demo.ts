@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from '../cli/args.js';
 import { readEnv } from '../config/env.js';
 import { describeError } from '../core/errors.js';
 import { DemoCluster, logTail, readCentres, type DemoNode } from './demo-cluster.js';
@@ -22,9 +21,8 @@ const ONCE_DEADLINE_MS = 180_000;
  * reports through their operator API; prints how the merged lists converge, then runs until
  * Ctrl-C. `--once` (or SPAMX_DEMO_ONCE=1) exits 0 at convergence, 1 if it does not come.
  */
-export async function demo(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { once: { type: 'boolean' } }, { min: 0, max: 0 });
-  return new DemoRun(values.once === true || readEnv().demoOnce).run();
+export async function demo(options: { readonly once?: boolean | undefined }): Promise<number> {
+  return new DemoRun(options.once === true || readEnv().demoOnce).run();
 }
 
 class DemoRun {

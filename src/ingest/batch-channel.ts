@@ -19,7 +19,7 @@ export type FeedMessage =
  * 100,000-entry batch's pieces come within a second; this is a backstop for a reader that
  * crashed, after which the batch's transaction rolls back.
  */
-export const STALL_MS = 10_000;
+const STALL_MS = 10_000;
 
 /**
  * A one-way channel from the reader thread to the storing thread, readable both ways: by
@@ -47,7 +47,7 @@ export function postToChannel(end: BatchChannelEnd, message: FeedMessage, transf
   Atomics.notify(end.counter, 0);
 }
 
-export class BatchReceiver {
+class BatchReceiver {
   constructor(
     private readonly port: MessagePort,
     private readonly counter: Int32Array,

@@ -9,7 +9,8 @@ import { PrefixSet } from '../core/prefix-set.js';
 import { parseTimestamp } from '../core/time.js';
 import type { KeyValidity } from '../core/key-history.js';
 import type { PinnedKey, PublicJwk } from '../verify/pinned-keys.js';
-import { verifyBatchInChunks, type FeedHead } from '../verify/verify-batch.js';
+import type { FeedHead } from '../core/feed-head.js';
+import { verifyBatchInChunks } from '../verify/verify-batch.js';
 import type { FeedMessage } from './batch-channel.js';
 import type { CompactJws } from '../verify/verify-jws.js';
 

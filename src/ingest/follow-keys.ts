@@ -5,10 +5,11 @@ import type { KeyHistory } from '../core/key-history.js';
 import { MAX_STATEMENTS } from '../core/key-statement.js';
 import { formatVerifierKey, parseVerifierKey } from '../core/signed-note.js';
 import type { NodeConfig } from '../config/config.js';
-import { parsePeerFile, writePeerFile, type Peer, type PeerFile } from '../config/peers.js';
+import { parsePeerFile, type Peer, type PeerFile } from '../config/peers.js';
 import { heldStatements, keyHistoryOf, saveStatements } from '../store/key-statement-store.js';
 import { writeTransaction, type Store } from '../store/open-store.js';
 import { verifyKeyChain } from '../verify/verify-key-chain.js';
+import { writePeerFile } from '../node-files/write-peer-file.js';
 import type { PeerHttpClient } from './http-client.js';
 
 export interface FollowDeps {

@@ -1,6 +1,6 @@
 import { checkKeyInForce } from '../core/key-history.js';
 import { loadIdentity, type Identity } from '../config/identity.js';
-import { settleSigningKey } from '../config/own-keys.js';
+import { settleSigningKey } from '../node-files/own-keys.js';
 import type { NodePaths } from '../config/paths.js';
 import { currentKid, keyHistoryOf } from '../store/key-statement-store.js';
 import type { Store } from '../store/open-store.js';
@@ -9,7 +9,7 @@ import type { PinnedKeySet } from '../verify/pinned-keys.js';
 
 /**
  * This node's signing identity as its key statements say it is now: a rotation another process
- * stored is completed on disk (config/own-keys.ts) and the current key loaded.
+ * stored is completed on disk (node-files/own-keys.ts) and the current key loaded.
  */
 export async function loadOwnIdentity(paths: NodePaths, store: Store, id: string): Promise<Identity> {
   settleSigningKey(paths, currentKid(store, id));

@@ -1,5 +1,6 @@
 import { buildBatchPayload, MAX_BATCH_ENTRIES } from '../core/batch.js';
 import { isSpamxError } from '../core/errors.js';
+import type { PublishedBatch } from '../core/published-batch.js';
 import { ReportMerger } from '../core/report-merge.js';
 import { DAY_MS } from '../core/time.js';
 import type { Identity } from '../config/identity.js';
@@ -14,12 +15,6 @@ import { assertOwnKeyInForce, ownKeySet } from './own-key-set.js';
 
 export interface PublishDeps extends IngestDeps {
   readonly identity: Identity;
-}
-
-export interface PublishedBatch {
-  readonly seq: number;
-  readonly entries: number;
-  readonly leafHash: string;
 }
 
 const MAX_HEAD_RACES = 5;

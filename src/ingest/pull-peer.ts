@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.js';
 import { describeError, fromErrorData, isSpamxError, SpamxError, type ErrorCode } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
+import type { PullReport } from '../core/pull-report.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
 import { feedHead, lastBatchBytes, listingRows } from '../store/feed-store.js';
@@ -15,7 +16,6 @@ import type { ReaderThread, RemoteFeed } from './reader-thread.js';
 import { freeNow } from '../core/free-buffers.js';
 import type { PackedEntries } from '../core/packed-entries.js';
 import type { BatchPiece } from '../store/apply-batch.js';
-import type { WitnessOutcome } from './witness-feed.js';
 import { freeEntries, snapshotPolicy } from './decode-batch.js';
 import { storeStreamedBatch } from './ingest-batch.js';
 import { followKeyStatements } from './follow-keys.js';
@@ -37,26 +37,6 @@ export interface PullDeps {
   /** Told when following the peer's key statements changed its pins (README "Key rotation"). */
   readonly repinned?: (peer: Peer) => void;
 }
-
-export interface PullReport {
-  readonly peer: string;
-  readonly ok: boolean;
-  /** Base URL the batches came from (the publisher or one of its mirrors). */
-  readonly source: string | null;
-  readonly fromSeq: number;
-  readonly toSeq: number;
-  readonly batches: number;
-  readonly listed: number;
-  readonly delisted: number;
-  readonly refused: number;
-  readonly durationMs: number;
-  /** What witnessing the peer's checkpoint after the pull found (PROTOCOL "Transparency"). */
-  readonly witness?: WitnessOutcome;
-  /** Sources tried before the one that answered (or all of them, when none did). */
-  readonly failedSources: readonly { readonly source: string; readonly code: ErrorCode; readonly message: string }[];
-  readonly error?: { readonly code: ErrorCode; readonly message: string; readonly seq: number | null };
-}
-
 
 /** Publisher failures after which its mirrors are tried: it could not be reached or answered nonsense. */
 const TRY_MIRROR: ReadonlySet<ErrorCode> = new Set([

@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData, type Transferable } from 'node:worker_threads';
 import { SpamxError, toErrorData } from '../core/errors.js';
+import { checkpointWal } from '../store/wal-checkpoint.js';
 import { postToChannel, type BatchChannelEnd, type FeedMessage } from './batch-channel.js';
 import type { FeedKey } from './decode-batch.js';
 import { readFeed, type ReadRequest } from './feed-reader.js';
@@ -35,22 +35,16 @@ type Message =
   | { type: 'checkpoint'; path: string };
 
 /**
- * A checkpoint of the node's store on a connection of this thread's own: the storing thread
- * applies pulled batches without SQLite's automatic checkpoint and asks for one here after each
- * (store/open-store.ts withoutAutocheckpoint). PASSIVE never waits for a lock and never blocks
- * the storing thread's writes. The connection lives for one checkpoint (opening one costs about
- * a millisecond), so none is left open when the thread is terminated. A checkpoint that fails
- * is left to the next request, or to the storing thread's own automatic checkpoint.
+ * A checkpoint of the node's store on a connection of this thread's own (store/wal-checkpoint.ts):
+ * the storing thread applies pulled batches without SQLite's automatic checkpoint and asks for
+ * one here after each (store/open-store.ts withoutAutocheckpoint). A checkpoint that fails is
+ * left to the next request, or to the storing thread's own automatic checkpoint.
  */
 function checkpoint(path: string): void {
-  let db: Database.Database | undefined;
   try {
-    db = new Database(path, { fileMustExist: true });
-    db.pragma('wal_checkpoint(PASSIVE)');
+    checkpointWal(path);
   } catch {
     // see above
-  } finally {
-    db?.close();
   }
 }
 

@@ -8,7 +8,7 @@ import { signerFor, signNote } from '../core/signed-note.js';
 import { formatTimestamp } from '../core/time.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Identity } from '../config/identity.js';
-import { archiveSigningKey, createPendingKey, settleSigningKey } from '../config/own-keys.js';
+import { archiveSigningKey, createPendingKey, settleSigningKey } from '../node-files/own-keys.js';
 import { saveCheckpoint } from '../store/checkpoint-store.js';
 import { feedHead } from '../store/feed-store.js';
 import { heldStatements, keyHistoryOf, lastSeqSignedBy, saveStatements } from '../store/key-statement-store.js';

@@ -5,6 +5,7 @@ import type { Checkpoint } from '../core/checkpoint.js';
 import { cosign, cosignatureTime } from '../core/cosignature.js';
 import { describeError } from '../core/errors.js';
 import { verifyConsistency } from '../core/merkle.js';
+import type { WitnessOutcome } from '../core/pull-report.js';
 import type { Note, VerifierKey } from '../core/signed-note.js';
 import { verifyCheckpointNote } from '../verify/checkpoint-note.js';
 import { latestCheckpoint, saveCheckpoint } from '../store/checkpoint-store.js';
@@ -23,10 +24,6 @@ export interface WitnessDeps {
   /** This node as a witness: its cosignature name (its checkpoint origin) and key. */
   readonly self: { readonly name: string; readonly key: KeyObject };
 }
-
-export type WitnessOutcome =
-  | { readonly status: 'cosigned'; readonly size: number }
-  | { readonly status: 'frozen' | 'equivocation' | 'rollback' | 'unavailable' | 'invalid'; readonly detail: string };
 
 const ProofSchema = z.object({ proof: z.array(z.string()) });
 

@@ -27,7 +27,8 @@ export function createApp(deps: ServeDeps, log: Logger): Hono {
   app.route('/', blocklistRoutes(deps, access));
   app.route('/', decisionsRoutes(deps, access.middleware, log));
   app.route('/', operatorRoutes(deps));
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  // A load balancer or orchestrator sends no traffic to a node still building its read models.
+  app.get('/healthz', (c) => (deps.ready() ? c.json({ ok: true }) : c.json({ ok: false, status: 'starting' }, 503)));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
     if (err instanceof SpamxError) {
@@ -37,13 +38,4 @@ export function createApp(deps: ServeDeps, log: Logger): Hono {
     return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);
   });
   return app;
-}
-
-/** Reads an integer query parameter within bounds, or fails with BAD_REQUEST naming it. */
-export function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d{1,15}$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new SpamxError('BAD_REQUEST', `query parameter "${name}" must be an integer from ${min} to ${max}`);
-  }
-  return Number(value);
 }

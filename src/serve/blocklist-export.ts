@@ -4,8 +4,10 @@ import { SpamxError } from '../core/errors.js';
 import { parseTimestamp } from '../core/time.js';
 import { effectiveFilteredCount, effectivePages, parseRowPage } from '../store/effective-pages.js';
 import type { EffectiveFilter } from '../store/effective-query.js';
+import { publishersWithBatches } from '../store/feed-store.js';
 import { effectiveVersion, getMeta, storeEpoch } from '../store/meta-store.js';
 import type { Store } from '../store/open-store.js';
+import { openSnapshotReader } from '../store/snapshot-reader.js';
 import { FORMATS, type BlocklistFormat, type BlocklistRow } from './formats/index.js';
 
 const MAX_SOURCES = 100;
@@ -64,20 +66,12 @@ export interface OpenedBlocklist {
  * headers is when the list last changed, not now).
  */
 export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: string; url: string; dnsblTtl?: number }): OpenedBlocklist {
-  const reader = store.openReader();
-  reader.db.exec('BEGIN');
-  const close = () => {
-    if (!reader.db.open) return;
-    if (reader.db.inTransaction) reader.db.exec('COMMIT');
-    reader.close();
-  };
+  const { store: reader, close } = openSnapshotReader(store);
   try {
     const version = effectiveVersion(reader);
     const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate]);
     const etag = `"bl-${storeEpoch(store)}-${version}-${createHash('sha256').update(queryId).digest('base64url').slice(0, 12)}"`;
-    const sources = (reader.prepare('SELECT publisher FROM feeds WHERE size > 0 ORDER BY publisher').pluck().all() as string[]).filter(
-      (s) => !query.sources?.length || query.sources.includes(s),
-    );
+    const sources = publishersWithBatches(reader).filter((s) => !query.sources?.length || query.sources.includes(s));
     const count = effectiveFilteredCount(reader, query);
     const aggregate = query.aggregate || query.format.alwaysAggregate === true;
     const meta = {

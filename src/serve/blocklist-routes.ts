@@ -1,8 +1,9 @@
 import { Hono, type Context } from 'hono';
 import { formatCursor, netChanges, parseCursor } from '../core/change-stream.js';
 import { SpamxError } from '../core/errors.js';
-import { changesAfter, effectiveRows, lastChangeId, prunedThrough } from '../store/effective-query.js';
+import { changesPage, effectiveRows, lastChangeId } from '../store/effective-query.js';
 import { storeEpoch } from '../store/meta-store.js';
+import { openSnapshotReader } from '../store/snapshot-reader.js';
 import { openBlocklist, parseBlocklistQuery } from './blocklist-export.js';
 import type { ServeDeps } from './deps.js';
 import { streamText } from './stream-text.js';
@@ -46,15 +47,12 @@ export function blocklistRoutes(
     if (!cursor) throw new SpamxError('BAD_REQUEST', `cursor "${cursorText}" is not a cursor this node issued`);
     const restart = 'restart from a snapshot: GET /v1/blocklist/changes without a cursor';
     if (cursor.epoch !== epoch) throw new SpamxError('CURSOR_EXPIRED', `cursor belongs to another store or an earlier life of this one; ${restart}`);
-    // One read snapshot for the checks and the read: a CLI command pruning the log in between
-    // would otherwise open a gap the client never hears of.
-    const page = deps.store.db.transaction(() => {
-      if (cursor.changeId < prunedThrough(deps.store)) {
-        throw new SpamxError('CURSOR_EXPIRED', `cursor is older than the ${deps.config.subscribers.changesRetentionDays}-day change log; ${restart}`);
-      }
-      if (cursor.changeId > lastChangeId(deps.store)) throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
-      return changesAfter(deps.store, cursor.changeId, CHANGES_PAGE + 1);
-    })();
+    // The cursor is checked and the page read in one read snapshot (store/effective-query.ts).
+    const { expired, changes: page } = changesPage(deps.store, cursor.changeId, CHANGES_PAGE + 1);
+    if (expired === 'pruned') {
+      throw new SpamxError('CURSOR_EXPIRED', `cursor is older than the ${deps.config.subscribers.changesRetentionDays}-day change log; ${restart}`);
+    }
+    if (expired === 'ahead') throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
     const more = page.length > CHANGES_PAGE;
     const run = more ? page.slice(0, CHANGES_PAGE) : page;
     const { added, removed } = netChanges(run);
@@ -72,12 +70,7 @@ export function blocklistRoutes(
 
 /** Without a cursor: the whole list as `added`, with the cursor of that exact snapshot. */
 function snapshot(c: Context, deps: ServeDeps, epoch: string): Response {
-  const reader = deps.store.openReader();
-  reader.db.exec('BEGIN');
-  const close = () => {
-    if (reader.db.inTransaction) reader.db.exec('COMMIT');
-    reader.close();
-  };
+  const { store: reader, close } = openSnapshotReader(deps.store);
   const cursor = formatCursor(epoch, lastChangeId(reader));
   function* chunks(): Generator<string> {
     yield `{"cursor":"${cursor}","added":[`;

@@ -1,11 +1,11 @@
 import type { NodeConfig } from '../config/config.js';
 import type { Policy } from '../core/policy.js';
-import type { PublishedBatch } from '../ingest/publish-batches.js';
-import type { PullReport } from '../ingest/pull-peer.js';
+import type { PublishedBatch } from '../core/published-batch.js';
+import type { PullReport } from '../core/pull-report.js';
 import type { ParsedReport } from '../core/report.js';
 import type { Store } from '../store/open-store.js';
 import type { StatusReport } from '../store/status-report.js';
-import type { LookupResult } from '../store/lookup.js';
+import type { LookupResult } from '../read/lookup-answer.js';
 
 /** What the operator endpoints may ask the node to do; wired to ingest by daemon.ts. */
 export interface OperatorActions {
@@ -33,6 +33,8 @@ export interface ServeDeps {
   readonly project: () => void;
   /** The URL this node is reachable at. */
   readonly publicUrl: () => string;
+  /** False while the read models are built at start: `/healthz` answers 503 "starting". */
+  readonly ready: () => boolean;
 }
 
 /** `GET /.well-known/spamx` (PROTOCOL "Federation endpoints"). */

@@ -14,6 +14,8 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   PEER_BUSY: 409,
   FEED_FROZEN: 409,
   PEER_INVALID: 400,
+  // Well-formed evidence whose checks fail: the request was understood, the proof does not hold.
+  EVIDENCE_INVALID: 422,
   // A pull that failed because of the peer is the peer's fault, reported through us.
   PEER_UNREACHABLE: 502,
   PEER_HEADERS_TIMEOUT: 504,

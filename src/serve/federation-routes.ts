@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { SpamxError } from '../core/errors.js';
 import { batchBySeq, batchPage, feedHead, listFeeds } from '../store/feed-store.js';
-import { intParam } from './app.js';
+import { intParam } from './query-params.js';
 import type { ServeDeps } from './deps.js';
 
 /** PROTOCOL "Federation endpoints": public, read-only, served from the store. */

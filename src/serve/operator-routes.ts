@@ -6,7 +6,7 @@ import { SpamxError } from '../core/errors.js';
 import type { ParsedReport } from '../core/report.js';
 import { listRefusals } from '../store/refusal-store.js';
 import { recentPullFailures } from '../store/peer-state-store.js';
-import { intParam } from './app.js';
+import { intParam } from './query-params.js';
 import type { ServeDeps } from './deps.js';
 
 const DelistBody = z.object({ prefixes: z.array(z.string()).min(1), reason: z.string().max(256).optional() }).strict();

@@ -4,7 +4,8 @@ import { consistencyProof, inclusionProof } from '../core/merkle.js';
 import { latestCheckpoint } from '../store/checkpoint-store.js';
 import { leafHashOf } from '../store/feed-store.js';
 import { subtreeReader, treeSize } from '../store/tree-store.js';
-import { intParam } from './app.js';
+import { cosignedNote } from '../store/witness-store.js';
+import { intParam } from './query-params.js';
 import type { ServeDeps } from './deps.js';
 
 const b64 = (h: Buffer) => h.toString('base64');
@@ -59,10 +60,7 @@ export function transparencyRoutes(deps: ServeDeps): Hono {
   // This node's cosigned view of a partner's log: the partner's checkpoint note with this
   // node's cosignature (C2SP tlog-cosignature) appended.
   app.get('/v1/witness/:publisher', (c) => {
-    const note = deps.store
-      .prepare('SELECT note FROM cosignatures WHERE publisher = ? AND witness = ? ORDER BY size DESC, timestamp DESC, id DESC LIMIT 1')
-      .pluck()
-      .get(c.req.param('publisher'), deps.config.origin) as string | undefined;
+    const note = cosignedNote(deps.store, c.req.param('publisher'), deps.config.origin);
     if (!note) throw new SpamxError('NOT_FOUND', `this node has not cosigned a checkpoint of ${c.req.param('publisher')}`);
     return c.body(note, 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' });
   });

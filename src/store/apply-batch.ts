@@ -8,6 +8,8 @@ import { writeTransaction, type Store } from './open-store.js';
 import { recordRefusals } from './refusal-store.js';
 import { appendLeaf } from './tree-store.js';
 
+// Prepared statements only (pull-bench): each runs per pulled batch, or per entry of one.
+
 /** An authentic batch and the entries local policy accepted from it. */
 export interface BatchToApply extends BatchSummary {
   readonly publisher: string;

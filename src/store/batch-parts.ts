@@ -13,6 +13,7 @@ export const PART_BYTES = 1 << 20;
  * the caller's transaction (store/apply-batch.ts).
  */
 export function writeBatchParts(store: Store, publisher: string, seq: number, jws: string | Uint8Array): number {
+  // Prepared (pull-bench): every stored batch.
   const insert = store.prepare('INSERT INTO batch_parts (publisher, seq, part, text) VALUES (?, ?, ?, CAST(? AS TEXT))');
   for (let start = 0, part = 0; start < jws.length || part === 0; start += PART_BYTES, part++) {
     const end = Math.min(start + PART_BYTES, jws.length);
@@ -39,6 +40,7 @@ export function readBatchJwsBytes(store: Store, publisher: string, seq: number):
 
 /** The JWS bytes of every stored batch with after < seq ≤ last, by seq, in one query. */
 export function readBatchesJwsBytes(store: Store, publisher: string, after: number, last: number): Map<number, Buffer<ArrayBuffer>> {
+  // Prepared (audit-bench, pull-bench): every page of batches served.
   const rows = store
     .prepare('SELECT seq, CAST(text AS BLOB) FROM batch_parts WHERE publisher = ? AND seq > ? AND seq <= ? ORDER BY seq, part')
     .raw()

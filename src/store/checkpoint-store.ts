@@ -1,4 +1,5 @@
 import type { Store } from './open-store.js';
+import { checkpoints } from './schema.js';
 
 export interface StoredCheckpoint {
   readonly publisher: string;
@@ -9,21 +10,15 @@ export interface StoredCheckpoint {
   readonly receivedAt: number;
 }
 
-const COLUMNS = 'publisher, size, root, note, received_at AS receivedAt';
-
+/** Stores a checkpoint (cold: one per own batch, one per partner's pull). */
 export function saveCheckpoint(store: Store, c: StoredCheckpoint): void {
-  store.prepare('INSERT INTO checkpoints (publisher, size, root, note, received_at) VALUES (?, ?, ?, ?, ?)').run(c.publisher, c.size, c.root, c.note, c.receivedAt);
+  store.orm.insert(checkpoints).values({ publisher: c.publisher, size: c.size, root: c.root, note: c.note, receivedAt: c.receivedAt }).run();
 }
 
 /** The newest (largest) checkpoint held for a feed. */
 export function latestCheckpoint(store: Store, publisher: string): StoredCheckpoint | undefined {
-  return store.prepare(`SELECT ${COLUMNS} FROM checkpoints WHERE publisher = ? ORDER BY size DESC, id DESC LIMIT 1`).get(publisher) as
-    | StoredCheckpoint
-    | undefined;
-}
-
-export function checkpointOfSize(store: Store, publisher: string, size: number): StoredCheckpoint | undefined {
-  return store.prepare(`SELECT ${COLUMNS} FROM checkpoints WHERE publisher = ? AND size = ? ORDER BY id DESC LIMIT 1`).get(publisher, size) as
-    | StoredCheckpoint
-    | undefined;
+  // Prepared (proof-bench): every inclusion and consistency proof request reads it.
+  return store
+    .prepare('SELECT publisher, size, root, note, received_at AS receivedAt FROM checkpoints WHERE publisher = ? ORDER BY size DESC, id DESC LIMIT 1')
+    .get(publisher) as StoredCheckpoint | undefined;
 }

@@ -1,4 +1,15 @@
+import { lt, lte, max } from 'drizzle-orm';
+import { setMeta } from './meta-store.js';
 import { writeTransaction, type Store } from './open-store.js';
+import { changes } from './schema.js';
+
+/*
+ * Reads of the effective list (what subscribers are served) and of its change log. The list's
+ * queries are kept together in these store files: this one (rows, one piece, the change log),
+ * effective-pages.ts (the blocklist export, a page of text at a time), decision-stream-store.ts
+ * (the CrowdSec decision stream), read-logs.ts (what the read models follow); projector.ts alone
+ * writes the list. Prepared statements: every reader of the list is a subscriber path.
+ */
 
 /** A listed prefix and its values merged over its active sources. */
 export interface ListedPiece {
@@ -33,6 +44,8 @@ const COLUMNS = `id, key, prefix, first_seen AS firstSeen, last_seen AS lastSeen
 
 /** The effective list in address order (the key orders it), filtered, streamed from SQLite. */
 export function* effectiveRows(store: Store, filter: EffectiveFilter = {}): Generator<EffectiveRow> {
+  // Prepared and iterated (a row at a time): the change stream's and the decision stream's
+  // snapshots of a list of millions; drizzle's builder would read every row first.
   const rows = store
     .prepare(
       `SELECT ${COLUMNS} FROM effective
@@ -52,18 +65,9 @@ export function* effectiveRows(store: Store, filter: EffectiveFilter = {}): Gene
   }
 }
 
-export function effectiveCount(store: Store): number {
-  return store.prepare('SELECT count(*) FROM effective').pluck().get() as number;
-}
-
 export function effectiveRowByKey(store: Store, key: string): EffectiveRow | undefined {
+  // Prepared: the decision stream reads one per listed piece of each poll.
   return store.prepare(`SELECT ${COLUMNS} FROM effective WHERE key = ?`).get(key) as EffectiveRow | undefined;
-}
-
-/** Distinct publishers with at least one listed piece. */
-export function effectiveSources(store: Store): string[] {
-  const all = store.prepare('SELECT DISTINCT sources FROM effective').pluck().all() as string[];
-  return [...new Set(all.flatMap((s) => s.split(' ')))].sort();
 }
 
 export interface ChangeRow {
@@ -74,8 +78,24 @@ export interface ChangeRow {
   readonly at: number;
 }
 
-export function changesAfter(store: Store, afterId: number, limit: number): ChangeRow[] {
-  return store.prepare('SELECT id, op, key, prefix, at FROM changes WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as ChangeRow[];
+/** Up to `limit` changes after `afterId`; `expired` says why a cursor there cannot be served. */
+export interface ChangesPage {
+  readonly expired?: 'pruned' | 'ahead';
+  readonly changes: ChangeRow[];
+}
+
+/**
+ * The change stream's page after `afterId`, its cursor checked and its changes read in one read
+ * transaction: a CLI command pruning the log in between would otherwise open a gap the client
+ * never hears of.
+ */
+export function changesPage(store: Store, afterId: number, limit: number): ChangesPage {
+  return store.db.transaction((): ChangesPage => {
+    if (afterId < prunedThrough(store)) return { expired: 'pruned', changes: [] };
+    if (afterId > lastChangeId(store)) return { expired: 'ahead', changes: [] };
+    // Prepared: every subscriber's poll of the change stream.
+    return { changes: store.prepare('SELECT id, op, key, prefix, at FROM changes WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as ChangeRow[] };
+  })();
 }
 
 /**
@@ -83,11 +103,13 @@ export function changesAfter(store: Store, afterId: number, limit: number): Chan
  * `max(id)` alone would fall back to 0 and send every cursor to 410 as "ahead of this store".
  */
 export function lastChangeId(store: Store): number {
+  // Prepared: every change-stream poll, decision-stream poll and read-model catch-up.
   return Math.max((store.prepare('SELECT max(id) FROM changes').pluck().get() as number | null) ?? 0, prunedThrough(store));
 }
 
 /** Changes up to this id have been pruned: a cursor before it cannot be served. */
 export function prunedThrough(store: Store): number {
+  // Prepared: as lastChangeId; it is meta-store.ts getMeta for one name.
   return Number((store.prepare(`SELECT value FROM meta WHERE name = 'changes_pruned_through'`).pluck().get() as string | undefined) ?? 0);
 }
 
@@ -97,12 +119,10 @@ export function prunedThrough(store: Store): number {
  */
 export function pruneChanges(store: Store, before: number): number {
   return writeTransaction(store, () => {
-    const last = store.prepare('SELECT max(id) FROM changes WHERE at < ?').pluck().get(before) as number | null;
+    const last = store.orm.select({ id: max(changes.id) }).from(changes).where(lt(changes.at, before)).get()?.id ?? null;
     if (last === null) return 0;
-    const dropped = store.prepare('DELETE FROM changes WHERE id <= ?').run(last).changes;
-    store
-      .prepare(`INSERT INTO meta (name, value) VALUES ('changes_pruned_through', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`)
-      .run(String(last));
+    const dropped = store.orm.delete(changes).where(lte(changes.id, last)).run().changes;
+    setMeta(store, 'changes_pruned_through', String(last));
     return dropped;
   });
 }

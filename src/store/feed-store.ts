@@ -1,6 +1,8 @@
-import type { FeedHead } from '../verify/verify-batch.js';
+import { desc, eq, gt, sql } from 'drizzle-orm';
+import type { FeedHead } from '../core/feed-head.js';
 import { readBatchesJwsBytes, readBatchJwsBytes } from './batch-parts.js';
 import type { Store } from './open-store.js';
+import { batches as storedBatches, feeds, listings } from './schema.js';
 
 export interface FeedSummary {
   readonly publisher: string;
@@ -9,12 +11,24 @@ export interface FeedSummary {
 }
 
 export function feedHead(store: Store, publisher: string): FeedHead {
+  // Prepared (audit-bench, pull-bench): read for every page of batches served and every pull.
   const row = store.prepare('SELECT size, head FROM feeds WHERE publisher = ?').get(publisher) as FeedHead | undefined;
   return row ?? { size: 0, head: null };
 }
 
 export function listFeeds(store: Store): FeedSummary[] {
-  return store.prepare('SELECT publisher, size, head FROM feeds ORDER BY publisher').all() as FeedSummary[];
+  return store.orm.select({ publisher: feeds.publisher, size: feeds.size, head: feeds.head }).from(feeds).orderBy(feeds.publisher).all();
+}
+
+/** Publishers of which this node holds at least one batch, in order (the blocklist's sources). */
+export function publishersWithBatches(store: Store): string[] {
+  return store.orm
+    .select({ publisher: feeds.publisher })
+    .from(feeds)
+    .where(gt(feeds.size, 0))
+    .orderBy(feeds.publisher)
+    .all()
+    .map((f) => f.publisher);
 }
 
 export interface BatchPage {
@@ -29,6 +43,7 @@ export interface BatchPage {
  * least one batch (PROTOCOL "Federation endpoints"), so a page of large batches stays small.
  */
 export function batchPage(store: Store, publisher: string, after: number, maxCount: number, maxBytes: number): BatchPage {
+  // Prepared (audit-bench): every page of batches served.
   const sizes = store
     .prepare('SELECT seq, jws_bytes AS bytes FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
     .all(publisher, after, maxCount) as { seq: number; bytes: number }[];
@@ -44,7 +59,8 @@ export function batchPage(store: Store, publisher: string, after: number, maxCou
 
 /** Size in bytes of the publisher's last stored batch (0 without one). */
 export function lastBatchBytes(store: Store, publisher: string): number {
-  return (store.prepare('SELECT jws_bytes FROM batches WHERE publisher = ? ORDER BY seq DESC LIMIT 1').pluck().get(publisher) as number | undefined) ?? 0;
+  const last = store.orm.select({ bytes: storedBatches.jwsBytes }).from(storedBatches).where(eq(storedBatches.publisher, publisher)).orderBy(desc(storedBatches.seq)).limit(1).get();
+  return last?.bytes ?? 0;
 }
 
 /** A stored batch's compact JWS as its ASCII bytes, and its leaf hash. */
@@ -55,10 +71,12 @@ export function batchBySeq(store: Store, publisher: string, seq: number): { jws:
 
 /** The leaf hash of a stored batch, without reading its JWS; null when it is not stored. */
 export function leafHashOf(store: Store, publisher: string, seq: number): string | null {
+  // Prepared (proof-bench, lookup-bench): every inclusion proof, and lookup answers naming batches.
   return (store.prepare('SELECT leaf_hash FROM batches WHERE publisher = ? AND seq = ?').pluck().get(publisher, seq) as string | undefined) ?? null;
 }
 
 /** About how many listings the store holds, from the newest rowid: no count over the table. */
 export function listingRows(store: Store): number {
-  return (store.prepare('SELECT max(rowid) FROM listings').pluck().get() as number | null) ?? 0;
+  // rowid is SQLite's own column, not one of the schema's.
+  return store.orm.select({ rows: sql<number | null>`max(rowid)` }).from(listings).get()?.rows ?? 0;
 }

@@ -1,32 +1,59 @@
+import { and, desc, eq, lte, max, ne } from 'drizzle-orm';
+import { alias, union, unionAll } from 'drizzle-orm/sqlite-core';
 import type { Store } from './open-store.js';
+import { checkpoints, cosignatures, witnessState } from './schema.js';
 
 /**
  * The signed notes this node holds of `publisher`'s newest checkpoint no larger than `maxSize`:
  * its own checkpoint (`checkpoints`), the one it trusts as a witness (`witness_state`), and the
  * newest cosigned view of each witness (`cosignatures`: its own and those collected from
  * partners; a witness cosigns again on every pull, and older lines of the same size add nothing).
+ * Cold (an evidence bundle is built once), on drizzle's query builder; each is one statement.
  */
 export function heldCheckpointNotes(store: Store, publisher: string, maxSize: number): { size: number; notes: string[] } | undefined {
-  const args = { publisher, maxSize };
-  const size = store
-    .prepare(
-      `SELECT max(size) FROM (
-         SELECT max(size) AS size FROM checkpoints WHERE publisher = @publisher AND size <= @maxSize
-         UNION ALL SELECT max(size) FROM cosignatures WHERE publisher = @publisher AND size <= @maxSize
-         UNION ALL SELECT trusted_size FROM witness_state WHERE publisher = @publisher AND trusted_size <= @maxSize AND trusted_note <> '')`,
-    )
-    .pluck()
-    .get(args) as number | null;
+  const { orm } = store;
+  const sizes = unionAll(
+    orm
+      .select({ size: max(checkpoints.size).as('size') })
+      .from(checkpoints)
+      .where(and(eq(checkpoints.publisher, publisher), lte(checkpoints.size, maxSize))),
+    orm
+      .select({ size: max(cosignatures.size).as('size') })
+      .from(cosignatures)
+      .where(and(eq(cosignatures.publisher, publisher), lte(cosignatures.size, maxSize))),
+    orm
+      .select({ size: witnessState.trustedSize })
+      .from(witnessState)
+      .where(and(eq(witnessState.publisher, publisher), lte(witnessState.trustedSize, maxSize), ne(witnessState.trustedNote, ''))),
+  ).as('sizes');
+  // max() of a subquery's column comes back untyped; its values are the integer sizes (or null).
+  const size: number | null = orm.select({ size: max(sizes.size).mapWith(Number) }).from(sizes).get()?.size ?? null;
   if (size === null) return undefined;
-  const notes = store
-    .prepare(
-      `SELECT note FROM (SELECT note FROM checkpoints WHERE publisher = @publisher AND size = @size ORDER BY id DESC LIMIT 1)
-       UNION SELECT trusted_note FROM witness_state WHERE publisher = @publisher AND trusted_size = @size
-       UNION SELECT note FROM cosignatures c WHERE publisher = @publisher AND size = @size
-         AND id = (SELECT id FROM cosignatures d WHERE d.publisher = c.publisher AND d.witness = c.witness AND d.size = c.size
-                   ORDER BY timestamp DESC, id DESC LIMIT 1)`,
-    )
-    .pluck()
-    .all({ publisher, size }) as string[];
-  return { size, notes };
+
+  const own = orm
+    .select({ note: checkpoints.note })
+    .from(checkpoints)
+    .where(and(eq(checkpoints.publisher, publisher), eq(checkpoints.size, size)))
+    .orderBy(desc(checkpoints.id))
+    .limit(1)
+    .as('own');
+  const d = alias(cosignatures, 'd');
+  const newestOfWitness = orm
+    .select({ id: d.id })
+    .from(d)
+    .where(and(eq(d.publisher, cosignatures.publisher), eq(d.witness, cosignatures.witness), eq(d.size, cosignatures.size)))
+    .orderBy(desc(d.timestamp), desc(d.id))
+    .limit(1);
+  const notes = union(
+    orm.select({ note: own.note }).from(own),
+    orm
+      .select({ note: witnessState.trustedNote })
+      .from(witnessState)
+      .where(and(eq(witnessState.publisher, publisher), eq(witnessState.trustedSize, size))),
+    orm
+      .select({ note: cosignatures.note })
+      .from(cosignatures)
+      .where(and(eq(cosignatures.publisher, publisher), eq(cosignatures.size, size), eq(cosignatures.id, newestOfWitness))),
+  ).all();
+  return { size, notes: notes.map((n) => n.note) };
 }

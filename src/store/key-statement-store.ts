@@ -1,7 +1,11 @@
+import { and, desc, eq, max } from 'drizzle-orm';
 import { SpamxError } from '../core/errors.js';
 import { applyStatement, EMPTY_KEY_HISTORY, type KeyHistory } from '../core/key-history.js';
 import { storedStatementPayload } from '../core/key-statement.js';
 import type { Store } from './open-store.js';
+import { batches, keyStatements } from './schema.js';
+
+/* Key statements held here (cold: read once per pull, publish or request), on drizzle's query builder. */
 
 export interface StoredStatement {
   readonly statement: number;
@@ -12,9 +16,12 @@ export interface StoredStatement {
 
 /** A publisher's key statements held here, in order. */
 export function heldStatements(store: Store, publisher: string): StoredStatement[] {
-  return store
-    .prepare('SELECT statement, payload_hash AS payloadHash, jws FROM key_statements WHERE publisher = ? ORDER BY statement')
-    .all(publisher) as StoredStatement[];
+  return store.orm
+    .select({ statement: keyStatements.statement, payloadHash: keyStatements.payloadHash, jws: keyStatements.jws })
+    .from(keyStatements)
+    .where(eq(keyStatements.publisher, publisher))
+    .orderBy(keyStatements.statement)
+    .all();
 }
 
 /** The key history the held statements make (they were verified when stored). */
@@ -24,7 +31,13 @@ export function keyHistoryOf(store: Store, publisher: string): KeyHistory {
 
 /** The key the publisher signs with now, by its statements; undefined before any statement. */
 export function currentKid(store: Store, publisher: string): string | undefined {
-  const jws = store.prepare('SELECT jws FROM key_statements WHERE publisher = ? ORDER BY statement DESC LIMIT 1').pluck().get(publisher) as string | undefined;
+  const jws = store.orm
+    .select({ jws: keyStatements.jws })
+    .from(keyStatements)
+    .where(eq(keyStatements.publisher, publisher))
+    .orderBy(desc(keyStatements.statement))
+    .limit(1)
+    .get()?.jws;
   return jws === undefined ? undefined : storedStatementPayload(jws).keys[0]!.kid;
 }
 
@@ -41,12 +54,17 @@ export function saveStatements(
 ): number {
   let saved = 0;
   for (const s of statements) {
-    const held = store.prepare('SELECT payload_hash FROM key_statements WHERE publisher = ? AND statement = ?').pluck().get(publisher, s.statement);
+    const held = store.orm
+      .select({ payloadHash: keyStatements.payloadHash })
+      .from(keyStatements)
+      .where(and(eq(keyStatements.publisher, publisher), eq(keyStatements.statement, s.statement)))
+      .get()?.payloadHash;
     if (held === s.payloadHash) continue;
     if (held !== undefined) throw new SpamxError('KEYS_CHAIN_BROKEN', `key statement ${s.statement} of ${publisher} differs from the one held`);
-    store
-      .prepare('INSERT INTO key_statements (publisher, statement, payload_hash, jws, received_at) VALUES (?, ?, ?, ?, ?)')
-      .run(publisher, s.statement, s.payloadHash, s.jws, now);
+    store.orm
+      .insert(keyStatements)
+      .values({ publisher, statement: s.statement, payloadHash: s.payloadHash, jws: s.jws, receivedAt: now })
+      .run();
     saved++;
   }
   return saved;
@@ -54,5 +72,9 @@ export function saveStatements(
 
 /** The highest seq of a publisher's held batches signed by `kid`, or null. */
 export function lastSeqSignedBy(store: Store, publisher: string, kid: string): number | null {
-  return store.prepare('SELECT max(seq) FROM batches WHERE publisher = ? AND kid = ?').pluck().get(publisher, kid) as number | null;
+  return store.orm
+    .select({ seq: max(batches.seq) })
+    .from(batches)
+    .where(and(eq(batches.publisher, publisher), eq(batches.kid, kid)))
+    .get()!.seq;
 }

@@ -1,5 +1,7 @@
+import { and, countDistinct, eq, gt, lte, sql } from 'drizzle-orm';
 import type { ListedPiece } from './effective-query.js';
 import type { Store } from './open-store.js';
+import { listings } from './schema.js';
 
 /** One listed prefix of the merged store, computed from `listings` (sources in no particular order). */
 export interface MergedRow extends ListedPiece {
@@ -19,6 +21,7 @@ export interface MergedFilter {
  */
 export function* mergedRows(store: Store, now: number, filter: MergedFilter = {}): Generator<MergedRow> {
   const family = filter.family === undefined ? null : String(filter.family);
+  // Prepared and iterated, a prefix at a time (no benchmark: only the merge-semantics test reads it).
   const rows = store
     .prepare(
       `SELECT key, prefix, min(first_seen) AS firstSeen, max(last_seen) AS lastSeen, sum(reports) AS reports,
@@ -40,14 +43,17 @@ export interface StoreCounts {
   readonly delistedListings: number;
 }
 
+/** What `spamx status` counts (cold: one scan of `listings` per status request). */
 export function storeCounts(store: Store, now: number): StoreCounts {
-  return store
-    .prepare(
-      `SELECT count(DISTINCT CASE WHEN op = 'list' AND expires > @now THEN key END) AS listedPrefixes,
-         coalesce(sum(op = 'list' AND expires > @now), 0) AS activeListings,
-         coalesce(sum(op = 'list' AND expires <= @now), 0) AS expiredListings,
-         coalesce(sum(op = 'delist'), 0) AS delistedListings
-       FROM listings`,
-    )
-    .get({ now }) as StoreCounts;
+  const active = and(eq(listings.op, 'list'), gt(listings.expires, now));
+  const expired = and(eq(listings.op, 'list'), lte(listings.expires, now));
+  return store.orm
+    .select({
+      listedPrefixes: countDistinct(sql`CASE WHEN ${active} THEN ${listings.key} END`),
+      activeListings: sql<number>`coalesce(sum(${active}), 0)`,
+      expiredListings: sql<number>`coalesce(sum(${expired}), 0)`,
+      delistedListings: sql<number>`coalesce(sum(${eq(listings.op, 'delist')}), 0)`,
+    })
+    .from(listings)
+    .get()!;
 }

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import type { Store } from './open-store.js';
+import { meta } from './schema.js';
+
+/* Small named values (cold: read and written a few times per projection or per request). */
 
 export function getMeta(store: Store, name: string): string | undefined {
-  return store.prepare('SELECT value FROM meta WHERE name = ?').pluck().get(name) as string | undefined;
+  return store.orm.select({ value: meta.value }).from(meta).where(eq(meta.name, name)).get()?.value;
 }
 
 export function setMeta(store: Store, name: string, value: string): void {
-  store.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+  store.orm.insert(meta).values({ name, value }).onConflictDoUpdate({ target: meta.name, set: { value } }).run();
 }
 
 /**
@@ -16,7 +20,7 @@ export function setMeta(store: Store, name: string, value: string): void {
 export function storeEpoch(store: Store): string {
   const known = getMeta(store, 'epoch');
   if (known) return known;
-  store.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run('epoch', randomBytes(6).toString('base64url'));
+  store.orm.insert(meta).values({ name: 'epoch', value: randomBytes(6).toString('base64url') }).onConflictDoNothing({ target: meta.name }).run();
   return getMeta(store, 'epoch')!;
 }
 

@@ -78,6 +78,13 @@ export function writeTransaction<T>(store: Store, fn: () => T): T {
  */
 export const NODE_AUTOCHECKPOINT_PAGES = 16_384;
 
+/** Opens the store as a node keeps it open: automatic checkpoints only past NODE_AUTOCHECKPOINT_PAGES. */
+export function openNodeStore(path: string): Store {
+  const store = openStore(path);
+  store.db.pragma(`wal_autocheckpoint = ${NODE_AUTOCHECKPOINT_PAGES}`);
+  return store;
+}
+
 /**
  * Runs `fn` with SQLite's automatic checkpoint off on this connection, so that its commit is
  * not followed, on this thread, by copying the WAL into the database. The pull path applies a

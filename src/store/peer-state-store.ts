@@ -1,4 +1,8 @@
+import { and, desc, eq } from 'drizzle-orm';
 import { writeTransaction, type Store } from './open-store.js';
+import { peerState as peerStates, pullFailures } from './schema.js';
+
+/* Pull bookkeeping (cold: a few reads and writes per pull), on drizzle's query builder. */
 
 export interface PeerState {
   readonly peer: string;
@@ -12,13 +16,26 @@ export interface PeerState {
   readonly nextAttemptAt: number | null;
 }
 
-const COLUMNS = `peer, last_attempt_at AS lastAttemptAt, last_success_at AS lastSuccessAt, last_source AS lastSource,
-  last_error_code AS lastErrorCode, last_error AS lastError, last_error_at AS lastErrorAt, failures,
-  next_attempt_at AS nextAttemptAt`;
+const STATE = {
+  peer: peerStates.peer,
+  lastAttemptAt: peerStates.lastAttemptAt,
+  lastSuccessAt: peerStates.lastSuccessAt,
+  lastSource: peerStates.lastSource,
+  lastErrorCode: peerStates.lastErrorCode,
+  lastError: peerStates.lastError,
+  lastErrorAt: peerStates.lastErrorAt,
+  failures: peerStates.failures,
+  nextAttemptAt: peerStates.nextAttemptAt,
+};
 
 export function peerState(store: Store, peer: string): PeerState {
-  const row = store.prepare(`SELECT ${COLUMNS} FROM peer_state WHERE peer = ?`).get(peer) as PeerState | undefined;
+  const row = store.orm.select(STATE).from(peerStates).where(eq(peerStates.peer, peer)).get();
   return row ?? { peer, lastAttemptAt: null, lastSuccessAt: null, lastSource: null, lastErrorCode: null, lastError: null, lastErrorAt: null, failures: 0, nextAttemptAt: null };
+}
+
+/** The peer's row, created with its defaults if it has none. */
+function ensurePeerRow(store: Store, peer: string): void {
+  store.orm.insert(peerStates).values({ peer }).onConflictDoNothing({ target: peerStates.peer }).run();
 }
 
 /**
@@ -35,33 +52,41 @@ export function acquirePullLease(
   isAbandoned: (holder: string) => boolean,
 ): boolean {
   return writeTransaction(store, () => {
-    store.prepare('INSERT INTO peer_state (peer) VALUES (?) ON CONFLICT (peer) DO NOTHING').run(peer);
-    const held = store.prepare('SELECT lease_owner AS owner, lease_until AS until FROM peer_state WHERE peer = ?').get(peer) as {
-      owner: string | null;
-      until: number | null;
-    };
+    ensurePeerRow(store, peer);
+    const held = store.orm
+      .select({ owner: peerStates.leaseOwner, until: peerStates.leaseUntil })
+      .from(peerStates)
+      .where(eq(peerStates.peer, peer))
+      .get()!;
     if (held.owner !== null && held.owner !== owner && (held.until ?? 0) >= now && !isAbandoned(held.owner)) return false;
-    store.prepare('UPDATE peer_state SET lease_owner = ?, lease_until = ?, last_attempt_at = ? WHERE peer = ?').run(owner, until, now, peer);
+    store.orm.update(peerStates).set({ leaseOwner: owner, leaseUntil: until, lastAttemptAt: now }).where(eq(peerStates.peer, peer)).run();
     return true;
   });
 }
 
 /** Extends a lease this owner holds (a long pull renews it once a third of it has passed: pull-peer.ts). */
 export function renewPullLease(store: Store, peer: string, owner: string, until: number): void {
-  store.prepare('UPDATE peer_state SET lease_until = ? WHERE peer = ? AND lease_owner = ?').run(until, peer, owner);
+  store.orm
+    .update(peerStates)
+    .set({ leaseUntil: until })
+    .where(and(eq(peerStates.peer, peer), eq(peerStates.leaseOwner, owner)))
+    .run();
 }
 
 export function releasePullLease(store: Store, peer: string, owner: string): void {
-  store.prepare('UPDATE peer_state SET lease_owner = NULL, lease_until = NULL WHERE peer = ? AND lease_owner = ?').run(peer, owner);
+  store.orm
+    .update(peerStates)
+    .set({ leaseOwner: null, leaseUntil: null })
+    .where(and(eq(peerStates.peer, peer), eq(peerStates.leaseOwner, owner)))
+    .run();
 }
 
 export function recordPullSuccess(store: Store, peer: string, source: string, now: number): void {
-  store
-    .prepare(
-      `UPDATE peer_state SET last_success_at = ?, last_source = ?, failures = 0, next_attempt_at = NULL,
-         last_error_code = NULL, last_error = NULL WHERE peer = ?`,
-    )
-    .run(now, source, peer);
+  store.orm
+    .update(peerStates)
+    .set({ lastSuccessAt: now, lastSource: source, failures: 0, nextAttemptAt: null, lastErrorCode: null, lastError: null })
+    .where(eq(peerStates.peer, peer))
+    .run();
 }
 
 export interface PullFailure {
@@ -80,26 +105,42 @@ export function recordPullFailure(
   nextAttemptAt: (failures: number) => number,
 ): number {
   return writeTransaction(store, () => {
-    store.prepare('INSERT INTO peer_state (peer) VALUES (?) ON CONFLICT (peer) DO NOTHING').run(peer);
-    const failures = (store.prepare('SELECT failures FROM peer_state WHERE peer = ?').pluck().get(peer) as number) + 1;
-    store
-      .prepare(
-        `UPDATE peer_state SET failures = ?, last_error_code = ?, last_error = ?, last_error_at = ?,
-           next_attempt_at = ?, last_source = coalesce(?, last_source) WHERE peer = ?`,
-      )
-      .run(failures, failure.code, failure.message, now, nextAttemptAt(failures), failure.source, peer);
-    store
-      .prepare('INSERT INTO pull_failures (peer, at, source, seq, code, message) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(peer, now, failure.source, failure.seq, failure.code, failure.message);
+    ensurePeerRow(store, peer);
+    const failures = store.orm.select({ failures: peerStates.failures }).from(peerStates).where(eq(peerStates.peer, peer)).get()!.failures + 1;
+    store.orm
+      .update(peerStates)
+      .set({
+        failures,
+        lastErrorCode: failure.code,
+        lastError: failure.message,
+        lastErrorAt: now,
+        nextAttemptAt: nextAttemptAt(failures),
+        // A failure before any source answered keeps the last one that did.
+        ...(failure.source === null ? {} : { lastSource: failure.source }),
+      })
+      .where(eq(peerStates.peer, peer))
+      .run();
+    store.orm
+      .insert(pullFailures)
+      .values({ peer, at: now, source: failure.source, seq: failure.seq, code: failure.code, message: failure.message })
+      .run();
     return failures;
   });
 }
 
 export function recentPullFailures(store: Store, peer: string | null, limit: number) {
-  return store
-    .prepare(
-      `SELECT peer, at, source, seq, code, message FROM pull_failures
-       WHERE (@peer IS NULL OR peer = @peer) ORDER BY id DESC LIMIT @limit`,
-    )
-    .all({ peer, limit }) as { peer: string; at: number; source: string | null; seq: number | null; code: string; message: string }[];
+  return store.orm
+    .select({
+      peer: pullFailures.peer,
+      at: pullFailures.at,
+      source: pullFailures.source,
+      seq: pullFailures.seq,
+      code: pullFailures.code,
+      message: pullFailures.message,
+    })
+    .from(pullFailures)
+    .where(peer === null ? undefined : eq(pullFailures.peer, peer))
+    .orderBy(desc(pullFailures.id))
+    .limit(limit)
+    .all();
 }

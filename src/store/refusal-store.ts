@@ -1,5 +1,7 @@
+import { and, count, desc, eq, lt } from 'drizzle-orm';
 import type { IndexedRefusal } from '../core/evaluate-entries.js';
 import type { Store } from './open-store.js';
+import { refusals } from './schema.js';
 
 export interface RefusalRecord {
   readonly id: number;
@@ -20,6 +22,7 @@ export function recordRefusals(
   now: number,
 ): void {
   if (refused.length === 0) return;
+  // Prepared (pull-bench): a row per refused entry, inside the transaction that stores a pulled batch.
   const insert = store.prepare(
     'INSERT INTO refusals (publisher, seq, entry_index, prefix, code, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -34,21 +37,38 @@ export interface RefusalFilter {
   readonly limit: number;
 }
 
-/** Refusals newest first, optionally for one publisher and/or one code. */
+/** Refusals newest first, optionally for one publisher and/or one code (cold: operators' reads). */
 export function listRefusals(store: Store, filter: RefusalFilter): RefusalRecord[] {
-  return store
-    .prepare(
-      `SELECT id, publisher, seq, entry_index AS entryIndex, prefix, code, reason, at FROM refusals
-       WHERE (@publisher IS NULL OR publisher = @publisher) AND (@code IS NULL OR code = @code)
-         AND (@before IS NULL OR id < @before)
-       ORDER BY id DESC LIMIT @limit`,
+  return store.orm
+    .select({
+      id: refusals.id,
+      publisher: refusals.publisher,
+      seq: refusals.seq,
+      entryIndex: refusals.entryIndex,
+      prefix: refusals.prefix,
+      code: refusals.code,
+      reason: refusals.reason,
+      at: refusals.at,
+    })
+    .from(refusals)
+    .where(
+      and(
+        filter.publisher === undefined ? undefined : eq(refusals.publisher, filter.publisher),
+        filter.code === undefined ? undefined : eq(refusals.code, filter.code),
+        filter.before === undefined ? undefined : lt(refusals.id, filter.before),
+      ),
     )
-    .all({ publisher: filter.publisher ?? null, code: filter.code ?? null, before: filter.before ?? null, limit: filter.limit }) as RefusalRecord[];
+    .orderBy(desc(refusals.id))
+    .limit(filter.limit)
+    .all();
 }
 
-/** Refusal counts by publisher and code. */
+/** Refusal counts by publisher and code (cold: status). */
 export function refusalCounts(store: Store): { publisher: string; code: string; count: number }[] {
-  return store
-    .prepare('SELECT publisher, code, count(*) AS count FROM refusals GROUP BY publisher, code ORDER BY publisher, code')
-    .all() as { publisher: string; code: string; count: number }[];
+  return store.orm
+    .select({ publisher: refusals.publisher, code: refusals.code, count: count() })
+    .from(refusals)
+    .groupBy(refusals.publisher, refusals.code)
+    .orderBy(refusals.publisher, refusals.code)
+    .all();
 }

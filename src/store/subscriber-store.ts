@@ -1,6 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull, or } from 'drizzle-orm';
 import { SpamxError } from '../core/errors.js';
 import type { Store } from './open-store.js';
+import { subscribers } from './schema.js';
+
+/*
+ * Subscribers' API keys (cold: a key is looked up once per five seconds of its requests,
+ * serve/subscriber-access.ts), on drizzle's query builder.
+ */
 
 export interface Subscriber {
   readonly id: number;
@@ -9,8 +16,10 @@ export interface Subscriber {
   readonly revokedAt: number | null;
 }
 
+const SUBSCRIBER = { id: subscribers.id, name: subscribers.name, createdAt: subscribers.createdAt, revokedAt: subscribers.revokedAt };
+
 /** API keys are 256 random bits; only their SHA-256 is stored, so the store never holds one. */
-export function hashApiKey(key: string): string {
+function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
@@ -19,8 +28,7 @@ export function addSubscriber(store: Store, name: string, now: number): { subscr
   if (!/^[\w.@-]{1,100}$/.test(name)) throw new SpamxError('BAD_REQUEST', `subscriber name "${name}" must be 1-100 letters, digits or . _ @ -`);
   const key = `spx_${randomBytes(32).toString('base64url')}`;
   try {
-    const id = store.prepare('INSERT INTO subscribers (name, key_hash, created_at) VALUES (?, ?, ?)').run(name, hashApiKey(key), now)
-      .lastInsertRowid as number;
+    const id = store.orm.insert(subscribers).values({ name, keyHash: hashApiKey(key), createdAt: now }).run().lastInsertRowid;
     return { subscriber: { id: Number(id), name, createdAt: now, revokedAt: null }, key };
   } catch (err) {
     if (String((err as Error).message).includes('UNIQUE')) throw new SpamxError('CONFLICT', `a subscriber named "${name}" exists`);
@@ -29,21 +37,26 @@ export function addSubscriber(store: Store, name: string, now: number): { subscr
 }
 
 export function listSubscribers(store: Store): Subscriber[] {
-  return store.prepare('SELECT id, name, created_at AS createdAt, revoked_at AS revokedAt FROM subscribers ORDER BY id').all() as Subscriber[];
+  return store.orm.select(SUBSCRIBER).from(subscribers).orderBy(subscribers.id).all();
 }
 
 /** Revokes by name or numeric id; false when there is no such active subscriber. */
 export function revokeSubscriber(store: Store, nameOrId: string, now: number): boolean {
+  const id = /^\d+$/.test(nameOrId) ? Number(nameOrId) : -1;
   return (
-    store
-      .prepare('UPDATE subscribers SET revoked_at = ? WHERE (name = ? OR id = ?) AND revoked_at IS NULL')
-      .run(now, nameOrId, /^\d+$/.test(nameOrId) ? Number(nameOrId) : -1).changes > 0
+    store.orm
+      .update(subscribers)
+      .set({ revokedAt: now })
+      .where(and(or(eq(subscribers.name, nameOrId), eq(subscribers.id, id)), isNull(subscribers.revokedAt)))
+      .run().changes > 0
   );
 }
 
 /** The active subscriber holding this key, if any. */
 export function subscriberByKey(store: Store, key: string): Subscriber | undefined {
-  return store
-    .prepare('SELECT id, name, created_at AS createdAt, revoked_at AS revokedAt FROM subscribers WHERE key_hash = ? AND revoked_at IS NULL')
-    .get(hashApiKey(key)) as Subscriber | undefined;
+  return store.orm
+    .select(SUBSCRIBER)
+    .from(subscribers)
+    .where(and(eq(subscribers.keyHash, hashApiKey(key)), isNull(subscribers.revokedAt)))
+    .get();
 }

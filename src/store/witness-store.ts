@@ -1,4 +1,12 @@
+import { and, desc, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
 import type { Store } from './open-store.js';
+import { cosignatures, evidence, witnessState as witnessStates } from './schema.js';
+
+/*
+ * A witness's records (cold: a few reads and writes per pull, per audit, per status), on
+ * drizzle's query builder.
+ */
 
 export interface WitnessState {
   readonly publisher: string;
@@ -9,38 +17,52 @@ export interface WitnessState {
   readonly frozenReason: string | null;
 }
 
+const STATE = {
+  publisher: witnessStates.publisher,
+  trustedSize: witnessStates.trustedSize,
+  trustedRoot: witnessStates.trustedRoot,
+  trustedNote: witnessStates.trustedNote,
+  frozenAt: witnessStates.frozenAt,
+  frozenReason: witnessStates.frozenReason,
+};
+
 export function witnessState(store: Store, publisher: string): WitnessState | undefined {
-  return store
-    .prepare(
-      `SELECT publisher, trusted_size AS trustedSize, trusted_root AS trustedRoot, trusted_note AS trustedNote,
-         frozen_at AS frozenAt, frozen_reason AS frozenReason FROM witness_state WHERE publisher = ?`,
-    )
-    .get(publisher) as WitnessState | undefined;
+  return store.orm.select(STATE).from(witnessStates).where(eq(witnessStates.publisher, publisher)).get();
 }
 
-/** Moves the trusted checkpoint forward; never backwards (the SQL refuses a smaller size). */
+/** Moves the trusted checkpoint forward; never backwards (the upsert refuses a smaller size). */
 export function trustCheckpoint(store: Store, publisher: string, size: number, root: string, note: string): void {
-  store
-    .prepare(
-      `INSERT INTO witness_state (publisher, trusted_size, trusted_root, trusted_note) VALUES (?, ?, ?, ?)
-       ON CONFLICT (publisher) DO UPDATE SET trusted_size = excluded.trusted_size, trusted_root = excluded.trusted_root,
-         trusted_note = excluded.trusted_note WHERE excluded.trusted_size >= witness_state.trusted_size`,
-    )
-    .run(publisher, size, root, note);
+  store.orm
+    .insert(witnessStates)
+    .values({ publisher, trustedSize: size, trustedRoot: root, trustedNote: note })
+    .onConflictDoUpdate({
+      target: witnessStates.publisher,
+      set: { trustedSize: size, trustedRoot: root, trustedNote: note },
+      setWhere: lte(witnessStates.trustedSize, size),
+    })
+    .run();
 }
 
+/** Freezes a feed; a feed already frozen keeps its first time and reason. */
 export function freezeFeed(store: Store, publisher: string, reason: string, now: number): void {
-  store
-    .prepare(
-      `INSERT INTO witness_state (publisher, trusted_size, trusted_root, trusted_note, frozen_at, frozen_reason) VALUES (?, 0, '', '', ?, ?)
-       ON CONFLICT (publisher) DO UPDATE SET frozen_at = coalesce(witness_state.frozen_at, excluded.frozen_at),
-         frozen_reason = coalesce(witness_state.frozen_reason, excluded.frozen_reason)`,
-    )
-    .run(publisher, now, reason);
+  store.orm
+    .insert(witnessStates)
+    .values({ publisher, trustedSize: 0, trustedRoot: '', trustedNote: '', frozenAt: now, frozenReason: reason })
+    .onConflictDoUpdate({
+      target: witnessStates.publisher,
+      set: { frozenAt: sql`coalesce(${witnessStates.frozenAt}, ${now})`, frozenReason: sql`coalesce(${witnessStates.frozenReason}, ${reason})` },
+    })
+    .run();
 }
 
 export function unfreezeFeed(store: Store, publisher: string): boolean {
-  return store.prepare('UPDATE witness_state SET frozen_at = NULL, frozen_reason = NULL WHERE publisher = ? AND frozen_at IS NOT NULL').run(publisher).changes > 0;
+  return (
+    store.orm
+      .update(witnessStates)
+      .set({ frozenAt: null, frozenReason: null })
+      .where(and(eq(witnessStates.publisher, publisher), isNotNull(witnessStates.frozenAt)))
+      .run().changes > 0
+  );
 }
 
 export interface CosignatureRecord {
@@ -52,26 +74,62 @@ export interface CosignatureRecord {
   readonly note: string;
 }
 
+const COSIGNATURE = {
+  publisher: cosignatures.publisher,
+  witness: cosignatures.witness,
+  size: cosignatures.size,
+  root: cosignatures.root,
+  timestamp: cosignatures.timestamp,
+  note: cosignatures.note,
+};
+
 export function saveCosignature(store: Store, c: CosignatureRecord): void {
-  const known = store
-    .prepare('SELECT 1 FROM cosignatures WHERE publisher = ? AND witness = ? AND size = ? AND root = ? AND timestamp = ?')
-    .get(c.publisher, c.witness, c.size, c.root, c.timestamp);
+  const known = store.orm
+    .select({ id: cosignatures.id })
+    .from(cosignatures)
+    .where(
+      and(
+        eq(cosignatures.publisher, c.publisher),
+        eq(cosignatures.witness, c.witness),
+        eq(cosignatures.size, c.size),
+        eq(cosignatures.root, c.root),
+        eq(cosignatures.timestamp, c.timestamp),
+      ),
+    )
+    .get();
   if (known) return;
-  store
-    .prepare('INSERT INTO cosignatures (publisher, witness, size, root, timestamp, note) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(c.publisher, c.witness, c.size, c.root, c.timestamp, c.note);
+  store.orm
+    .insert(cosignatures)
+    .values({ publisher: c.publisher, witness: c.witness, size: c.size, root: c.root, timestamp: c.timestamp, note: c.note })
+    .run();
 }
 
 /** Each witness's latest cosignature of a feed (largest size, then newest). */
 export function latestCosignatures(store: Store, publisher: string): CosignatureRecord[] {
-  return store
-    .prepare(
-      `SELECT publisher, witness, size, root, timestamp, note FROM cosignatures c
-       WHERE publisher = ? AND id = (SELECT id FROM cosignatures d WHERE d.publisher = c.publisher AND d.witness = c.witness
-         ORDER BY size DESC, timestamp DESC, id DESC LIMIT 1)
-       ORDER BY witness`,
-    )
-    .all(publisher) as CosignatureRecord[];
+  const d = alias(cosignatures, 'd');
+  const latestOfWitness = store.orm
+    .select({ id: d.id })
+    .from(d)
+    .where(and(eq(d.publisher, cosignatures.publisher), eq(d.witness, cosignatures.witness)))
+    .orderBy(desc(d.size), desc(d.timestamp), desc(d.id))
+    .limit(1);
+  return store.orm
+    .select(COSIGNATURE)
+    .from(cosignatures)
+    .where(and(eq(cosignatures.publisher, publisher), eq(cosignatures.id, latestOfWitness)))
+    .orderBy(cosignatures.witness)
+    .all();
+}
+
+/** The note of `witness`'s latest cosignature of a feed (largest size, then newest). */
+export function cosignedNote(store: Store, publisher: string, witness: string): string | undefined {
+  return store.orm
+    .select({ note: cosignatures.note })
+    .from(cosignatures)
+    .where(and(eq(cosignatures.publisher, publisher), eq(cosignatures.witness, witness)))
+    .orderBy(desc(cosignatures.size), desc(cosignatures.timestamp), desc(cosignatures.id))
+    .limit(1)
+    .get()?.note;
 }
 
 export interface EvidenceRecord {
@@ -85,18 +143,38 @@ export interface EvidenceRecord {
 }
 
 export function recordEvidence(store: Store, e: Omit<EvidenceRecord, 'id'>): void {
-  const known = store.prepare('SELECT 1 FROM evidence WHERE publisher = ? AND kind = ? AND note_a = ? AND note_b IS ?').get(e.publisher, e.kind, e.noteA, e.noteB);
+  const known = store.orm
+    .select({ id: evidence.id })
+    .from(evidence)
+    .where(
+      and(
+        eq(evidence.publisher, e.publisher),
+        eq(evidence.kind, e.kind),
+        eq(evidence.noteA, e.noteA),
+        e.noteB === null ? isNull(evidence.noteB) : eq(evidence.noteB, e.noteB),
+      ),
+    )
+    .get();
   if (known) return;
-  store
-    .prepare('INSERT INTO evidence (publisher, kind, detail, note_a, note_b, at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(e.publisher, e.kind, e.detail, e.noteA, e.noteB, e.at);
+  store.orm
+    .insert(evidence)
+    .values({ publisher: e.publisher, kind: e.kind, detail: e.detail, noteA: e.noteA, noteB: e.noteB, at: e.at })
+    .run();
 }
 
 export function listEvidence(store: Store, publisher?: string): EvidenceRecord[] {
-  return store
-    .prepare(
-      `SELECT id, publisher, kind, detail, note_a AS noteA, note_b AS noteB, at FROM evidence
-       WHERE (@publisher IS NULL OR publisher = @publisher) ORDER BY id`,
-    )
-    .all({ publisher: publisher ?? null }) as EvidenceRecord[];
+  return store.orm
+    .select({
+      id: evidence.id,
+      publisher: evidence.publisher,
+      kind: evidence.kind,
+      detail: evidence.detail,
+      noteA: evidence.noteA,
+      noteB: evidence.noteB,
+      at: evidence.at,
+    })
+    .from(evidence)
+    .where(publisher === undefined ? undefined : eq(evidence.publisher, publisher))
+    .orderBy(evidence.id)
+    .all();
 }

@@ -38,7 +38,7 @@ const FeedSchema = z
   })
   .strict();
 
-export const EvidenceSchema = z
+const EvidenceSchema = z
   .object({
     format: z.literal(EVIDENCE_FORMAT),
     address: z.string().max(64),

@@ -1,5 +1,6 @@
 import { BATCH_TYP, checkBatchShape } from '../core/batch.js';
 import { parseCheckpoint, type Checkpoint } from '../core/checkpoint.js';
+import { SpamxError } from '../core/errors.js';
 import { checkEntry as checkWireEntry } from '../core/entry.js';
 import { leafHash } from '../core/leaf-hash.js';
 import { verifyInclusion } from '../core/merkle.js';
@@ -12,7 +13,7 @@ import { parseWitnessKey, verifiedCosigners } from './cosigners.js';
 import type { EvidenceFeed, EvidenceListing } from './evidence-bundle.js';
 import { pinKeys, type PinnedKeySet } from './pinned-keys.js';
 import { parseHash, parseProofHashes } from './proof-hashes.js';
-import type { EvidenceTrust } from './verify-evidence.js';
+import type { EvidenceTrust } from './evidence-trust.js';
 import { verifyCompactJws } from './verify-jws.js';
 
 /** One listing being verified: the bundle's parts, the trust given, and what earlier steps established. */
@@ -28,8 +29,9 @@ export interface ListingState {
   checkpoint?: Checkpoint;
 }
 
+/** A check that does not hold: the bundle does not prove the listing (the message says why). */
 function fail(message: string): never {
-  throw new Error(message);
+  throw new SpamxError('EVIDENCE_INVALID', message);
 }
 const b64 = (h: Buffer) => h.toString('base64');
 

@@ -1,5 +1,6 @@
 import { BATCH_TYP, checkBatchShape, type BatchPayload } from '../core/batch.js';
 import { SpamxError } from '../core/errors.js';
+import type { FeedHead } from '../core/feed-head.js';
 import { leafHash, leafHashOfInput, toBase64Url } from '../core/leaf-hash.js';
 import { parseStrictJson } from '../core/strict-json.js';
 import { parsePayloadInChunks } from '../core/chunked-payload.js';
@@ -8,12 +9,6 @@ import { checkKeyInForce } from '../core/key-history.js';
 import { parseTimestamp } from '../core/time.js';
 import type { PinnedKey, PinnedKeySet } from './pinned-keys.js';
 import { checkSignature, decodePayload, inspectCompactJws, verifyCompactJws, type CompactJws } from './verify-jws.js';
-
-/** Where a feed stands: how many batches are verified and the leaf hash of the last one. */
-export interface FeedHead {
-  readonly size: number;
-  readonly head: string | null;
-}
 
 export interface VerifiedBatch {
   readonly publisher: string;

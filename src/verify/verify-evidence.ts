@@ -1,21 +1,8 @@
-import type { Witness } from '../core/cosignature.js';
 import { SpamxError } from '../core/errors.js';
 import { parsePrefix, type Prefix } from '../core/prefix.js';
 import { checkBatch, checkCheckpoint, checkCosignatures, checkEntry, checkInclusion, checkLeafHash, type ListingState } from './evidence-checks.js';
 import type { EvidenceBundle, EvidenceFeed, EvidenceListing } from './evidence-bundle.js';
-import type { PinnedKeySet } from './pinned-keys.js';
-
-/** What the verifier trusts beyond the bundle; whatever is not given is taken from the bundle. */
-export interface EvidenceTrust {
-  /** The publisher's keys (`--key`); the bundle's key that signed the batch must be among them. */
-  readonly keys?: PinnedKeySet | undefined;
-  /** The checkpoint verifier key (`--checkpoint-key`). */
-  readonly checkpointKey?: string | undefined;
-  /** Witnesses (`--witness`). */
-  readonly witnesses?: readonly Witness[] | undefined;
-  /** Valid cosignatures needed among the witnesses. */
-  readonly quorum: number;
-}
+import type { EvidenceTrust } from './evidence-trust.js';
 
 export interface EvidenceStep {
   readonly name: string;

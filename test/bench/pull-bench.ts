@@ -8,7 +8,7 @@ import { UPSERT_LIST } from '../../src/store/apply-batch.js';
 import { initTestNode } from '../helpers/nodes.js';
 import { loadConfig } from '../../src/config/config.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
-import { pinPeer } from '../../src/config/pin-peer.js';
+import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { parsePrefix } from '../../src/core/prefix.js';
 import { spawnServe } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ConfigFile } from '../../src/config/config.js';
-import { initNodeDir } from '../../src/config/init-node.js';
-import { pinPeer, type PinOptions } from '../../src/config/pin-peer.js';
+import { initNodeDir } from '../../src/node-files/init-node.js';
+import { pinPeer, type PinOptions } from '../../src/node-files/pin-peer.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { SpamxNode } from '../../src/daemon.js';
 

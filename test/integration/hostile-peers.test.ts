@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
-import { pinPeer } from '../../src/config/pin-peer.js';
+import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { feedHead } from '../../src/store/feed-store.js';
 import type { ErrorCode } from '../../src/core/errors.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpamxNode } from '../../src/daemon.js';
 import { descriptorFor, FakePeerServer, listEntry, pageHandler, payloadJson, signRaw, testKey } from '../helpers/fake-peer.js';
-import { pinPeer } from '../../src/config/pin-peer.js';
+import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -144,7 +144,7 @@ describe('lookup', () => {
   });
 
   it('starts again from a snapshot when the log it follows was pruned past it', async () => {
-    const position = () => (hub as unknown as { lookupFollower: { pendingPosition: number | undefined } }).lookupFollower.pendingPosition!;
+    const position = () => hub.ctx.follower.pendingPosition!;
     await lookup('8.8.4.4');
     const before = position();
     // Sixty batches while nobody looks anything up: the hub prunes the projected rows even

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
-import { pinPeer } from '../../src/config/pin-peer.js';
+import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { STREAM_CHUNK } from '../../src/ingest/decode-batch.js';
 import { feedHead } from '../../src/store/feed-store.js';

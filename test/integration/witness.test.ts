@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseDescriptor } from '../../src/config/descriptor.js';
-import { pinPeer } from '../../src/config/pin-peer.js';
+import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { cosignatureTime } from '../../src/core/cosignature.js';
 import { parseCheckpoint } from '../../src/core/checkpoint.js';
 import { parseNote, parseVerifierKey, verifyNote } from '../../src/core/signed-note.js';

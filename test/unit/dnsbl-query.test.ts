@@ -1,6 +1,6 @@
 import dnsPacket, { type DecodedPacket, type RecordType } from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import { DnsblIndex } from '../../src/serve/dnsbl/dnsbl-index.js';
+import { DnsblIndex } from '../../src/read/dnsbl-index.js';
 import { fastAnswer } from '../../src/serve/dnsbl/dnsbl-fast-path.js';
 import { parseQueryName } from '../../src/serve/dnsbl/dnsbl-name.js';
 import { answerQuery, generalAnswer } from '../../src/serve/dnsbl/dnsbl-query.js';

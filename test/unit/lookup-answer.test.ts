@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { LookupIndex, type ListingFacts } from '../../src/core/lookup-index.js';
 import { PrefixSet } from '../../src/core/prefix-set.js';
 import type { Policy } from '../../src/core/policy.js';
-import { LookupCache } from '../../src/serve/lookup-cache.js';
-import { lookupAnswerJson } from '../../src/serve/lookup-json.js';
-import { lookupAddress, type LookupSource, type RefusalRow } from '../../src/store/lookup.js';
+import { LookupCache } from '../../src/read/lookup-cache.js';
+import { lookupAnswerJson } from '../../src/read/lookup-json.js';
+import { lookupAddress } from '../../src/read/lookup-answer.js';
+import type { LookupSource, RefusalRow } from '../../src/core/lookup-source.js';
 import { prefix } from './fixtures.js';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { leafHash } from '../../src/core/leaf-hash.js';
 import { isSpamxError } from '../../src/core/errors.js';
-import { verifyBatch, type FeedHead } from '../../src/verify/verify-batch.js';
+import type { FeedHead } from '../../src/core/feed-head.js';
+import { verifyBatch } from '../../src/verify/verify-batch.js';
 import { verifyBatchPage } from '../../src/verify/verify-batch-page.js';
 import type { PinnedKeySet } from '../../src/verify/pinned-keys.js';
 import { batchPayload, header, leafHashOf, makeKey, pinned, rawJws, signedBatch, type TestKey } from './signing.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { verifyBatch, type BatchContext, type FeedHead } from '../../src/verify/verify-batch.js';
+import type { FeedHead } from '../../src/core/feed-head.js';
+import { verifyBatch, type BatchContext } from '../../src/verify/verify-batch.js';
 import type { PinnedKeySet } from '../../src/verify/pinned-keys.js';
 import { signBatch } from '../../src/ingest/sign-batch.js';
 import { T0, thrownCode } from './fixtures.js';

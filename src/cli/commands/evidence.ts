@@ -1,5 +1,5 @@
-import { DATA, dataDir, parse } from '../args.js';
-import { buildEvidence } from './evidence/build-evidence.js';
+import { buildEvidence } from '../../audit/build-evidence.js';
+import { dataDir, type DataOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
 /**
@@ -7,10 +7,8 @@ import { withNode } from './open-node.js';
  * `spamx verify-evidence` to check offline. Listings that cannot be proven are named on stderr;
  * exit 1 when the address is not listed or none can be.
  */
-export async function evidence(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...DATA }, { min: 1, max: 1 });
-  const ip = positionals[0]!;
-  return withNode(dataDir(values.data), async (node) => {
+export async function evidence(ip: string, o: DataOptions): Promise<number> {
+  return withNode(dataDir(o.data), async (node) => {
     const { bundle, skipped, notListed } = buildEvidence(node, ip);
     for (const s of skipped) process.stderr.write(`spamx evidence: cannot prove ${s}\n`);
     if (notListed !== undefined) process.stderr.write(`spamx evidence: ${ip} is not listed: ${notListed}\n`);

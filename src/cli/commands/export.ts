@@ -1,43 +1,40 @@
 import { once } from 'node:events';
 import { SpamxError } from '../../core/errors.js';
 import { openBlocklist, parseBlocklistQuery } from '../../serve/blocklist-export.js';
-import { DATA, dataDir, parse } from '../args.js';
+import { dataDir, UsageError, type DataOptions } from '../args.js';
 import { withNode } from './open-node.js';
+
+export interface ExportOptions extends DataOptions {
+  readonly format?: string;
+  readonly family?: string;
+  readonly minSources?: string;
+  readonly source?: string[];
+  readonly since?: string;
+  readonly aggregate?: boolean;
+}
 
 /**
  * `spamx export`: the effective blocklist on stdout, in every format and with every filter of
  * GET /v1/blocklist (`--format`, `--family`, `--min-sources`, `--source` repeatable, `--since`,
  * `--aggregate`).
  */
-export async function exportCommand(argv: string[]): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      ...DATA,
-      format: { type: 'string' },
-      family: { type: 'string' },
-      'min-sources': { type: 'string' },
-      source: { type: 'string', multiple: true },
-      since: { type: 'string' },
-      aggregate: { type: 'boolean' },
-    },
-    { min: 0, max: 0 },
-  );
+export async function exportCommand(o: ExportOptions): Promise<number> {
   const params: Record<string, string | undefined> = {
-    format: values.format,
-    family: values.family,
-    min_sources: values['min-sources'],
-    since: values.since,
-    aggregate: values.aggregate ? 'true' : undefined,
+    format: o.format,
+    family: o.family,
+    min_sources: o.minSources,
+    since: o.since,
+    aggregate: o.aggregate ? 'true' : undefined,
   };
   let query;
   try {
-    query = parseBlocklistQuery((n) => params[n], (n) => (n === 'source' ? (values.source ?? []) : []));
+    query = parseBlocklistQuery((n) => params[n], (n) => (n === 'source' ? (o.source ?? []) : []));
   } catch (err) {
-    if (err instanceof SpamxError) throw new (await import('../args.js')).UsageError(err.message);
+    // The query's own messages, which name the HTTP parameter: a bad flag is a usage error.
+    if (err instanceof SpamxError) throw new UsageError(err.message);
     throw err;
   }
-  return withNode(dataDir(values.data), async (node) => {
+  return withNode(dataDir(o.data), async (node) => {
     node.project();
     const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url, dnsblTtl: node.config.dnsbl.ttl });
     try {

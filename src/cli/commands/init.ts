@@ -1,43 +1,38 @@
 import type { ConfigFile } from '../../config/config.js';
-import { initNodeDir } from '../../config/init-node.js';
-import { SpamxError } from '../../core/errors.js';
-import { DATA, dataDir, intOption, parse } from '../args.js';
+import { initNodeDir } from '../../node-files/init-node.js';
+import { dataDir, intOption, UsageError, type DataOptions } from '../args.js';
+
+export interface InitOptions extends DataOptions {
+  readonly id?: string;
+  readonly name?: string;
+  readonly country?: string;
+  readonly port?: string;
+  readonly host?: string;
+  readonly publicUrl?: string;
+  readonly publishSchedule?: string;
+  readonly public?: boolean;
+  readonly dnsblPort?: string;
+  readonly dnsblZone?: string;
+}
 
 /** `spamx init`: a new node's directory: config, key pair, operator token, store. */
-export async function init(argv: string[]): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      ...DATA,
-      id: { type: 'string' },
-      name: { type: 'string' },
-      country: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'public-url': { type: 'string' },
-      'publish-schedule': { type: 'string' },
-      public: { type: 'boolean' },
-      'dnsbl-port': { type: 'string' },
-      'dnsbl-zone': { type: 'string' },
-    },
-    { min: 0, max: 0 },
-  );
-  const dir = dataDir(values.data);
-  if (!values.id) throw new SpamxError('CONFIG_INVALID', '--id is required');
+export async function init(o: InitOptions): Promise<number> {
+  const dir = dataDir(o.data);
+  if (!o.id) throw new UsageError('--id ID is required');
   const file: ConfigFile = {
-    id: values.id,
-    name: values.name ?? values.id,
-    ...(values.country ? { country: values.country.toUpperCase() } : {}),
-    host: values.host ?? '127.0.0.1',
-    port: intOption(values.port, '--port', 0, 65535) ?? 8440,
-    ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
-    ...(values['publish-schedule'] ? { publish: { schedule: values['publish-schedule'] } } : {}),
-    ...(values.public ? { subscribers: { public: true } } : {}),
-    ...(values['dnsbl-port'] !== undefined || values['dnsbl-zone'] !== undefined
+    id: o.id,
+    name: o.name ?? o.id,
+    ...(o.country ? { country: o.country.toUpperCase() } : {}),
+    host: o.host ?? '127.0.0.1',
+    port: intOption(o.port, '--port', 0, 65535) ?? 8440,
+    ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+    ...(o.publishSchedule ? { publish: { schedule: o.publishSchedule } } : {}),
+    ...(o.public ? { subscribers: { public: true } } : {}),
+    ...(o.dnsblPort !== undefined || o.dnsblZone !== undefined
       ? {
           dnsbl: {
-            ...(values['dnsbl-port'] !== undefined ? { port: intOption(values['dnsbl-port'], '--dnsbl-port', 0, 65535)! } : {}),
-            ...(values['dnsbl-zone'] !== undefined ? { zone: values['dnsbl-zone'] } : {}),
+            ...(o.dnsblPort !== undefined ? { port: intOption(o.dnsblPort, '--dnsbl-port', 0, 65535)! } : {}),
+            ...(o.dnsblZone !== undefined ? { zone: o.dnsblZone } : {}),
           },
         }
       : {}),

@@ -1,5 +1,5 @@
 import { loadConfig, type NodeConfig } from '../../config/config.js';
-import { keyFileKid } from '../../config/own-keys.js';
+import { keyFileKid } from '../../node-files/own-keys.js';
 import { loadPeers } from '../../config/peers.js';
 import { SpamxError } from '../../core/errors.js';
 import { keyStatus, type KeyHistory } from '../../core/key-history.js';
@@ -7,16 +7,7 @@ import { revokeOwnKey, rotateOwnKey } from '../../ingest/rotate-key.js';
 import { keyHistoryOf } from '../../store/key-statement-store.js';
 import { openStore, type Store } from '../../store/open-store.js';
 import { orderedKids } from '../../verify/key-set.js';
-import { DATA, dataDir, intOption, parse, UsageError } from '../args.js';
-
-/** `spamx key rotate|revoke|list` (README "Key rotation"). */
-export async function key(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'rotate') return rotate(rest);
-  if (sub === 'revoke') return revoke(rest);
-  if (sub === 'list') return list(rest);
-  throw new UsageError(`key needs rotate, revoke or list${sub ? `, not "${sub}"` : ''}`);
-}
+import { dataDir, intOption, UsageError, type DataOptions, type JsonOptions } from '../args.js';
 
 async function withStore<T>(dir: string, fn: (config: NodeConfig, store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig(dir);
@@ -28,14 +19,14 @@ async function withStore<T>(dir: string, fn: (config: NodeConfig, store: Store) 
   }
 }
 
-async function rotate(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...DATA, 'revoke-old': { type: 'boolean' } }, { min: 0, max: 0 });
-  return withStore(dataDir(values.data), async (config, store) => {
-    const r = await rotateOwnKey({ store, config, clock: Date.now }, { revokeOld: values['revoke-old'] ?? false });
+/** `spamx key rotate` (README "Key rotation"): a new signing key; the old one retired or revoked. */
+export async function keyRotate(o: DataOptions & { readonly revokeOld?: boolean }): Promise<number> {
+  return withStore(dataDir(o.data), async (config, store) => {
+    const r = await rotateOwnKey({ store, config, clock: Date.now }, { revokeOld: o.revokeOld ?? false });
     process.stdout.write(
       `rotated ${config.id}'s signing key (key statement ${r.statement})\n` +
         `  new key id (fingerprint): ${r.kid}, signs batches from seq ${r.fromSeq}\n` +
-        `  old key id:               ${r.previousKid}, ${values['revoke-old'] ? 'revoked' : 'retired'} after seq ${r.fromSeq - 1}\n` +
+        `  old key id:               ${r.previousKid}, ${o.revokeOld ? 'revoked' : 'retired'} after seq ${r.fromSeq - 1}\n` +
         `  old private key archived: ${r.archived} (never served)\n` +
         `partners follow at their next pull; a running spamx serve signs with the new key from its next batch\n`,
     );
@@ -43,18 +34,14 @@ async function rotate(argv: string[]): Promise<number> {
   });
 }
 
-/** An RFC 7638 thumbprint: 43 base64url characters, so it may begin with "-". */
-const KID_RE = /^[A-Za-z0-9_-]{43}$/;
-
-async function revoke(argv: string[]): Promise<number> {
-  // parseArgs would read a kid beginning with "-" as options: such a kid is taken out first.
-  const at = argv.findIndex((a, i) => a.startsWith('-') && KID_RE.test(a) && !['--data', '--after-seq'].includes(argv[i - 1] ?? ''));
-  const rest = at < 0 ? argv : argv.filter((_, i) => i !== at);
-  const { values, positionals } = parse(rest, { ...DATA, 'after-seq': { type: 'string' } }, at < 0 ? { min: 1, max: 1 } : { min: 0, max: 0 });
-  const kid = at < 0 ? positionals[0]! : argv[at]!;
-  const afterSeq = intOption(values['after-seq'], '--after-seq', 0, Number.MAX_SAFE_INTEGER);
+/**
+ * `spamx key revoke KID --after-seq N`. A KID beginning with "-" reaches here as the argument
+ * because main.ts moves it after `--` (normaliseArgv).
+ */
+export async function keyRevoke(kid: string, o: DataOptions & { readonly afterSeq?: string }): Promise<number> {
+  const afterSeq = intOption(o.afterSeq, '--after-seq', 0, Number.MAX_SAFE_INTEGER);
   if (afterSeq === undefined) throw new UsageError('--after-seq N is required');
-  return withStore(dataDir(values.data), async (config, store) => {
+  return withStore(dataDir(o.data), async (config, store) => {
     const r = await revokeOwnKey({ store, config, clock: Date.now }, kid, afterSeq);
     process.stdout.write(
       `revoked ${r.kid} for ${config.id}'s batches after seq ${afterSeq} (key statement ${r.statement}, signed by ${r.previousKid})\n` +
@@ -64,10 +51,10 @@ async function revoke(argv: string[]): Promise<number> {
   });
 }
 
-async function list(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...DATA, publisher: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0 });
-  return withStore(dataDir(values.data), async (config, store) => {
-    const publisher = values.publisher ?? config.id;
+/** `spamx key list`: a publisher's keys, with their status and the batches each signs. */
+export async function keyList(o: DataOptions & JsonOptions & { readonly publisher?: string }): Promise<number> {
+  return withStore(dataDir(o.data), async (config, store) => {
+    const publisher = o.publisher ?? config.id;
     const history = keyHistoryOf(store, publisher);
     let rows = keyRows(history);
     if (history.count === 0) {
@@ -75,7 +62,7 @@ async function list(argv: string[]): Promise<number> {
       const kids = publisher === config.id ? [keyFileKid(config.paths.privateKey)] : await pinnedKids(config, publisher);
       rows = kids.map((kid, i) => ({ kid, status: i === 0 ? 'current' : 'in force', fromSeq: 1, throughSeq: null, revokedAfter: null }));
     }
-    if (values.json) {
+    if (o.json) {
       process.stdout.write(`${JSON.stringify({ publisher, statements: history.count, keys: rows }, null, 2)}\n`);
       return 0;
     }

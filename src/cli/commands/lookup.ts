@@ -1,14 +1,26 @@
-import { DATA, dataDir, parse } from '../args.js';
+import { isSpamxError } from '../../core/errors.js';
+import { dataDir, UsageError, type DataOptions, type JsonOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
-/** `spamx lookup IP`: whether an address is listed, by which prefixes and sources, and why not. */
-export async function lookup(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...DATA, json: { type: 'boolean' } }, { min: 1, max: 1 });
-  return withNode(dataDir(values.data), async (node) => {
-    const r = node.lookup(positionals[0]!);
-    if (values.json) {
+/**
+ * `spamx lookup IP`: whether an address is listed, by which prefixes and sources, and why not.
+ * Exits 0 when it is listed and 1 when it is not, so scripts can test it (`if spamx lookup IP`);
+ * a failed lookup exits 3 (src/cli/node-commands.ts), usage errors 2.
+ */
+export async function lookup(ip: string, o: DataOptions & JsonOptions): Promise<number> {
+  return withNode(dataDir(o.data), async (node) => {
+    let r;
+    try {
+      r = node.lookup(ip);
+    } catch (err) {
+      // Not an IP address: a bad argument (2), not a failed lookup (3).
+      if (isSpamxError(err, 'BAD_REQUEST')) throw new UsageError(err.message);
+      throw err;
+    }
+    const code = r.listed ? 0 : 1;
+    if (o.json) {
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      return 0;
+      return code;
     }
     const lines = [`${r.address}: ${r.listed ? 'LISTED' : 'not listed'}`];
     for (const e of r.listedBy) lines.push(`  listed as ${e.prefix} by ${e.sources.join(', ')} until ${e.expires}`);
@@ -24,7 +36,7 @@ export async function lookup(argv: string[]): Promise<number> {
       }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    return code;
   });
 }
 

@@ -1,21 +1,25 @@
 import { SpamxError } from '../../core/errors.js';
-import type { PullReport } from '../../ingest/pull-peer.js';
-import { DATA, dataDir, parse } from '../args.js';
+import type { PullReport } from '../../core/pull-report.js';
+import { dataDir, type DataOptions, type JsonOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
-/** `spamx pull [PEER]`: pull one peer, or every pinned peer, now (backoff is not applied). */
-export async function pull(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...DATA, json: { type: 'boolean' } }, { min: 0, max: 1 });
-  return withNode(dataDir(values.data), async (node) => {
+/**
+ * `spamx pull [PEER]`: pull one peer, or every pinned peer, now (backoff is not applied). With
+ * no peer pinned it says so on stderr and exits 0: nothing failed, and a cron job pulling a
+ * node not yet given partners should not alarm.
+ */
+export async function pull(peer: string | undefined, o: DataOptions & JsonOptions): Promise<number> {
+  return withNode(dataDir(o.data), async (node) => {
     let reports: PullReport[];
-    if (positionals[0]) {
-      const one = await node.pull(positionals[0]);
-      if (!one) throw new SpamxError('NOT_FOUND', `no pinned peer ${positionals[0]}`);
+    if (peer) {
+      const one = await node.pull(peer);
+      if (!one) throw new SpamxError('NOT_FOUND', `no pinned peer ${peer}`);
       reports = [one];
     } else {
       reports = await node.pullAll();
+      if (reports.length === 0) process.stderr.write('spamx pull: no peer is pinned, so there is nothing to pull (spamx peer add pins one)\n');
     }
-    if (values.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
     else for (const r of reports) process.stdout.write(`${describePull(r)}\n`);
     return reports.every((r) => r.ok) ? 0 : 1;
   });

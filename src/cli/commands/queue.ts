@@ -1,27 +1,23 @@
 import { readFileSync } from 'node:fs';
 import type { ParsedReport } from '../../core/report.js';
 import { SpamxError } from '../../core/errors.js';
-import { DATA, dataDir, parse } from '../args.js';
+import { dataDir, type DataOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
 /** `spamx report FILE|-`: queue reports for the next batch; refused lines are listed on stderr. */
-export async function report(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...DATA }, { min: 1, max: 1 });
-  const source = positionals[0]!;
+export async function report(source: string, o: DataOptions): Promise<number> {
   const text = readFileSync(source === '-' ? 0 : source, 'utf8');
-  return withNode(dataDir(values.data), async (node) => answer(node.reportText(text), source));
+  return withNode(dataDir(o.data), async (node) => answer(node.reportText(text), source));
 }
 
 /** `spamx delist PREFIX…`: queue delist entries for the next batch. */
-export async function delist(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...DATA, reason: { type: 'string' } }, { min: 1, max: Infinity });
-  return withNode(dataDir(values.data), async (node) => answer(node.delist(positionals, values.reason ?? null), 'arguments'));
+export async function delist(prefixes: string[], o: DataOptions & { readonly reason?: string }): Promise<number> {
+  return withNode(dataDir(o.data), async (node) => answer(node.delist(prefixes, o.reason ?? null), 'arguments'));
 }
 
 /** `spamx publish`: cut batches from the queue now. */
-export async function publish(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...DATA }, { min: 0, max: 0 });
-  return withNode(dataDir(values.data), async (node) => {
+export async function publish(o: DataOptions): Promise<number> {
+  return withNode(dataDir(o.data), async (node) => {
     const batches = await node.publish();
     if (batches.length === 0) process.stdout.write('nothing queued; no batch cut\n');
     for (const b of batches) process.stdout.write(`published seq ${b.seq}: ${b.entries} entries, leaf hash ${b.leafHash}\n`);

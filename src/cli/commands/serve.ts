@@ -1,25 +1,27 @@
 import { SpamxNode } from '../../daemon.js';
 import { loadConfig } from '../../config/config.js';
-import { DATA, dataDir, intOption, parse } from '../args.js';
+import { dataDir, intOption, type DataOptions } from '../args.js';
+
+export interface ServeOptions extends DataOptions {
+  readonly port?: string;
+  readonly host?: string;
+  readonly dnsblPort?: string;
+  readonly dnsblZone?: string;
+}
 
 /** `spamx serve`: the daemon, until SIGTERM or SIGINT; SIGHUP re-reads peers and allowlist. */
-export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parse(
-    argv,
-    { ...DATA, port: { type: 'string' }, host: { type: 'string' }, 'dnsbl-port': { type: 'string' }, 'dnsbl-zone': { type: 'string' } },
-    { min: 0, max: 0 },
-  );
-  const port = intOption(values.port, '--port', 0, 65535);
-  const dnsblPort = intOption(values['dnsbl-port'], '--dnsbl-port', 0, 65535);
-  const dir = dataDir(values.data);
+export async function serveCommand(o: ServeOptions): Promise<number> {
+  const port = intOption(o.port, '--port', 0, 65535);
+  const dnsblPort = intOption(o.dnsblPort, '--dnsbl-port', 0, 65535);
+  const dir = dataDir(o.data);
   const configured = loadConfig(dir).dnsbl;
   const node = await SpamxNode.create({
     dataDir: dir,
     overrides: {
       ...(port !== undefined ? { port } : {}),
-      ...(values.host ? { host: values.host } : {}),
-      ...(dnsblPort !== undefined || values['dnsbl-zone'] !== undefined
-        ? { dnsbl: { ...configured, ...(dnsblPort !== undefined ? { port: dnsblPort } : {}), ...(values['dnsbl-zone'] ? { zone: values['dnsbl-zone'] } : {}) } }
+      ...(o.host ? { host: o.host } : {}),
+      ...(dnsblPort !== undefined || o.dnsblZone !== undefined
+        ? { dnsbl: { ...configured, ...(dnsblPort !== undefined ? { port: dnsblPort } : {}), ...(o.dnsblZone ? { zone: o.dnsblZone } : {}) } }
         : {}),
     },
   });

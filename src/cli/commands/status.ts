@@ -1,14 +1,13 @@
 import { formatTimestamp } from '../../core/time.js';
 import { listRefusals } from '../../store/refusal-store.js';
-import { DATA, dataDir, intOption, parse } from '../args.js';
+import { dataDir, intOption, type DataOptions, type JsonOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
 /** `spamx status`: own feed, each peer's last pull, store and refusal counts. */
-export async function status(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...DATA, json: { type: 'boolean' } }, { min: 0, max: 0 });
-  return withNode(dataDir(values.data), async (node) => {
+export async function status(o: DataOptions & JsonOptions): Promise<number> {
+  return withNode(dataDir(o.data), async (node) => {
     const s = node.status();
-    if (values.json) {
+    if (o.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return 0;
     }
@@ -41,21 +40,19 @@ export async function status(argv: string[]): Promise<number> {
   });
 }
 
+export interface RefusalsOptions extends DataOptions, JsonOptions {
+  readonly publisher?: string;
+  readonly code?: string;
+  readonly limit?: string;
+}
+
 /** `spamx refusals`: entries and report lines this node declined, newest first. */
-export async function refusals(argv: string[]): Promise<number> {
-  const { values } = parse(
-    argv,
-    { ...DATA, publisher: { type: 'string' }, code: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-    { min: 0, max: 0 },
-  );
-  return withNode(dataDir(values.data), async (node) => {
-    const rows = listRefusals(node.store, {
-      publisher: values.publisher,
-      code: values.code,
-      limit: intOption(values.limit, '--limit', 1, 1_000_000) ?? 100,
-    });
-    if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    for (const r of values.json ? [] : rows) {
+export async function refusals(o: RefusalsOptions): Promise<number> {
+  const limit = intOption(o.limit, '--limit', 1, 1_000_000) ?? 100;
+  return withNode(dataDir(o.data), async (node) => {
+    const rows = listRefusals(node.store, { publisher: o.publisher, code: o.code, limit });
+    if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    for (const r of o.json ? [] : rows) {
       const where = r.seq === null ? 'local report' : `seq ${r.seq} entry ${r.entryIndex}`;
       process.stdout.write(`${formatTimestamp(r.at)}\t${r.publisher}\t${where}\t${r.prefix ?? '-'}\t${r.code}\t${r.reason}\n`);
     }

@@ -1,42 +1,44 @@
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../../config/config.js';
-import type { Store } from '../../store/open-store.js';
-import { DnsblFollower } from './dnsbl-follower.js';
+import type { ChangeFollower } from '../../read/change-follower.js';
 import type { DnsblZone } from './dnsbl-zone.js';
 import { DnsblServer } from './dnsbl-server.js';
 
 export interface DnsblServiceOptions {
   readonly config: NodeConfig['dnsbl'];
-  readonly store: Store;
+  /** The read side's follower, its models built (with a DNSBL index). */
+  readonly follower: ChangeFollower;
   readonly log: Logger;
   /** The node's URL (known only once its HTTP server listens, for port 0). */
   readonly publicUrl: () => string;
-  readonly pollMs?: number;
 }
 
 /**
- * The DNSBL of PROTOCOL "Subscriber endpoints" (RFC 5782): an index of the effective list kept
- * in memory and current, served over UDP and TCP. Started by `SpamxNode.start()` when
- * `dnsbl.port` is set.
+ * The DNSBL of PROTOCOL "Subscriber endpoints" (RFC 5782): the read side's index of the
+ * effective list (read/change-follower.ts keeps it in memory and current), served over UDP and
+ * TCP. Started by the node once its read models are built, when `dnsbl.port` is set.
  */
 export class DnsblService {
   private constructor(
-    private readonly follower: DnsblFollower,
+    private readonly follower: ChangeFollower,
     private readonly server: DnsblServer,
   ) {}
 
   static async start(options: DnsblServiceOptions): Promise<DnsblService> {
-    const follower = new DnsblFollower(options.store, options.log, options.pollMs);
-    const started = performance.now();
-    follower.start();
-    options.log.info({ pieces: follower.index.size, serial: follower.serial, ms: Math.round(performance.now() - started) }, 'DNSBL index built');
+    const { follower } = options;
+    const index = () => {
+      const built = follower.models?.dnsbl;
+      if (!built) throw new Error('the DNSBL started before its index was built');
+      return built;
+    };
+    index();
     const zone: DnsblZone = {
       zone: options.config.zone.toLowerCase(),
       ttl: options.config.ttl,
       nameserver: nameserverOf(options.publicUrl()),
       get index() {
-        return follower.index;
+        return index();
       },
       get serial() {
         return follower.serial;
@@ -46,12 +48,7 @@ export class DnsblService {
       },
     };
     const server = new DnsblServer({ host: options.config.host, port: options.config.port ?? 0, zone: () => zone, log: options.log });
-    try {
-      await server.start();
-    } catch (err) {
-      await follower.stop();
-      throw err;
-    }
+    await server.start();
     return new DnsblService(follower, server);
   }
 
@@ -62,22 +59,11 @@ export class DnsblService {
 
   /** Listed pieces in the index. */
   get size(): number {
-    return this.follower.index.size;
-  }
-
-  /** Follow the change log now (called right after the node projects). */
-  refresh(): void {
-    this.follower.refresh();
-  }
-
-  /** Resolves once every change committed before the call is served. */
-  settled(): Promise<void> {
-    return this.follower.settled();
+    return this.follower.models?.dnsbl?.size ?? 0;
   }
 
   async stop(): Promise<void> {
     await this.server.stop();
-    await this.follower.stop();
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Answer } from 'dns-packet';
 import { formatAddress } from '../../core/prefix.js';
-import type { DnsblIndex } from './dnsbl-index.js';
+import type { DnsblIndex } from '../../read/dnsbl-index.js';
 import { mappedV4 } from './dnsbl-name.js';
 
 /** What answering needs to know about the zone; `index` and `serial` move as the store changes. */

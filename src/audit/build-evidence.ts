@@ -1,0 +1,54 @@
+import { formatTimestamp } from '../core/time.js';
+import { inclusionProof } from '../core/merkle.js';
+import type { EvidenceSource } from './evidence-source.js';
+import { readBatchJws } from '../store/batch-parts.js';
+import { subtreeReader } from '../store/tree-store.js';
+import { EVIDENCE_FORMAT, type EvidenceBundle, type EvidenceListing } from '../verify/evidence-bundle.js';
+import { feedEvidence, type HeldFeed } from './feed-evidence.js';
+
+const b64 = (h: Buffer) => h.toString('base64');
+
+/**
+ * The evidence bundle for one address (README "Evidence bundles"): for every active source of
+ * every stored prefix covering it (`lookup`), the batch that listed it and its inclusion proof
+ * in the tree of the newest checkpoint held for that feed, plus each feed's keys, checkpoint and
+ * witnesses. `skipped` says why a listing could not be proven (no checkpoint covering its batch
+ * yet, publisher no longer pinned); the bundle is undefined when the address is not listed or
+ * nothing could be proven.
+ */
+export function buildEvidence(node: EvidenceSource, ip: string): { bundle: EvidenceBundle | undefined; skipped: string[]; notListed?: string } {
+  const found = node.lookup(ip);
+  if (!found.listed) return { bundle: undefined, skipped: [], notListed: found.notListedBecause.join('; ') || 'no active listing covers it' };
+  const feeds = new Map<string, HeldFeed | string>();
+  const listings: EvidenceListing[] = [];
+  const skipped: string[] = [];
+  for (const match of found.matches) {
+    for (const source of match.sources.filter((s) => s.state === 'active')) {
+      const { publisher, seq } = source.batch;
+      if (!feeds.has(publisher)) feeds.set(publisher, feedEvidence(node, publisher));
+      const held = feeds.get(publisher)!;
+      const jws = readBatchJws(node.store, publisher, seq);
+      const why =
+        typeof held === 'string' ? held : seq > held.size ? `the newest checkpoint held (size ${held.size}) does not cover it yet` : jws === undefined ? 'the batch is not stored' : '';
+      if (typeof held === 'string' || why || jws === undefined) {
+        skipped.push(`${publisher}'s listing of ${match.prefix} (seq ${seq}): ${why}`);
+        continue;
+      }
+      const read = subtreeReader(node.store, publisher);
+      listings.push({
+        publisher,
+        prefix: match.prefix,
+        seq,
+        batch: jws,
+        leafHash: b64(read(0, seq - 1)),
+        inclusion: { leafIndex: seq - 1, treeSize: held.size, proof: inclusionProof(read, seq - 1, held.size).map(b64) },
+      });
+    }
+  }
+  if (listings.length === 0) return { bundle: undefined, skipped };
+  const usedFeeds = Object.fromEntries(
+    [...new Set(listings.map((l) => l.publisher))].map((p) => [p, (feeds.get(p) as HeldFeed).feed]),
+  );
+  const bundle = { format: EVIDENCE_FORMAT, address: found.address, node: node.config.id, createdAt: formatTimestamp(node.clock()), listings, feeds: usedFeeds } as const;
+  return { bundle, skipped };
+}

@@ -1,0 +1,82 @@
+import type { LookupIndex } from '../core/lookup-index.js';
+import type { LookupSource } from '../core/lookup-source.js';
+import type { Policy } from '../core/policy.js';
+import { leafHashOf } from '../store/feed-store.js';
+import type { Store } from '../store/open-store.js';
+import { refusalsNaming, sqlLookupSource } from '../store/sql-lookup-source.js';
+import type { ChangeFollower } from './change-follower.js';
+import { lookupAddress, type LookupResult } from './lookup-answer.js';
+import { LookupCache } from './lookup-cache.js';
+import { lookupAnswerJson } from './lookup-json.js';
+
+export interface LookupServiceDeps {
+  readonly store: Store;
+  /** The serving node's read models; none for a one-shot CLI node, which reads SQLite. */
+  readonly follower: ChangeFollower | undefined;
+  /**
+   * Brings the effective list up to date (projection) and names the state a lookup answer
+   * depends on: the store as last projected, and the allowlist.
+   */
+  readonly freshen: () => string;
+  readonly clock: () => number;
+  readonly policy: () => Policy;
+  readonly batchUrl: (publisher: string, seq: number) => string;
+}
+
+/**
+ * `GET /v1/lookup` and `spamx lookup`: everything the node knows about one address. A serving
+ * node answers from its in-memory models, caught up with the store before each answer; while
+ * they are built at start (or rebuilt after a pruned log) it answers from SQLite, more slowly
+ * but never wrongly.
+ */
+export class LookupService {
+  private readonly cache = new LookupCache();
+  /** Leaf hashes by "publisher seq": batches never change once stored. */
+  private readonly leafHashes = new Map<string, string | null>();
+  private readonly memory: LookupSource;
+  private index: LookupIndex | undefined;
+
+  constructor(private readonly deps: LookupServiceDeps) {
+    this.memory = {
+      facts: (address) => this.index!.facts(address),
+      leafHash: (publisher, seq) => this.leafHash(publisher, seq),
+      refusals: (prefixes) => refusalsNaming(deps.store, prefixes),
+    };
+  }
+
+  lookup(ip: string): LookupResult {
+    return this.answer(ip, this.deps.freshen());
+  }
+
+  /** The lookup answer as JSON text, from the cache while nothing it depends on has changed. */
+  lookupJson(ip: string): string {
+    const validity = this.deps.freshen();
+    const cached = this.cache.get(ip, validity);
+    if (cached !== undefined) return cached;
+    const body = lookupAnswerJson(this.answer(ip, validity));
+    this.cache.set(ip, validity, body);
+    return body;
+  }
+
+  private answer(ip: string, validity: string): LookupResult {
+    const { deps } = this;
+    return lookupAddress(this.source(validity), ip, deps.clock(), deps.policy(), deps.batchUrl);
+  }
+
+  private source(validity: string): LookupSource {
+    this.index = this.deps.follower?.syncNow(validity)?.lookup;
+    return this.index ? this.memory : sqlLookupSource(this.deps.store);
+  }
+
+  private leafHash(publisher: string, seq: number): string | null {
+    const id = `${publisher} ${seq}`;
+    let hash = this.leafHashes.get(id);
+    if (hash === undefined) {
+      hash = leafHashOf(this.deps.store, publisher, seq);
+      if (this.leafHashes.size >= 100_000) this.leafHashes.clear();
+      // A batch not stored (yet) is not remembered: it may arrive.
+      if (hash !== null) this.leafHashes.set(id, hash);
+    }
+    return hash;
+  }
+}
