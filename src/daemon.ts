@@ -140,19 +140,31 @@ export class SpamxNode {
   lookup = (ip: string) => this.ctx.lookups.lookup(ip);
 }
 
-/** Listens on the configured address (TLS when configured); rejects when the port is taken. */
+/**
+ * Listens on the configured address (TLS when configured); rejects when the port is taken. A
+ * client gets `headersTimeoutMs` to send its headers and `requestTimeoutMs` for its whole
+ * request, checked every few seconds; open connections are capped. Responses are bounded by
+ * src/serve/response-limits.ts.
+ */
 function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: NodeConfig): Promise<ServerType> {
-  const { tls } = config;
+  const { tls, serve: limits } = config;
+  const timeouts = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(5_000, limits.headersTimeoutMs),
+  };
   return new Promise<ServerType>((resolve, reject) => {
     const server = serve(
       {
         fetch,
         port: config.port,
         hostname: config.host,
-        ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } } : {}),
+        serverOptions: { ...timeouts, ...(tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : {}) },
+        ...(tls ? { createServer: createHttpsServer } : {}),
       },
       () => resolve(server),
     );
+    server.maxConnections = limits.maxConnections;
     server.once('error', reject);
   });
 }

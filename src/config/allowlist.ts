@@ -5,7 +5,8 @@ import { PrefixSet } from '../core/prefix-set.js';
 
 /**
  * Reads the allowlist: one address or prefix per line, `#` comments. A missing file is an empty
- * allowlist; a bad line is an error naming the line, so a typo never silently allows nothing.
+ * allowlist; a bad line is an error naming the line's number, so a typo never silently allows
+ * nothing.
  */
 export function loadAllowlist(file: string): PrefixSet {
   let text: string;
@@ -20,7 +21,9 @@ export function loadAllowlist(file: string): PrefixSet {
     const line = raw.replace(/#.*$/, '').trim();
     if (line === '') return;
     const parsed = parsePrefix(line);
-    if (!parsed.ok) throw new SpamxError('CONFIG_INVALID', `${file}:${i + 1}: ${parsed.reason}`);
+    // The line is named by number, never quoted: allowlistFile may point at a file that is no
+    // allowlist (a key, /etc/shadow), and the error is logged and printed.
+    if (!parsed.ok) throw new SpamxError('CONFIG_INVALID', `${file}: line ${i + 1} is not an address or prefix (${parsed.code})`);
     prefixes.push(parsed.prefix);
   });
   return new PrefixSet(prefixes);

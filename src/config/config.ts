@@ -61,6 +61,21 @@ export const ConfigSchema = z
         pageMaxBatches: z.number().int().min(1).max(1000).default(100),
         pageMaxBytes: z.number().int().positive().default(16 * MiB),
         maxRequestBytes: z.number().int().positive().default(64 * MiB),
+        /**
+         * A response whose reader has taken no bytes for this long is ended and its socket closed,
+         * freeing its buffers and read snapshot (src/serve/response-limits.ts). A slow link still
+         * makes progress; a stalled reader makes none.
+         */
+        stallTimeoutMs: z.number().int().positive().default(60_000),
+        /** Streamed responses (batch pages, blocklist, change snapshot, decision stream) open at once per client address or subscriber key… */
+        streamsPerClient: z.number().int().positive().default(4),
+        /** … and in all; beyond, 429 TOO_MANY_STREAMS or 503 SERVER_BUSY with Retry-After. */
+        streamsTotal: z.number().int().positive().default(64),
+        /** Time a client has to send its request headers, and its whole request (node's headersTimeout, requestTimeout). */
+        headersTimeoutMs: z.number().int().positive().default(30_000),
+        requestTimeoutMs: z.number().int().positive().default(300_000),
+        /** Open HTTP connections at most; further ones are refused by the socket server. */
+        maxConnections: z.number().int().positive().default(4096),
       })
       .strict()
       .prefault({}),
@@ -70,8 +85,14 @@ export const ConfigSchema = z
         public: z.boolean().default(false),
         /** Requests per minute one subscriber key may make. */
         rateLimitPerMinute: z.number().int().positive().default(120),
+        /** Wrong API keys one client address (an IPv6 client's /64) may send a minute before 429. */
+        failedAuthPerMinute: z.number().int().positive().default(10),
+        /** Most client addresses whose wrong keys are counted at once (bounds that table's memory). */
+        failedAuthClients: z.number().int().positive().default(10_000),
         /** How long the change log is kept; an older cursor gets 410. */
         changesRetentionDays: z.number().positive().default(7),
+        /** Threads that render `GET /v1/blocklist`, off the thread answering DNS (src/serve/blocklist-threads.ts). */
+        exportThreads: z.number().int().min(1).max(16).default(2),
       })
       .strict()
       .prefault({}),
@@ -82,6 +103,14 @@ export const ConfigSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         zone: z.string().regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$/i, 'must be a DNS name like bl.example.net').default('bl.spamx.invalid'),
         ttl: z.number().int().min(0).max(86_400).default(300),
+        /** A TCP connection with no query answered for this long is closed (RFC 7766 §6.2.3). */
+        tcpIdleTimeoutMs: z.number().int().min(100).default(10_000),
+        /** A TCP connection is closed this long after it opened, however busy (RFC 7766 §6.2.4). */
+        tcpMaxLifetimeMs: z.number().int().min(100).default(120_000),
+        /** Reply bytes queued for one TCP client before its queries stop being read. */
+        tcpMaxQueuedBytes: z.number().int().min(1024).max(16 << 20).default(64 * 1024),
+        /** Open TCP connections; at the cap a new one closes the one idle the longest. */
+        tcpMaxConnections: z.number().int().min(1).default(512),
       })
       .strict()
       .prefault({}),

@@ -6,14 +6,21 @@ import { SpamxError } from '../core/errors.js';
 import { pinKeys, type PinnedKeySet } from '../verify/pinned-keys.js';
 import { cronExpression } from './config.js';
 
+/**
+ * A partner's URL: http or https only (a feed is fetched over HTTP; `ftp:`, `file:` or `data:`
+ * must not reach the HTTP client). `user:password@` is accepted but never shown: everything
+ * that logs or stores a peer's URL passes it through core/redact-credentials.ts.
+ */
+const peerUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
 /** One pinned partner: `DIR/peers/<id>.json`. */
 export const PeerFileSchema = z
   .object({
     id: z.string().regex(CENTRE_ID_RE),
     name: z.string().max(200).optional(),
     country: z.string().max(2).optional(),
-    url: z.url(),
-    mirrors: z.array(z.url()).default([]),
+    url: peerUrl,
+    mirrors: z.array(peerUrl).default([]),
     schedule: cronExpression.optional(),
     /** Most active listings this peer may hold here; overrides policy.defaultPeerQuota. */
     quota: z.number().int().positive().nullable().optional(),
@@ -61,7 +68,7 @@ export async function loadPeers(peersDir: string): Promise<{ peers: Peer[]; erro
   for (const name of names) {
     const file = join(peersDir, name);
     try {
-      const peer = await parsePeerFile(JSON.parse(readFileSync(file, 'utf8')), file);
+      const peer = await parsePeerFile(parseJsonFile(file), file);
       if (`${peer.id}.json` !== name) throw new SpamxError('PEER_INVALID', `${file}: holds peer "${peer.id}"; the file must be named ${peer.id}.json`);
       peers.push(peer);
     } catch (err) {
@@ -69,4 +76,14 @@ export async function loadPeers(peersDir: string): Promise<{ peers: Peer[]; erro
     }
   }
   return { peers, errors };
+}
+
+/** The file's JSON; an error names the file, never its content (V8's message quotes it). */
+function parseJsonFile(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SpamxError('PEER_INVALID', `${file}: not valid JSON`);
+  }
 }

@@ -69,6 +69,10 @@ export const OTHER_CODES = [
   'FEED_FROZEN',
   // An evidence bundle (README "Evidence bundles") that does not prove the listing it states.
   'EVIDENCE_INVALID',
+  // Too many streamed responses (batch pages, blocklist, streams) open for one client address or
+  // subscriber key (429), or for the whole node (503); both answer Retry-After (src/serve/response-limits.ts).
+  'TOO_MANY_STREAMS',
+  'SERVER_BUSY',
   'INTERNAL',
 ] as const;
 

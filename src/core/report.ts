@@ -1,4 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { clipReason, clipText } from './clip-text.js';
 import type { EntryRefusal } from './entry.js';
 import { SpamxError } from './errors.js';
 import { parsePrefix, type Prefix } from './prefix.js';
@@ -17,6 +18,7 @@ export interface QueuedReport {
   readonly reason: string | null;
 }
 
+/** A refused line; its text, prefix text and reason are clipped (clip-text.ts), as stored and shown. */
 export interface ReportLineRefusal extends EntryRefusal {
   readonly line: number;
   readonly text: string;
@@ -66,7 +68,7 @@ export function parseDelists(prefixes: readonly string[], reason: string | null,
   const refused: ReportLineRefusal[] = [];
   prefixes.forEach((text, i) => {
     const parsed = parsePrefix(text.trim());
-    if (!parsed.ok) refused.push({ line: i + 1, text, code: parsed.code, reason: parsed.reason, prefixText: text });
+    if (!parsed.ok) refused.push(refusedLine(i + 1, text, { code: parsed.code, reason: parsed.reason, prefixText: text }));
     else accepted.push({ op: 'delist', prefix: parsed.prefix, firstSeen: now, lastSeen: now, reports: 1, expires: null, category: null, reason });
   });
   return { accepted, refused };
@@ -115,8 +117,17 @@ function csvRows(text: string): Row[] {
   return records.map(({ record, info }) => ({ line: info.lines, text: Object.values(record).join(','), fields: record }));
 }
 
+/**
+ * A refused line as kept: what a stranger sent is clipped, so a 10 MB line costs a few hundred
+ * bytes of refusal row and of answer, not twice its size (its text, and the reason quoting it).
+ */
+function refusedLine(line: number, text: string, why: EntryRefusal): ReportLineRefusal {
+  const prefixText = why.prefixText === null ? null : clipText(why.prefixText);
+  return { line, text: clipText(text), code: why.code, reason: clipReason(why.reason, why.prefixText), prefixText };
+}
+
 function toReport(row: Row, now: number, policy: Policy): QueuedReport | ReportLineRefusal {
-  const refuse = (refusal: EntryRefusal): ReportLineRefusal => ({ line: row.line, text: row.text, ...refusal });
+  const refuse = (why: EntryRefusal): ReportLineRefusal => refusedLine(row.line, row.text, why);
   const f = row.fields;
   const unknown = Object.keys(f).find((k) => !(CSV_COLUMNS as readonly string[]).includes(k));
   if (unknown) return refuse({ code: 'ENTRY_MALFORMED', reason: `unknown column "${unknown}"`, prefixText: f.prefix ?? null });

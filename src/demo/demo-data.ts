@@ -43,7 +43,7 @@ export interface Scenario {
 }
 
 /** mulberry32: a small seeded PRNG, good enough for made-up data. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

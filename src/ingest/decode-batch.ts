@@ -66,7 +66,7 @@ export const STREAM_CHUNK = 8192;
  * store chunks of 8,192 cost nothing (2-core machine, README "Design"). Small chunks reach the
  * store sooner, so storing overlaps decoding; large ones keep the merge local.
  */
-export function streamChunk(storeRows: number): number {
+function streamChunk(storeRows: number): number {
   return Math.max(STREAM_CHUNK, Math.ceil(storeRows / 12));
 }
 

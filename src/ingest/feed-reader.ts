@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { LEAF_PREFIX } from '../core/leaf-hash.js';
 import { isSpamxError, SpamxError } from '../core/errors.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import type { CompactJws } from '../verify/verify-jws.js';
 import { decodeBatch, type DecodeRequest, type FeedKey, type FeedPost } from './decode-batch.js';
 import type { PeerHttpClient } from './http-client.js';
@@ -88,7 +89,7 @@ async function* batchesFrom(http: PeerHttpClient, req: ReadRequest, signal: Abor
     const page = http.getJson(url, signal).then((body) => {
       const parsed = PageSchema.safeParse(body);
       if (!parsed.success || parsed.data.publisher !== req.publisher) {
-        throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer a batch page of ${req.publisher}`);
+        throw new SpamxError('PEER_BAD_RESPONSE', `${redactCredentials(url)} did not answer a batch page of ${req.publisher}`);
       }
       return parsed.data;
     });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isSpamxError, SpamxError } from '../core/errors.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import type { KeyHistory } from '../core/key-history.js';
 import { MAX_STATEMENTS } from '../core/key-statement.js';
 import { formatVerifierKey, parseVerifierKey } from '../core/signed-note.js';
@@ -43,7 +44,9 @@ export async function followKeyStatements(deps: FollowDeps, peer: Peer, source: 
     throw err;
   }
   const page = KeysPageSchema.safeParse(body);
-  if (!page.success || page.data.publisher !== peer.id) throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer the key statements of ${peer.id}`);
+  if (!page.success || page.data.publisher !== peer.id) {
+    throw new SpamxError('PEER_BAD_RESPONSE', `${redactCredentials(url)} did not answer the key statements of ${peer.id}`);
+  }
   const held = heldStatements(deps.store, peer.id);
   const { history, fresh } = verifyKeyChain(page.data.statements, {
     publisher: peer.id,
@@ -54,7 +57,7 @@ export async function followKeyStatements(deps: FollowDeps, peer: Peer, source: 
   if (fresh.length > 0) {
     const rows = fresh.map((f) => ({ statement: f.payload.statement, payloadHash: f.payloadHash, jws: f.text }));
     writeTransaction(deps.store, () => saveStatements(deps.store, peer.id, rows, deps.clock()));
-    deps.log.info({ peer: peer.id, source, statements: rows.map((r) => r.statement), current: history.inForce[0] }, 'key statements verified and stored');
+    deps.log.info({ peer: peer.id, source: redactCredentials(source), statements: rows.map((r) => r.statement), current: history.inForce[0] }, 'key statements verified and stored');
   }
   return repin(deps, peer, history);
 }

@@ -1,5 +1,6 @@
 import { Agent, errors, request } from 'undici';
 import { SpamxError, type BatchRejectionCode } from '../core/errors.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 
 export interface HttpLimits {
   readonly connectTimeoutMs: number;
@@ -15,7 +16,8 @@ export interface HttpLimits {
  * The only way spamx talks to other nodes: bounded in time (connect, headers, body silence and
  * a whole-request deadline) and in bytes, so a hostile or broken peer costs at most
  * `maxBodyBytes` of memory and `deadlineMs` of one pull. Every failure becomes a SpamxError
- * with a transport code naming what went wrong.
+ * with a transport code naming what went wrong, and naming the URL without its credentials
+ * (errors are logged and stored in pull failures).
  */
 export class PeerHttpClient {
   private readonly agent: Agent;
@@ -36,7 +38,7 @@ export class PeerHttpClient {
     try {
       return JSON.parse(text);
     } catch {
-      throw new SpamxError('PEER_BAD_RESPONSE', `${url} did not answer JSON`);
+      throw new SpamxError('PEER_BAD_RESPONSE', `${redactCredentials(url)} did not answer JSON`);
     }
   }
 
@@ -58,7 +60,7 @@ export class PeerHttpClient {
       const res = await request(url, { method: 'GET', dispatcher: this.agent, signal: combined, headers: { accept } });
       if (res.statusCode !== 200) {
         await res.body.dump().catch(() => undefined);
-        throw new SpamxError('PEER_HTTP_ERROR', `${url} answered HTTP ${res.statusCode}`, { status: res.statusCode });
+        throw new SpamxError('PEER_HTTP_ERROR', `${redactCredentials(url)} answered HTTP ${res.statusCode}`, { status: res.statusCode });
       }
       const declared = Number(res.headers['content-length'] ?? NaN);
       if (declared > this.limits.maxBodyBytes) {
@@ -102,12 +104,12 @@ export class PeerHttpClient {
 }
 
 function tooLarge(url: string, max: number): SpamxError {
-  return new SpamxError('PEER_BODY_TOO_LARGE', `${url} sent more than ${max} bytes`);
+  return new SpamxError('PEER_BODY_TOO_LARGE', `${redactCredentials(url)} sent more than ${max} bytes`);
 }
 
 function transportError(err: unknown, url: string, deadlinePassed: boolean, cancelled: boolean): SpamxError {
   if (err instanceof SpamxError) return err;
-  const fail = (code: BatchRejectionCode, what: string) => new SpamxError(code, `${url}: ${what}`);
+  const fail = (code: BatchRejectionCode, what: string) => new SpamxError(code, `${redactCredentials(url)}: ${what}`);
   if (cancelled) return fail('PEER_UNREACHABLE', 'pull cancelled (node shutting down)');
   if (deadlinePassed) return fail('PEER_DEADLINE_EXCEEDED', 'request did not complete within the deadline');
   if (err instanceof errors.HeadersTimeoutError) return fail('PEER_HEADERS_TIMEOUT', 'no response headers in time');
@@ -115,5 +117,6 @@ function transportError(err: unknown, url: string, deadlinePassed: boolean, canc
   if (err instanceof errors.ConnectTimeoutError) return fail('PEER_UNREACHABLE', 'connect timed out');
   const cause = (err as { cause?: { code?: string } }).cause;
   const code = (err as { code?: string }).code ?? cause?.code ?? '';
-  return fail('PEER_UNREACHABLE', `${code ? `${code}: ` : ''}${(err as Error).message ?? String(err)}`);
+  // undici's own message may quote the URL it was given.
+  return fail('PEER_UNREACHABLE', redactCredentials(`${code ? `${code}: ` : ''}${(err as Error).message ?? String(err)}`));
 }

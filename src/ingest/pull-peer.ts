@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.js';
 import { describeError, fromErrorData, isSpamxError, SpamxError, type ErrorCode } from '../core/errors.js';
@@ -18,6 +16,8 @@ import type { PackedEntries } from '../core/packed-entries.js';
 import type { BatchPiece } from '../store/apply-batch.js';
 import { freeEntries, snapshotPolicy } from './decode-batch.js';
 import { storeStreamedBatch } from './ingest-batch.js';
+import { isAbandonedLease, leaseOwner } from './pull-lease-owner.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import { followKeyStatements } from './follow-keys.js';
 import { keyHistoryOf } from '../store/key-statement-store.js';
 import { keySetOf, plainKeys } from '../verify/key-set.js';
@@ -60,10 +60,11 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
   const fromSeq = feedHead(deps.store, peer.id).size;
   const tally: Tally = { batches: 0, listed: 0, delisted: 0, refused: 0 };
   const attempts: { source: string; code: ErrorCode; message: string }[] = [];
+  // What is logged, stored and answered names sources without their credentials.
   const report = (source: string | null, error?: PullReport['error']): PullReport => ({
     peer: peer.id,
     ok: error === undefined,
-    source,
+    source: source === null ? null : redactCredentials(source),
     fromSeq,
     toSeq: feedHead(deps.store, peer.id).size,
     ...tally,
@@ -84,29 +85,32 @@ export async function pullPeer(deps: PullDeps, peer: Peer, signal?: AbortSignal)
         (err: unknown) => (err instanceof SpamxError ? err : new SpamxError('INTERNAL', describeError(err))),
       );
       if (!failure || signal?.aborted) break;
-      attempts.push({ source, code: failure.code, message: failure.message });
+      const attempt = { source: redactCredentials(source), code: failure.code, message: redactCredentials(failure.message) };
+      attempts.push(attempt);
       // A publisher that answers with a bad feed is at fault; mirrors are for when it cannot
       // be reached. A bad mirror, though, must not hide a good one behind it.
       if (source === peer.url && !TRY_MIRROR.has(failure.code)) break;
       if (source !== (peer.mirrors.at(-1) ?? peer.url)) {
-        deps.log.warn({ peer: peer.id, source, code: failure.code, err: failure.message }, 'source failed; trying the next');
+        deps.log.warn({ peer: peer.id, source: attempt.source, code: attempt.code, err: attempt.message }, 'source failed; trying the next');
       }
     }
     const now = deps.clock();
     if (!failure) {
-      recordPullSuccess(deps.store, peer.id, source!, now);
+      recordPullSuccess(deps.store, peer.id, redactCredentials(source!), now);
       return report(source);
     }
     const seq = typeof failure.details?.seq === 'number' ? failure.details.seq : null;
+    const message = redactCredentials(failure.message);
+    const shownSource = source === null ? null : redactCredentials(source);
     const failures = recordPullFailure(
       deps.store,
       peer.id,
-      { code: failure.code, message: failure.message, seq, source },
+      { code: failure.code, message, seq, source: shownSource },
       now,
       (n) => now + backoffDelay(n, { baseMs: deps.config.pull.backoffBaseMs, maxMs: deps.config.pull.backoffMaxMs }, Math.random()),
     );
-    deps.log.warn({ peer: peer.id, source, code: failure.code, seq, failures, err: failure.message }, 'pull failed');
-    return report(source, { code: failure.code, message: failure.message, seq });
+    deps.log.warn({ peer: peer.id, source: shownSource, code: failure.code, seq, failures, err: message }, 'pull failed');
+    return report(source, { code: failure.code, message, seq });
   } finally {
     releasePullLease(deps.store, peer.id, owner);
     // The WAL the last batch left is checkpointed once the pull has written all it writes:
@@ -214,21 +218,4 @@ function piecesOf(feed: RemoteFeed): () => BatchPiece {
     if (message.type === 'entries' || message.type === 'end' || message.type === 'error') return message;
     throw new SpamxError('INTERNAL', `feed reader sent "${message.type}" inside a batch`);
   };
-}
-
-/** Lease holders are `host:pid:uuid`, so a lease left by a crashed process can be recognised. */
-function leaseOwner(): string {
-  return `${hostname()}:${process.pid}:${randomUUID()}`;
-}
-
-/** A lease is abandoned when its holder was a process on this host that no longer runs. */
-function isAbandonedLease(holder: string): boolean {
-  const [host, pid] = holder.split(':');
-  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }

@@ -4,6 +4,7 @@ import type { Peer } from '../config/peers.js';
 import type { Policy } from '../core/policy.js';
 import type { PullReport } from '../core/pull-report.js';
 import { parseVerifierKey } from '../core/signed-note.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import { formatTimestamp } from '../core/time.js';
 import { feedHead } from '../store/feed-store.js';
 import type { Store } from '../store/open-store.js';
@@ -138,7 +139,9 @@ export class PullService {
     const self = { name: deps.config.origin, key: deps.identity.current.signingKey };
     const witnessDeps = { store: deps.store, http: this.controlHttp, clock: deps.clock, log: deps.log, self };
     const current = deps.peers().get(peer.id) ?? peer; // re-pinned if the pull followed a key rotation
-    const witness = await witnessFeed(witnessDeps, current, report.source ?? peer.url, [...deps.peers().values()]);
+    // The report names its source without credentials; the checkpoint is fetched from the URL itself.
+    const source = [peer.url, ...peer.mirrors].find((u) => redactCredentials(u) === report.source) ?? peer.url;
+    const witness = await witnessFeed(witnessDeps, current, source, [...deps.peers().values()]);
     if (witness.status !== 'cosigned') deps.log.warn({ peer: peer.id, ...witness }, 'checkpoint not cosigned');
     // And the partner's cosignature of this node's own log, for this node's evidence bundles.
     const own = { id: deps.config.id, key: parseVerifierKey(deps.identity.checkpointKey) };

@@ -19,6 +19,8 @@ export function createApp(deps: ServeDeps, log: Logger): Hono {
     store: deps.store,
     public: deps.config.subscribers.public,
     ratePerMinute: deps.config.subscribers.rateLimitPerMinute,
+    failedAuthPerMinute: deps.config.subscribers.failedAuthPerMinute,
+    failedAuthClients: deps.config.subscribers.failedAuthClients,
     clock: deps.clock,
   });
   app.route('/', federationRoutes(deps));

@@ -68,9 +68,7 @@ export interface OpenedBlocklist {
 export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: string; url: string; dnsblTtl?: number }): OpenedBlocklist {
   const { store: reader, close } = openSnapshotReader(store);
   try {
-    const version = effectiveVersion(reader);
-    const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate]);
-    const etag = `"bl-${storeEpoch(store)}-${version}-${createHash('sha256').update(queryId).digest('base64url').slice(0, 12)}"`;
+    const etag = blocklistEtag(store, reader, query);
     const sources = publishersWithBatches(reader).filter((s) => !query.sources?.length || query.sources.includes(s));
     const count = effectiveFilteredCount(reader, query);
     const aggregate = query.aggregate || query.format.alwaysAggregate === true;
@@ -90,6 +88,21 @@ export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: s
     close();
     throw err;
   }
+}
+
+/**
+ * What a HEAD of the list answers, from one read of the list's version and no snapshot: a GET's
+ * ETag and content type without the body work (RFC 9110 §9.3.2). hono answers HEAD by running
+ * the GET handler and dropping its body unread, which left the snapshot of openBlocklist open.
+ */
+export function blocklistHead(store: Store, query: BlocklistQuery): Pick<OpenedBlocklist, 'etag' | 'contentType'> {
+  return { etag: blocklistEtag(store, store, query), contentType: query.format.contentType };
+}
+
+/** The strong ETag of the list `query` asks for, as of `reader`'s view of `store`. */
+function blocklistEtag(store: Store, reader: Store, query: BlocklistQuery): string {
+  const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate]);
+  return `"bl-${storeEpoch(store)}-${effectiveVersion(reader)}-${createHash('sha256').update(queryId).digest('base64url').slice(0, 12)}"`;
 }
 
 /**

@@ -4,8 +4,11 @@ import { SpamxError } from '../core/errors.js';
 import { changesPage, effectiveRows, lastChangeId } from '../store/effective-query.js';
 import { storeEpoch } from '../store/meta-store.js';
 import { openSnapshotReader } from '../store/snapshot-reader.js';
-import { openBlocklist, parseBlocklistQuery } from './blocklist-export.js';
+import { ifNoneMatchHits } from '../core/etag-list.js';
+import { blocklistHead, parseBlocklistQuery } from './blocklist-export.js';
+import { BlocklistThreads, type ThreadedBlocklist } from './blocklist-threads.js';
 import type { ServeDeps } from './deps.js';
+import { streamGuard } from './response-limits.js';
 import { streamText } from './stream-text.js';
 import type { Caller, SubscriberAccess } from './subscriber-access.js';
 
@@ -19,18 +22,32 @@ export function blocklistRoutes(
 ): Hono<{ Variables: { caller: Caller } }> {
   const app = new Hono<{ Variables: { caller: Caller } }>();
 
-  app.get('/v1/blocklist', access, (c) => {
+  // Streams hold a read snapshot while their reader reads: bounded per key and in all, and ended
+  // when the reader stalls (response-limits.ts), so WAL checkpoints are never held back for long.
+  const guard = streamGuard(deps);
+
+  // Exports render on threads of their own: a filter SQLite must scan the whole list for takes
+  // seconds, which must not be the seconds of the thread that answers DNS and /healthz.
+  const threads = new BlocklistThreads(deps.store.db.name, deps.config.subscribers.exportThreads);
+
+  app.get('/v1/blocklist', access, guard, async (c) => {
     const query = parseBlocklistQuery((n) => c.req.query(n), (n) => c.req.queries(n) ?? []);
     deps.project();
-    const list = openBlocklist(deps.store, query, { id: deps.config.id, url: deps.publicUrl(), dnsblTtl: deps.config.dnsbl.ttl });
+    // HEAD: a GET's headers from no snapshot (blocklistHead); hono drops a GET's body unread.
+    const head = c.req.method === 'HEAD';
+    storeEpoch(deps.store); // made here if new: the export threads' connections are read-only
+    const list: Pick<ThreadedBlocklist, 'etag' | 'contentType' | 'close'> & { body?: ThreadedBlocklist['body'] } = head
+      ? { ...blocklistHead(deps.store, query), close: () => {} }
+      : await threads.open(query, { id: deps.config.id, url: deps.publicUrl(), dnsblTtl: deps.config.dnsbl.ttl });
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
     const etag = gzip ? `${list.etag.slice(0, -1)}-gz"` : list.etag;
     const headers: Record<string, string> = { etag, vary: 'accept-encoding', 'cache-control': 'no-cache' };
-    if (matchesEtag(c, etag)) {
+    if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) {
       list.close();
       return c.body(null, 304, headers);
     }
-    let body: ReadableStream<Uint8Array> = streamText(list.chunks, list.close);
+    if (!list.body) return c.body(null, 200, { ...headers, ...(gzip ? { 'content-encoding': 'gzip' } : {}), 'content-type': list.contentType });
+    let body: ReadableStream<Uint8Array> = list.body;
     if (gzip) {
       body = body.pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
       headers['content-encoding'] = 'gzip';
@@ -38,7 +55,7 @@ export function blocklistRoutes(
     return c.body(body, 200, { ...headers, 'content-type': list.contentType });
   });
 
-  app.get('/v1/blocklist/changes', access, (c) => {
+  app.get('/v1/blocklist/changes', access, guard, (c) => {
     deps.project();
     const epoch = storeEpoch(deps.store);
     const cursorText = c.req.query('cursor');
@@ -47,6 +64,8 @@ export function blocklistRoutes(
     if (!cursor) throw new SpamxError('BAD_REQUEST', `cursor "${cursorText}" is not a cursor this node issued`);
     const restart = 'restart from a snapshot: GET /v1/blocklist/changes without a cursor';
     if (cursor.epoch !== epoch) throw new SpamxError('CURSOR_EXPIRED', `cursor belongs to another store or an earlier life of this one; ${restart}`);
+    // HEAD reads no page: whether the cursor is still within the log shows only on GET.
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'application/json' });
     // The cursor is checked and the page read in one read snapshot (store/effective-query.ts).
     const { expired, changes: page } = changesPage(deps.store, cursor.changeId, CHANGES_PAGE + 1);
     if (expired === 'pruned') {
@@ -70,6 +89,9 @@ export function blocklistRoutes(
 
 /** Without a cursor: the whole list as `added`, with the cursor of that exact snapshot. */
 function snapshot(c: Context, deps: ServeDeps, epoch: string): Response {
+  const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  // HEAD opens no snapshot: hono would drop the stream unread and leave the snapshot open.
+  if (c.req.method === 'HEAD') return c.body(null, 200, headers);
   const { store: reader, close } = openSnapshotReader(deps.store);
   const cursor = formatCursor(epoch, lastChangeId(reader));
   function* chunks(): Generator<string> {
@@ -81,10 +103,5 @@ function snapshot(c: Context, deps: ServeDeps, epoch: string): Response {
     }
     yield '],"removed":[]}\n';
   }
-  return c.body(streamText(chunks(), close), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-}
-
-function matchesEtag(c: Context, etag: string): boolean {
-  const header = c.req.header('if-none-match');
-  return header !== undefined && (header.trim() === '*' || header.split(',').some((t) => t.trim() === etag));
+  return c.body(streamText(chunks(), close), 200, headers);
 }

@@ -5,6 +5,7 @@ import { SpamxError } from '../core/errors.js';
 import { decisionChangesSince, openDecisionSnapshot } from '../store/decision-stream-store.js';
 import type { ServeDeps } from './deps.js';
 import { httpStatus } from './error-status.js';
+import { streamGuard } from './response-limits.js';
 import { streamText } from './stream-text.js';
 import type { Caller } from './subscriber-access.js';
 
@@ -20,7 +21,7 @@ type Env = { Variables: { caller: Caller } };
 export function decisionsRoutes(deps: ServeDeps, access: MiddlewareHandler<Env>, log: Logger): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.get('/v1/decisions/stream', access, (c) => {
+  app.get('/v1/decisions/stream', access, streamGuard(deps), (c) => {
     const caller = c.get('caller');
     if (caller.kind !== 'subscriber') {
       throw new SpamxError('UNAUTHORIZED', 'the decision stream is kept per subscriber: send a subscriber API key in X-Api-Key');
@@ -30,6 +31,10 @@ export function decisionsRoutes(deps: ServeDeps, access: MiddlewareHandler<Env>,
       throw new SpamxError('BAD_REQUEST', 'query parameter "startup" must be true or false');
     }
     const keep = decisionFilter(c.req.query('scopes'), c.req.query('origins'));
+    // HEAD answers a GET's headers and does nothing else: no snapshot (hono would drop the stream
+    // unread and leave it open) and no move of the key's cursor, which would lose the changes
+    // the key's next GET must send (RFC 9110 §9.3.2: HEAD is safe).
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     deps.project();
     const now = deps.clock();
     const delta = startup === 'true' ? undefined : decisionChangesSince(deps.store, caller.subscriber.id, now);

@@ -7,6 +7,8 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   RATE_LIMITED: 429,
+  TOO_MANY_STREAMS: 429,
+  SERVER_BUSY: 503,
   CURSOR_EXPIRED: 410,
   NOT_FOUND: 404,
   CONFLICT: 409,

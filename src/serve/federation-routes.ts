@@ -1,8 +1,12 @@
 import { Hono } from 'hono';
 import { SpamxError } from '../core/errors.js';
-import { batchBySeq, batchPage, feedHead, listFeeds } from '../store/feed-store.js';
+import { ifNoneMatchHits } from '../core/etag-list.js';
+import { batchJwsBytes, batchJwsParts, batchPageSizes } from '../store/batch-parts.js';
+import { feedHead, leafHashOf, listFeeds } from '../store/feed-store.js';
 import { intParam } from './query-params.js';
 import type { ServeDeps } from './deps.js';
+import { streamGuard } from './response-limits.js';
+import { streamText } from './stream-text.js';
 
 /** PROTOCOL "Federation endpoints": public, read-only, served from the store. */
 export function federationRoutes(deps: ServeDeps): Hono {
@@ -17,36 +21,54 @@ export function federationRoutes(deps: ServeDeps): Hono {
     return c.json(feeds);
   });
 
-  app.get('/v1/feeds/:publisher/batches', (c) => {
+  // Batch downloads stream each stored part as the reader takes it, under the shared limits
+  // (response-limits.ts): a page always holds its first batch whole, up to 24 MB, and a response
+  // that built it in memory held that much for as long as its reader stalled.
+  const guard = streamGuard(deps);
+
+  app.get('/v1/feeds/:publisher/batches', guard, (c) => {
     const publisher = c.req.param('publisher');
     knownFeed(deps, publisher);
     const after = intParam(c.req.query('after'), 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(c.req.query('limit'), 'limit', serve.pageMaxBatches, 1, serve.pageMaxBatches);
-    const page = batchPage(deps.store, publisher, after, limit, serve.pageMaxBytes);
+    const page = batchPageSizes(deps.store, publisher, after, limit, serve.pageMaxBytes);
     // jws values are base64url and dots: nothing to escape, so the page is written from the
-    // stored bytes as they are.
-    const pieces = [Buffer.from(`{"publisher":${JSON.stringify(publisher)},"batches":[`)];
-    for (const [i, b] of page.batches.entries()) pieces.push(Buffer.from(`${i > 0 ? ',' : ''}{"seq":${b.seq},"jws":"`), b.jws, QUOTE_BRACE);
-    pieces.push(Buffer.from(`],"next":${page.next === null ? 'null' : page.next}}`));
-    return c.body(Buffer.concat(pieces), 200, { 'content-type': 'application/json', 'cache-control': 'no-cache' });
+    // stored bytes as they are, and its length is known before a byte is read.
+    const open = `{"publisher":${JSON.stringify(publisher)},"batches":[`;
+    const end = `],"next":${page.next === null ? 'null' : page.next}}`;
+    const lead = (i: number, seq: number) => `${i > 0 ? ',' : ''}{"seq":${seq},"jws":"`;
+    const length = page.batches.reduce((n, b, i) => n + lead(i, b.seq).length + b.bytes + 2, Buffer.byteLength(open) + end.length);
+    const headers = { 'content-type': 'application/json', 'cache-control': 'no-cache', 'content-length': String(length) };
+    if (c.req.method === 'HEAD') return c.body(null, 200, headers);
+    function* chunks(): Generator<string | Uint8Array> {
+      yield open;
+      for (const [i, b] of page.batches.entries()) {
+        yield lead(i, b.seq);
+        yield* batchJwsParts(deps.store, publisher, b.seq, b.bytes);
+        yield '"}';
+      }
+      yield end;
+    }
+    return c.body(streamText(chunks(), () => {}), 200, headers);
   });
 
-  app.get('/v1/feeds/:publisher/batches/:seq', (c) => {
+  app.get('/v1/feeds/:publisher/batches/:seq', guard, (c) => {
     const publisher = c.req.param('publisher');
     const seq = intParam(c.req.param('seq'), 'seq', 0, 1, Number.MAX_SAFE_INTEGER);
-    const batch = batchBySeq(deps.store, publisher, seq);
-    if (!batch) throw new SpamxError('NOT_FOUND', `no batch ${seq} of ${publisher} here`);
+    const leafHash = leafHashOf(deps.store, publisher, seq);
+    if (leafHash === null) throw new SpamxError('NOT_FOUND', `no batch ${seq} of ${publisher} here`);
     // A batch never changes: its leaf hash is a strong validator for ever.
-    const etag = `"${batch.leafHash}"`;
+    const etag = `"${leafHash}"`;
     const headers = { etag, 'cache-control': 'public, max-age=31536000, immutable' };
-    if (c.req.header('if-none-match')?.split(/\s*,\s*/).includes(etag)) return c.body(null, 304, headers);
-    return c.body(batch.jws, 200, { ...headers, 'content-type': 'application/jose' });
+    if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
+    const bytes = batchJwsBytes(deps.store, publisher, seq);
+    const full = { ...headers, 'content-type': 'application/jose', 'content-length': String(bytes) };
+    if (c.req.method === 'HEAD') return c.body(null, 200, full);
+    return c.body(streamText(batchJwsParts(deps.store, publisher, seq, bytes), () => {}), 200, full);
   });
 
   return app;
 }
-
-const QUOTE_BRACE = Buffer.from('"}');
 
 function knownFeed(deps: ServeDeps, publisher: string): void {
   if (publisher !== deps.config.id && feedHead(deps.store, publisher).size === 0) {

@@ -81,7 +81,7 @@ function reportAnswer(parsed: ParsedReport) {
 }
 
 /** Bearer token check in constant time: both sides are hashed first so lengths never leak. */
-export function bearerAuth(token: string): MiddlewareHandler {
+function bearerAuth(token: string): MiddlewareHandler {
   const expected = createHash('sha256').update(token).digest();
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';

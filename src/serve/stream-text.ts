@@ -1,8 +1,10 @@
 /**
- * A byte stream over a generator of text, pulled as the client reads (backpressure), in chunks
- * of about 64 KiB. `onClose` runs once whether the stream ends, fails or is cancelled.
+ * A byte stream over a generator of text and bytes, pulled as the client reads (backpressure):
+ * text is gathered into chunks of about 64 KiB, bytes (a stored batch part) pass as they are.
+ * Nothing is read ahead of the reader (highWaterMark 0), so a stalled reader holds one chunk.
+ * `onClose` runs once whether the stream ends, fails or is cancelled (the socket closed).
  */
-export function streamText(chunks: Iterator<string>, onClose: () => void): ReadableStream<Uint8Array> {
+export function streamText(chunks: Iterator<string | Uint8Array>, onClose: () => void): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let closed = false;
   const close = () => {
@@ -11,32 +13,43 @@ export function streamText(chunks: Iterator<string>, onClose: () => void): Reada
       onClose();
     }
   };
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      try {
-        let buffer = '';
-        for (;;) {
-          const next = chunks.next();
-          if (next.done) {
-            if (buffer) controller.enqueue(encoder.encode(buffer));
-            controller.close();
-            close();
-            return;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        try {
+          let buffer = '';
+          for (;;) {
+            const next = chunks.next();
+            if (next.done) {
+              if (buffer) controller.enqueue(encoder.encode(buffer));
+              controller.close();
+              close();
+              return;
+            }
+            if (typeof next.value !== 'string') {
+              if (buffer) controller.enqueue(encoder.encode(buffer));
+              controller.enqueue(next.value);
+              return;
+            }
+            buffer += next.value;
+            if (buffer.length >= 65_536) {
+              controller.enqueue(encoder.encode(buffer));
+              return;
+            }
           }
-          buffer += next.value;
-          if (buffer.length >= 65_536) {
-            controller.enqueue(encoder.encode(buffer));
-            return;
-          }
+        } catch (err) {
+          close();
+          controller.error(err);
         }
-      } catch (err) {
-        close();
-        controller.error(err);
-      }
+      },
+      cancel() {
+        try {
+          chunks.return?.();
+        } finally {
+          close();
+        }
+      },
     },
-    cancel() {
-      chunks.return?.();
-      close();
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }

@@ -1,20 +1,25 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import { SpamxError } from '../core/errors.js';
-import { subscriberByKey, type Subscriber } from '../store/subscriber-store.js';
+import { FailureLimiter } from '../core/failure-limiter.js';
+import { parsePrefix } from '../core/prefix.js';
+import { subscriberByKey, subscribersRevision, type Subscriber } from '../store/subscriber-store.js';
 import type { Store } from '../store/open-store.js';
 
 export interface SubscriberAccessOptions {
   readonly store: Store;
   readonly public: boolean;
   readonly ratePerMinute: number;
+  /** Wrong keys one client address may send a minute (and at once) before it gets 429. */
+  readonly failedAuthPerMinute: number;
+  /** Most client addresses whose failures are counted at once (memory bound). */
+  readonly failedAuthClients: number;
   readonly clock: () => number;
 }
 
 /** What a request is allowed as: a subscriber (by key) or, on a public node, anyone. */
 export type Caller = { readonly kind: 'subscriber'; readonly subscriber: Subscriber } | { readonly kind: 'public' };
 
-const CACHE_MS = 5_000;
 const PUBLIC: Caller = { kind: 'public' };
 
 /**
@@ -22,6 +27,12 @@ const PUBLIC: Caller = { kind: 'public' };
  * CrowdSec bouncers send), looked up by its hash; a per-key token bucket answering 429 with
  * Retry-After. Without a key, only a node configured public answers. The operator token is not
  * a subscriber key: the two rights are separate.
+ *
+ * Keys looked up are remembered until the subscribers change (`subscribersRevision`, checked on
+ * every request), so a revoked key is refused on the very next request. Unknown keys are not
+ * remembered; instead each wrong key counts against the client's address (an IPv6 client's
+ * /64, which one host commonly holds whole), and an address past its limit gets 429 before any
+ * key it sends is looked up.
  *
  * `admit` is the check itself, synchronous: it returns the caller or throws the SpamxError to
  * answer. `middleware` runs it in front of a route. The lookup route calls `admit` from its one
@@ -34,7 +45,10 @@ export interface SubscriberAccess {
 }
 
 export function subscriberAccess(options: SubscriberAccessOptions): SubscriberAccess {
-  const known = new Map<string, { subscriber: Subscriber | undefined; until: number }>();
+  const known = new Map<string, Subscriber>();
+  const revision = subscribersRevision(options.store);
+  let seen = revision();
+  const failures = new FailureLimiter(options.failedAuthPerMinute, options.failedAuthPerMinute, options.failedAuthClients);
   const buckets = new Map<number, { tokens: number; at: number }>();
   const capacity = options.ratePerMinute;
   const refillPerMs = options.ratePerMinute / 60_000;
@@ -50,14 +64,28 @@ export function subscriberAccess(options: SubscriberAccessOptions): SubscriberAc
       return PUBLIC;
     }
     const now = options.clock();
-    let entry = known.get(key);
-    if (!entry || entry.until < now) {
-      entry = { subscriber: subscriberByKey(options.store, key), until: now + CACHE_MS };
-      if (known.size > 10_000) known.clear();
-      known.set(key, entry);
+    // Nothing to look up while no address has failed: the common case costs one size check.
+    const client = failures.size === 0 ? '' : clientOf(c);
+    const wait = failures.size === 0 ? 0 : failures.retryAfter(client, now);
+    if (wait > 0) {
+      c.header('retry-after', String(wait));
+      throw new SpamxError('RATE_LIMITED', 'too many wrong subscriber API keys from this address');
     }
-    const subscriber = entry.subscriber;
-    if (!subscriber) throw new SpamxError('UNAUTHORIZED', 'unknown or revoked subscriber API key');
+    const current = revision();
+    if (current !== seen) {
+      known.clear();
+      seen = current;
+    }
+    let subscriber = known.get(key);
+    if (!subscriber) {
+      subscriber = subscriberByKey(options.store, key);
+      if (!subscriber) {
+        failures.fail(client || clientOf(c), now);
+        throw new SpamxError('UNAUTHORIZED', 'unknown or revoked subscriber API key');
+      }
+      if (known.size >= 10_000) known.clear();
+      known.set(key, subscriber);
+    }
     const bucket = buckets.get(subscriber.id) ?? { tokens: capacity, at: now };
     bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.at) * refillPerMs);
     bucket.at = now;
@@ -76,4 +104,14 @@ export function subscriberAccess(options: SubscriberAccessOptions): SubscriberAc
       return next();
     },
   };
+}
+
+/** The client a failure counts against: its address, or an IPv6 address's /64. */
+function clientOf(c: Context): string {
+  const address = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress ?? '';
+  if (!address.includes(':')) return address;
+  const parsed = parsePrefix(address);
+  if (!parsed.ok) return address;
+  // An IPv4-mapped address is its IPv4 address (prefix.ts); an IPv6 one its first 64 bits.
+  return parsed.prefix.family === 4 ? parsed.prefix.text : `${(BigInt(parsed.prefix.start) >> 64n).toString(16)}::/64`;
 }

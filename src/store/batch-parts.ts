@@ -53,3 +53,57 @@ export function readBatchesJwsBytes(store: Store, publisher: string, after: numb
   }
   return new Map([...parts].map(([seq, list]) => [seq, list.length === 1 ? list[0]! : Buffer.concat(list)]));
 }
+
+/**
+ * A page of stored batches, by seq and JWS length only: after `after`, ascending, at most
+ * `maxCount`, whole batches up to `maxBytes` but always the first (PROTOCOL "Federation
+ * endpoints"). `next` is the seq to pass as `after` for the next page, null at the head. The
+ * same page as feed-store's batchPage, without reading a byte of JWS: the route streams it.
+ */
+export function batchPageSizes(
+  store: Store,
+  publisher: string,
+  after: number,
+  maxCount: number,
+  maxBytes: number,
+): { batches: { seq: number; bytes: number }[]; next: number | null } {
+  // Prepared (audit-bench, pull-bench): every page of batches served.
+  const sizes = store
+    .prepare('SELECT seq, jws_bytes AS bytes FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
+    .all(publisher, after, maxCount) as { seq: number; bytes: number }[];
+  let count = 0;
+  let bytes = 0;
+  while (count < sizes.length && (count === 0 || bytes + sizes[count]!.bytes <= maxBytes)) bytes += sizes[count++]!.bytes;
+  const batches = sizes.slice(0, count);
+  const last = batches.at(-1)?.seq ?? after;
+  const size = (store.prepare('SELECT size FROM feeds WHERE publisher = ?').pluck().get(publisher) as number | undefined) ?? 0;
+  return { batches, next: last < size ? last : null };
+}
+
+/**
+ * A stored batch's JWS bytes one part (≤ 1 MiB) at a time, for a response that writes each as
+ * its reader takes it. Each part is its own query on the caller's connection and no transaction
+ * is held between them: a stored batch never changes, so there is no snapshot to keep while a
+ * slow reader reads. Throws when the parts do not add up to `bytes` (the batch's `jws_bytes`),
+ * so a response never ends short without failing.
+ */
+export function* batchJwsParts(store: Store, publisher: string, seq: number, bytes: number): Generator<Buffer> {
+  let read = 0;
+  for (let part = 0; read < bytes || part === 0; part++) {
+    // Prepared: every part of every batch served.
+    const value = store
+      .prepare('SELECT CAST(text AS BLOB) FROM batch_parts WHERE publisher = ? AND seq = ? AND part = ?')
+      .pluck()
+      .get(publisher, seq, part) as Buffer | undefined;
+    if (value === undefined) break;
+    read += value.length;
+    yield value;
+  }
+  if (read !== bytes) throw new Error(`batch ${seq} of ${publisher}: stored parts hold ${read} bytes, jws_bytes says ${bytes}`);
+}
+
+/** A stored batch's JWS length in bytes (`jws_bytes`); call only for a batch known to be stored. */
+export function batchJwsBytes(store: Store, publisher: string, seq: number): number {
+  // Prepared: every single batch served.
+  return store.prepare('SELECT jws_bytes FROM batches WHERE publisher = ? AND seq = ?').pluck().get(publisher, seq) as number;
+}

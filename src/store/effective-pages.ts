@@ -33,7 +33,7 @@ export type PageText = keyof typeof PAGE_TEXT;
  * key)` would sort every page again, twice as slow).
  */
 export function* effectivePages(store: Store, filter: EffectiveFilter, what: PageText): Generator<string> {
-  const { where, params } = filterSql(filter);
+  const { where, params } = filterSql(store, filter);
   const { rows: pageRows, columns, text } = PAGE_TEXT[what];
   // Prepared once per filter shape (export-bench): the 10,000,000-row export reads it per page.
   const page = store
@@ -55,7 +55,7 @@ export function* effectivePages(store: Store, filter: EffectiveFilter, what: Pag
 
 /** How many pieces pass the filter. */
 export function effectiveFilteredCount(store: Store, filter: EffectiveFilter): number {
-  const { where, params } = filterSql(filter);
+  const { where, params } = filterSql(store, filter);
   // Prepared (export-bench); without filters SQLite counts the smallest index instead of scanning the table.
   return store.prepare(`SELECT count(*) FROM effective WHERE 1 ${where}`).pluck().get(params) as number;
 }
@@ -85,7 +85,7 @@ export function parseRowPage(text: string): ListedPiece[] {
  * The filter as SQL conditions, only those asked for: a condition SQLite cannot rule out before
  * running (`@x IS NULL OR …`) makes it read the table row even when the key index would do.
  */
-function filterSql(filter: EffectiveFilter): { where: string; params: Record<string, string | number> } {
+function filterSql(store: Store, filter: EffectiveFilter): { where: string; params: Record<string, string | number> } {
   const conditions: string[] = [];
   const params: Record<string, string | number> = {};
   if (filter.family !== undefined) {
@@ -102,12 +102,39 @@ function filterSql(filter: EffectiveFilter): { where: string; params: Record<str
     params.since = filter.since;
   }
   if (filter.sources && filter.sources.length > 0) {
-    // `sources` is a sorted, space-separated list: pad both sides so a name matches only whole.
-    const any = filter.sources.map((s, i) => {
-      params[`source${i}`] = ` ${s} `;
-      return `instr(' ' || sources || ' ', @source${i}) > 0`;
-    });
-    conditions.push(`(${any.join(' OR ')})`);
+    conditions.push(`${namesAnyFunction(store)}(sources, @wanted)`);
+    params.wanted = filter.sources.join(' ');
   }
   return { where: conditions.map((c) => `AND ${c}`).join(' '), params };
+}
+
+const withNamesAny = new WeakSet<Store['db']>();
+
+/**
+ * `spamx_names_any(sources, wanted)`: 1 when the space-separated `sources` of a row and `wanted`
+ * share a name, registered once per connection. One call a row looks at each of the row's few
+ * sources once; the `instr` per wanted name it replaces cost 100 calls a row for a filter of 100
+ * publishers (3.4 s for 200,000 rows, twice: the count, then the pages; now about 0.1 s).
+ */
+function namesAnyFunction(store: Store): string {
+  if (!withNamesAny.has(store.db)) {
+    let last = '';
+    let wanted = new Set<string>();
+    store.db.function('spamx_names_any', { deterministic: true, directOnly: true }, (sources: unknown, names: unknown) => {
+      if (typeof sources !== 'string' || typeof names !== 'string') return 0;
+      if (names !== last) {
+        last = names;
+        wanted = new Set(names.split(' '));
+      }
+      let from = 0;
+      for (;;) {
+        const end = sources.indexOf(' ', from);
+        if (wanted.has(end < 0 ? sources.slice(from) : sources.slice(from, end))) return 1;
+        if (end < 0) return 0;
+        from = end + 1;
+      }
+    });
+    withNamesAny.add(store.db);
+  }
+  return 'spamx_names_any';
 }

@@ -7,8 +7,8 @@ import { changes } from './schema.js';
  * Reads of the effective list (what subscribers are served) and of its change log. The list's
  * queries are kept together in these store files: this one (rows, one piece, the change log),
  * effective-pages.ts (the blocklist export, a page of text at a time), decision-stream-store.ts
- * (the CrowdSec decision stream), read-logs.ts (what the read models follow); projector.ts alone
- * writes the list. Prepared statements: every reader of the list is a subscriber path.
+ * (the CrowdSec decision stream), read-logs.ts (what the read models follow). Only the projector
+ * (projector.ts) writes the list. Prepared statements: each of these reads serves subscribers.
  */
 
 /** A listed prefix and its values merged over its active sources. */
@@ -44,8 +44,8 @@ const COLUMNS = `id, key, prefix, first_seen AS firstSeen, last_seen AS lastSeen
 
 /** The effective list in address order (the key orders it), filtered, streamed from SQLite. */
 export function* effectiveRows(store: Store, filter: EffectiveFilter = {}): Generator<EffectiveRow> {
-  // Prepared and iterated (a row at a time): the change stream's and the decision stream's
-  // snapshots of a list of millions; drizzle's builder would read every row first.
+  // Prepared and iterated, a row at a time: the change and decision streams' snapshots of a list
+  // of millions (no benchmark of their own); drizzle's builder would read every row first.
   const rows = store
     .prepare(
       `SELECT ${COLUMNS} FROM effective
@@ -103,13 +103,13 @@ export function changesPage(store: Store, afterId: number, limit: number): Chang
  * `max(id)` alone would fall back to 0 and send every cursor to 410 as "ahead of this store".
  */
 export function lastChangeId(store: Store): number {
-  // Prepared: every change-stream poll, decision-stream poll and read-model catch-up.
+  // Prepared: every change-stream and decision-stream poll (neither has a benchmark of its own).
   return Math.max((store.prepare('SELECT max(id) FROM changes').pluck().get() as number | null) ?? 0, prunedThrough(store));
 }
 
 /** Changes up to this id have been pruned: a cursor before it cannot be served. */
 export function prunedThrough(store: Store): number {
-  // Prepared: as lastChangeId; it is meta-store.ts getMeta for one name.
+  // Prepared (getMeta of one name): as lastChangeId, and every catch-up of the read models (read-logs.ts).
   return Number((store.prepare(`SELECT value FROM meta WHERE name = 'changes_pruned_through'`).pluck().get() as string | undefined) ?? 0);
 }
 

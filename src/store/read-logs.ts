@@ -35,17 +35,17 @@ export function prunedPast(store: Store, positions: LogPositions): boolean {
 }
 
 /** Every listed piece of the effective list, streamed. */
-export function effectivePieces(store: Store): IterableIterator<[key: string, sources: string, expires: number]> {
+function effectivePieces(store: Store): IterableIterator<[key: string, sources: string, expires: number]> {
   return store.prepare('SELECT key, sources, expires FROM effective').raw().iterate() as IterableIterator<[string, string, number]>;
 }
 
 /** Every stored listing, in key order (then publisher), streamed. */
-export function allListings(store: Store): IterableIterator<ListingFacts & { key: string }> {
+function allListings(store: Store): IterableIterator<ListingFacts & { key: string }> {
   return store.prepare(`SELECT key, ${LISTING_COLUMNS} FROM listings ORDER BY key, publisher`).iterate() as IterableIterator<ListingFacts & { key: string }>;
 }
 
 /** Every prefix that has refusals on record, streamed. */
-export function refusedPrefixes(store: Store): IterableIterator<string> {
+function refusedPrefixes(store: Store): IterableIterator<string> {
   return store.prepare('SELECT DISTINCT prefix FROM refusals WHERE prefix IS NOT NULL').pluck().iterate() as IterableIterator<string>;
 }
 

@@ -1,4 +1,5 @@
 import { and, count, desc, eq, lt } from 'drizzle-orm';
+import { clipReason, clipText, CLIPPED_CHARS } from '../core/clip-text.js';
 import type { IndexedRefusal } from '../core/evaluate-entries.js';
 import type { Store } from './open-store.js';
 import { refusals } from './schema.js';
@@ -26,7 +27,14 @@ export function recordRefusals(
   const insert = store.prepare(
     'INSERT INTO refusals (publisher, seq, entry_index, prefix, code, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
-  for (const r of refused) insert.run(publisher, seq, r.index, r.prefixText, r.code, r.reason, now);
+  for (const r of refused) {
+    // What a peer or a reporter sent is stored clipped (clip-text.ts): a 10 MB prefix text in
+    // a report or a batch entry would otherwise become a row twice its size.
+    const text = r.prefixText;
+    const long = (text !== null && text.length > CLIPPED_CHARS) || r.reason.length > 4 * CLIPPED_CHARS;
+    const prefix = long && text !== null ? clipText(text) : text;
+    insert.run(publisher, seq, r.index, prefix, r.code, long ? clipReason(r.reason, text) : r.reason, now);
+  }
 }
 
 export interface RefusalFilter {

@@ -1,3 +1,4 @@
+import { redactCredentials } from '../core/redact-credentials.js';
 import { formatTimestamp } from '../core/time.js';
 import { feedHead, listFeeds } from './feed-store.js';
 import { storeCounts } from './merged-query.js';
@@ -50,8 +51,9 @@ export function statusReport(
       const feed = feeds.get(p.id);
       return {
         id: p.id,
-        url: p.url,
-        mirrors: p.mirrors,
+        // Status is answered over HTTP (/v1/status): a peer URL's credentials stay in its file.
+        url: redactCredentials(p.url),
+        mirrors: p.mirrors.map(redactCredentials),
         seq: feed?.size ?? 0,
         head: feed?.head ?? null,
         lastAttemptAt: iso(s.lastAttemptAt),

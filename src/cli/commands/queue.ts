@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { printable } from '../../core/printable.js';
 import type { ParsedReport } from '../../core/report.js';
 import { SpamxError } from '../../core/errors.js';
 import { dataDir, type DataOptions } from '../args.js';
@@ -26,7 +27,8 @@ export async function publish(o: DataOptions): Promise<number> {
 }
 
 function answer(parsed: ParsedReport, source: string): number {
-  for (const r of parsed.refused) process.stderr.write(`${source}:${r.line}: ${r.text}: ${r.code}: ${r.reason}\n`);
+  // Refused text is what the report said: escaped, so it cannot drive the terminal.
+  for (const r of parsed.refused) process.stderr.write(`${printable(source)}:${r.line}: ${printable(r.text)}: ${r.code}: ${printable(r.reason)}\n`);
   process.stdout.write(`queued ${parsed.accepted.length}, refused ${parsed.refused.length}\n`);
   if (parsed.accepted.length === 0 && parsed.refused.length > 0) throw new SpamxError('BAD_REQUEST', 'no line was accepted');
   return 0;

@@ -1,3 +1,4 @@
+import { printable } from '../../core/printable.js';
 import { formatTimestamp } from '../../core/time.js';
 import { listRefusals } from '../../store/refusal-store.js';
 import { dataDir, intOption, type DataOptions, type JsonOptions } from '../args.js';
@@ -26,14 +27,14 @@ export async function status(o: DataOptions & JsonOptions): Promise<number> {
       ...s.peers.map(
         (p) =>
           `    ${p.id}: seq ${p.seq}, last success ${p.lastSuccessAt ?? 'never'}` +
-          (p.lastError ? `, last error ${p.lastError.code} at ${p.lastError.at}: ${p.lastError.message}` : '') +
+          (p.lastError ? `, last error ${p.lastError.code} at ${p.lastError.at}: ${printable(String(p.lastError.message))}` : '') +
           (p.consecutiveFailures ? `, ${p.consecutiveFailures} failures, next try ${p.nextAttemptAt}` : '') +
           `\n      witnessed: trusted size ${p.witness.trustedSize}` +
           (p.witness.witnessed ? `, quorum ${p.witness.witnessed.quorum} reached at size ${p.witness.witnessed.size} (${p.witness.witnessed.at})` : ', no quorum yet') +
           (p.witness.stale ? ', STALE' : '') +
-          (p.witness.frozen ? `\n      FROZEN since ${p.witness.frozen.at}: ${p.witness.frozen.reason}` : ''),
+          (p.witness.frozen ? `\n      FROZEN since ${p.witness.frozen.at}: ${printable(String(p.witness.frozen.reason))}` : ''),
       ),
-      ...(s.alarms.length ? [`  ALARMS: ${s.alarms.length}`, ...s.alarms.map((a) => `    ${a.at} ${a.publisher} ${a.kind}: ${a.detail}`)] : []),
+      ...(s.alarms.length ? [`  ALARMS: ${s.alarms.length}`, ...s.alarms.map((a) => `    ${a.at} ${a.publisher} ${a.kind}: ${printable(String(a.detail))}`)] : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
@@ -54,7 +55,8 @@ export async function refusals(o: RefusalsOptions): Promise<number> {
     if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     for (const r of o.json ? [] : rows) {
       const where = r.seq === null ? 'local report' : `seq ${r.seq} entry ${r.entryIndex}`;
-      process.stdout.write(`${formatTimestamp(r.at)}\t${r.publisher}\t${where}\t${r.prefix ?? '-'}\t${r.code}\t${r.reason}\n`);
+      // A refused prefix and its reason quote what a peer or a report sent: escaped for the terminal.
+      process.stdout.write(`${formatTimestamp(r.at)}\t${r.publisher}\t${where}\t${printable(r.prefix ?? '-')}\t${r.code}\t${printable(r.reason)}\n`);
     }
     return 0;
   });

@@ -1,60 +1,125 @@
 import type { Socket } from 'node:net';
 
+export interface DnsTcpLimits {
+  /** Closed after this long without a query answered (RFC 7766 §6.2.3). */
+  readonly idleMs: number;
+  /** Closed this long after it opened, however busy it keeps (RFC 7766 §6.2.4). */
+  readonly lifetimeMs: number;
+  /**
+   * Reading stops while this many reply bytes wait for the client to read them; the server's
+   * sockets are made with this as their high-water mark, so `write()` says when it is reached.
+   */
+  readonly maxQueuedBytes: number;
+}
+
 /**
  * One DNS-over-TCP client: messages framed by a two-byte length (RFC 1035 §4.2.2), any number
- * per connection and possibly pipelined (RFC 7766 §6.2.1), answered in order. The connection is
- * closed after `idleMs` without a complete message (RFC 7766 §6.2.3), and at once when a message
- * is not answerable (it did not parse), since the framing of what follows cannot be trusted.
+ * per connection and possibly pipelined (RFC 7766 §6.2.1), answered in order. A client that sends
+ * faster than it reads is not read from until it has read what waits for it ('drain'), so what is
+ * queued for it stays below `maxQueuedBytes` and one reply, and the rest of its queries wait in
+ * the kernel's buffers, whose window then closes. It is closed after `idleMs` without a query
+ * answered (so a client trickling bytes, or not reading, is closed too), after `lifetimeMs` in
+ * any case, and at once when a message is not answerable (it did not parse), since the framing of
+ * what follows cannot be trusted.
  */
 export class DnsTcpConnection {
   private pending: Buffer = Buffer.alloc(0);
   private closing = false;
-  /** Restarted by each complete message only, so a client trickling bytes is closed too. */
+  private waitingForDrain = false;
   private readonly idle: NodeJS.Timeout;
+  private readonly lifetime: NodeJS.Timeout;
 
   constructor(
     private readonly socket: Socket,
     private readonly answer: (message: Buffer) => Buffer | undefined,
-    idleMs: number,
+    private readonly limits: DnsTcpLimits,
+    /** Told when a query is answered: the server closes the connection idle the longest first. */
+    private readonly onActive: () => void = () => undefined,
   ) {
     socket.setNoDelay(true);
-    this.idle = setTimeout(() => socket.destroy(), idleMs);
+    this.idle = setTimeout(() => socket.destroy(), limits.idleMs);
     this.idle.unref();
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.once('close', () => clearTimeout(this.idle));
+    this.lifetime = setTimeout(() => this.end(), limits.lifetimeMs);
+    this.lifetime.unref();
+    socket.on('data', (chunk: Buffer) => {
+      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+      this.work();
+    });
+    socket.on('drain', () => {
+      if (!this.waitingForDrain) return;
+      this.waitingForDrain = false;
+      this.work();
+    });
+    socket.once('close', () => {
+      clearTimeout(this.idle);
+      clearTimeout(this.lifetime);
+    });
     // A reset by the client is its business; never let it become an uncaught error.
     socket.on('error', () => socket.destroy());
   }
 
-  private receive(chunk: Buffer): void {
+  /**
+   * Stops reading and closes once the queued replies are written (RFC 7766 §6.2.4: a server may
+   * close a connection, and the client retries what went unanswered); the idle timer, no longer
+   * restarted, ends one whose client does not read them.
+   */
+  end(): void {
     if (this.closing) return;
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.closing = true;
+    this.pending = Buffer.alloc(0);
+    this.socket.pause();
+    this.socket.end();
+  }
+
+  /** Answers the complete messages in `pending` until the client must read first. */
+  private work(): void {
+    if (this.closing || this.waitingForDrain) return;
     const replies: Buffer[] = [];
+    let bytes = 0;
     let offset = 0;
+    let full = false;
     while (this.pending.length - offset >= 2) {
       const length = this.pending.readUInt16BE(offset);
       if (this.pending.length - offset - 2 < length) break;
       const response = length === 0 ? undefined : this.answer(this.pending.subarray(offset + 2, offset + 2 + length));
       offset += 2 + length;
       if (!response) {
-        this.flush(replies);
+        this.write(replies);
         this.closing = true;
         this.pending = Buffer.alloc(0);
         this.socket.destroySoon();
         return;
       }
-      this.idle.refresh();
       const frame = Buffer.allocUnsafe(2 + response.length);
       frame.writeUInt16BE(response.length, 0);
       response.copy(frame, 2);
       replies.push(frame);
+      bytes += frame.length;
+      // Written as soon as they would fill the queue, so it never holds more than one reply over.
+      if (this.socket.writableLength + bytes >= this.limits.maxQueuedBytes) {
+        full = !this.write(replies.splice(0));
+        bytes = 0;
+        if (full) break;
+      }
     }
     // Copy the incomplete tail, so a large chunk is not kept alive by a few bytes of it.
     this.pending = offset === 0 ? this.pending : Buffer.from(this.pending.subarray(offset));
-    this.flush(replies);
+    if (offset > 0) {
+      this.idle.refresh();
+      this.onActive();
+    }
+    if (replies.length > 0) full = !this.write(replies);
+    if (full) {
+      this.waitingForDrain = true;
+      this.socket.pause();
+    } else if (this.socket.isPaused()) {
+      this.socket.resume();
+    }
   }
 
-  private flush(replies: Buffer[]): void {
-    if (replies.length > 0 && !this.socket.destroyed) this.socket.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
+  /** False when the queue is full: wait for 'drain'. */
+  private write(replies: Buffer[]): boolean {
+    if (replies.length === 0 || this.socket.destroyed) return true;
+    return this.socket.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { describeError } from '../../core/errors.js';
 import type { DnsblZone } from './dnsbl-zone.js';
 import { answerQuery } from './dnsbl-query.js';
-import { DnsTcpConnection } from './dns-tcp-connection.js';
+import { DnsTcpConnection, type DnsTcpLimits } from './dns-tcp-connection.js';
 
 export interface DnsblServerOptions {
   readonly host: string;
@@ -13,10 +13,13 @@ export interface DnsblServerOptions {
   readonly port: number;
   readonly zone: () => DnsblZone;
   readonly log: Logger;
-  /** A TCP connection that sends no complete query for this long is closed (RFC 7766 §6.2.3). */
-  readonly tcpIdleMs?: number;
+  /** Limits of each TCP connection (dns-tcp-connection.ts); the defaults are config.ts's. */
+  readonly tcp?: Partial<DnsTcpLimits>;
+  /** At this many TCP connections, a new one closes the one idle the longest. */
   readonly maxTcpConnections?: number;
 }
+
+const TCP_DEFAULTS: DnsTcpLimits = { idleMs: 10_000, lifetimeMs: 120_000, maxQueuedBytes: 64 * 1024 };
 
 /**
  * The DNSBL's sockets: UDP and TCP on one port (RFC 1035 §4.2; TCP is required for answers that
@@ -27,6 +30,7 @@ export interface DnsblServerOptions {
 export class DnsblServer {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
+  /** Open TCP connections, the one answered the longest ago first. */
   private readonly connections = new Set<Socket>();
   private boundPort = 0;
 
@@ -90,12 +94,24 @@ export class DnsblServer {
   }
 
   private async listenTcp(port: number): Promise<Server> {
-    const server = createServer((socket) => {
+    const limits: DnsTcpLimits = { ...TCP_DEFAULTS, ...this.options.tcp };
+    const max = this.options.maxTcpConnections ?? 512;
+    const server = createServer({ highWaterMark: limits.maxQueuedBytes }, (socket) => {
+      // RFC 7766 §6.2.3: under load a server may give idle connections no time at all. So at the
+      // cap, the connection answered the longest ago (or never) makes room: a stranger's idle
+      // connections cannot keep a resolver out until their idle timeouts end.
+      for (const oldest of this.connections) {
+        if (this.connections.size < max) break;
+        this.connections.delete(oldest);
+        oldest.destroy();
+      }
       this.connections.add(socket);
+      new DnsTcpConnection(socket, (message) => this.answer(message, 'tcp'), limits, () => {
+        // Moved to the back: the most recently answered.
+        if (this.connections.delete(socket)) this.connections.add(socket);
+      });
       socket.once('close', () => this.connections.delete(socket));
-      new DnsTcpConnection(socket, (message) => this.answer(message, 'tcp'), this.options.tcpIdleMs ?? 10_000);
     });
-    server.maxConnections = this.options.maxTcpConnections ?? 512;
     server.on('error', (err) => this.options.log.warn({ err: describeError(err) }, 'DNSBL TCP error'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -47,7 +47,15 @@ export class DnsblService {
         return options.publicUrl();
       },
     };
-    const server = new DnsblServer({ host: options.config.host, port: options.config.port ?? 0, zone: () => zone, log: options.log });
+    const { config } = options;
+    const server = new DnsblServer({
+      host: config.host,
+      port: config.port ?? 0,
+      zone: () => zone,
+      log: options.log,
+      tcp: { idleMs: config.tcpIdleTimeoutMs, lifetimeMs: config.tcpMaxLifetimeMs, maxQueuedBytes: config.tcpMaxQueuedBytes },
+      maxTcpConnections: config.tcpMaxConnections,
+    });
     await server.start();
     return new DnsblService(follower, server);
   }

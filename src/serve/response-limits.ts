@@ -1,0 +1,78 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { MiddlewareHandler } from 'hono';
+import { SpamxError } from '../core/errors.js';
+import type { ServeDeps } from './deps.js';
+import type { Caller } from './subscriber-access.js';
+
+export interface ResponseLimitOptions {
+  /** Streamed responses open at once for one client address, or one subscriber key. */
+  readonly perClient: number;
+  /** … and for the whole node. */
+  readonly total: number;
+  /** A response whose socket has taken no bytes for this long is ended. */
+  readonly stallTimeoutMs: number;
+}
+
+/** Seconds a refused client is told to wait: about as long as a download in progress needs to end. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Bounds what the node spends on responses that stream a lot (batch pages, the blocklist, the
+ * change snapshot, the decision stream): each holds a read snapshot or a batch part in memory
+ * for as long as its reader takes. Three limits:
+ *
+ * - at most `perClient` of them open per subscriber key (or per client address, without one),
+ *   429 TOO_MANY_STREAMS beyond;
+ * - at most `total` open at once, 503 SERVER_BUSY beyond; both with Retry-After (RFC 9110 §10.2.3);
+ * - a response whose socket makes no progress for `stallTimeoutMs` is ended: its socket is
+ *   destroyed, which cancels the body stream (@hono/node-server cancels it on close), and that
+ *   ends the snapshot and drops its buffers. Node's socket timeout is reset by every write that
+ *   starts or completes, so a slow reader that keeps reading is never cut, only one that stopped.
+ *
+ * A slot is held until the response's `close` event: finished, failed or aborted alike. Without
+ * node's bindings (`app.request()` in tests) there is no socket to guard and the route runs as is.
+ */
+export function responseLimits(options: ResponseLimitOptions): MiddlewareHandler<{ Variables: { caller?: Caller } }> {
+  const open = new Map<string, number>();
+  let total = 0;
+  return async (c, next) => {
+    const env = c.env as Partial<HttpBindings> | undefined;
+    const outgoing = env?.outgoing;
+    if (!outgoing || !env.incoming) return next();
+    const caller = c.get('caller');
+    const client = caller?.kind === 'subscriber' ? `key ${caller.subscriber.id}` : `address ${env.incoming.socket.remoteAddress ?? '?'}`;
+    const mine = open.get(client) ?? 0;
+    if (mine >= options.perClient) {
+      c.header('retry-after', String(RETRY_AFTER_SECONDS));
+      const who = caller?.kind === 'subscriber' ? `subscriber ${caller.subscriber.name}` : 'this client address';
+      throw new SpamxError('TOO_MANY_STREAMS', `${who} already has ${mine} streamed responses open (at most ${options.perClient}); retry when one ends`);
+    }
+    if (total >= options.total) {
+      c.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new SpamxError('SERVER_BUSY', `this node is serving ${total} streamed responses, its most; retry later`);
+    }
+    open.set(client, mine + 1);
+    total++;
+    outgoing.once('close', () => {
+      total--;
+      const left = open.get(client)! - 1;
+      if (left > 0) open.set(client, left);
+      else open.delete(client);
+    });
+    // No listener but ours: node then leaves the socket to us, and we end it.
+    outgoing.setTimeout(options.stallTimeoutMs, () => outgoing.destroy());
+    return next();
+  };
+}
+
+const byDeps = new WeakMap<ServeDeps, ReturnType<typeof responseLimits>>();
+
+/** The one guard of a node's app, shared by every route it protects so the total counts them all. */
+export function streamGuard(deps: ServeDeps): ReturnType<typeof responseLimits> {
+  let guard = byDeps.get(deps);
+  if (!guard) {
+    const { streamsPerClient: perClient, streamsTotal: total, stallTimeoutMs } = deps.config.serve;
+    byDeps.set(deps, (guard = responseLimits({ perClient, total, stallTimeoutMs })));
+  }
+  return guard;
+}

@@ -1,0 +1,157 @@
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodePaths } from '../../src/config/paths.js';
+import { addSubscriber } from '../../src/store/subscriber-store.js';
+import { initTestNode, startTestNode } from '../helpers/nodes.js';
+import { spawnServe, type ServeProcess } from '../helpers/spawn.js';
+import { socketCount, stalledRequest, timed, walCheckpoint, type StalledClient } from '../helpers/stalled-client.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/**
+ * Streams that hold a read snapshot (the blocklist, the change snapshot, the CrowdSec decision
+ * stream) against a real `spamx serve`: a HEAD runs no stream and moves no cursor; a reader that
+ * stops reading is cut after `serve.stallTimeoutMs`, and its snapshot with it, so the WAL
+ * checkpoints again; one key holds at most `serve.streamsPerClient` streams.
+ */
+const tmp = tempDir();
+const STALL_MS = 4_000;
+const PER_KEY = 4;
+const LISTED = 80_000;
+let serve: ServeProcess;
+let dbPath: string;
+let token: string;
+const keys: { id: number; key: string }[] = [];
+const stalled: StalledClient[] = [];
+
+/** The i-th public /32 from 61.0.0.0/8 upward. */
+const address = (i: number) => `61.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+
+async function operator(path: string, body = ''): Promise<void> {
+  const res = await fetch(`${serve.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body });
+  expect(res.status, `${path}: ${await res.clone().text()}`).toBeLessThan(300);
+  await res.arrayBuffer();
+}
+
+/** A few more listings, published: new WAL frames that a checkpoint must copy. */
+let more = LISTED;
+async function listMore(count = 20): Promise<void> {
+  await operator('/v1/reports', Array.from({ length: count }, () => address(more++)).join('\n'));
+  await operator('/v1/publish');
+}
+
+const cursorOf = (id: number) => {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare('SELECT cursor FROM decision_streams WHERE subscriber_id = ?').pluck().get(id) as number | undefined;
+  } finally {
+    db.close();
+  }
+};
+
+const fullyCheckpointed = () => {
+  const wal = walCheckpoint(dbPath);
+  return wal.log > 0 && wal.checkpointed === wal.log && wal;
+};
+
+beforeAll(async () => {
+  const dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { serve: { stallTimeoutMs: STALL_MS, streamsPerClient: PER_KEY } } });
+  dbPath = nodePaths(dir).database;
+  const node = await startTestNode(dir);
+  try {
+    expect(node.reportText(Array.from({ length: LISTED }, (_, i) => address(i)).join('\n')).refused).toEqual([]);
+    await node.publish();
+    node.project();
+    for (const name of ['isp-a', 'isp-b', 'isp-c']) {
+      const { subscriber, key } = addSubscriber(node.store, name, Date.now());
+      keys.push({ id: subscriber.id, key });
+    }
+  } finally {
+    await node.destroy();
+  }
+  serve = await spawnServe(dir);
+  token = readFileSync(nodePaths(dir).operatorToken, 'utf8').trim();
+});
+
+afterAll(async () => {
+  for (const s of stalled) s.socket.destroy();
+  await serve?.stop();
+  tmp.cleanup();
+});
+
+describe('HEAD on a streamed endpoint', () => {
+  it('answers the headers a GET would, opens no snapshot and moves no cursor', async () => {
+    const [a, b, c] = keys as [(typeof keys)[0], (typeof keys)[0], (typeof keys)[0]];
+    const startup = await fetch(`${serve.url}/v1/decisions/stream?startup=true`, { headers: { 'x-api-key': c.key } });
+    expect(startup.status).toBe(200);
+    await startup.arrayBuffer();
+    const cursor = cursorOf(c.id);
+    expect(cursor).toBeGreaterThan(0);
+
+    const head = (path: string, key: string) => fetch(`${serve.url}${path}`, { method: 'HEAD', headers: { 'x-api-key': key } });
+    const list = await head('/v1/blocklist?format=json', a.key);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('etag')).toMatch(/^"bl-/);
+    expect(list.headers.get('content-type')).toBe('application/json');
+    // The same ETag as a GET: a conditional GET with it is a 304.
+    const conditional = await fetch(`${serve.url}/v1/blocklist?format=json`, { headers: { 'x-api-key': a.key, 'if-none-match': list.headers.get('etag')! } });
+    expect(conditional.status).toBe(304);
+    expect((await head('/v1/blocklist/changes', a.key)).status).toBe(200);
+    expect((await head('/v1/decisions/stream?startup=true', b.key)).status).toBe(200);
+    expect((await head('/v1/decisions/stream', c.key)).status).toBe(200);
+
+    await listMore();
+    expect((await head('/v1/decisions/stream', c.key)).status).toBe(200);
+    // No cursor moved: b never started a stream, c's next GET still gets what changed.
+    expect(cursorOf(b.id)).toBeUndefined();
+    expect(cursorOf(c.id)).toBe(cursor);
+    // No snapshot left open: the WAL is copied whole (a leaked one pins it until exit).
+    await waitFor('a full checkpoint after the HEADs', fullyCheckpointed, { timeoutMs: 20_000 });
+  });
+});
+
+describe('a subscriber stream whose reader stalls', () => {
+  it('is ended with its snapshot, and one key holds only so many', async () => {
+    const full = await fetch(`${serve.url}/v1/blocklist?format=json`, { headers: { 'x-api-key': keys[0]!.key } });
+    // Far more than loopback's socket buffers take (about 4 MB): a stalled reader stalls the stream.
+    expect((await full.arrayBuffer()).byteLength).toBeGreaterThan(10_000_000);
+    await waitFor('a full checkpoint before', fullyCheckpointed, { timeoutMs: 20_000 });
+    const sockets = socketCount(serve.child.pid!);
+
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: PER_KEY + 2 }, (_, i) =>
+        stalledRequest(serve.url, '/v1/blocklist?format=json', { localAddress: `127.0.0.${11 + i}`, headers: { 'x-api-key': keys[0]!.key } }),
+      ),
+    );
+    stalled.push(...answers);
+    expect(answers.map((a) => a.status).sort()).toEqual([...Array(PER_KEY).fill(200), 429, 429]);
+    for (const refused of answers.filter((a) => a.status === 429)) {
+      expect(JSON.parse(refused.body).error.code).toBe('TOO_MANY_STREAMS');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      refused.socket.destroy();
+    }
+    // The snapshots are held: new frames cannot all be copied while the readers stall.
+    await listMore();
+    const pinned = walCheckpoint(dbPath);
+    const stalledFor = Date.now() - started;
+    if (stalledFor < STALL_MS) expect(pinned.checkpointed).toBeLessThan(pinned.log);
+    for (let i = 0; i < 5; i++) {
+      const health = await timed(`${serve.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(health.ms).toBeLessThan(200);
+    }
+
+    // Cut after the stall timeout: sockets closed, snapshots ended, the WAL copied whole again.
+    await waitFor('the stalled streams to be closed', () => socketCount(serve.child.pid!) <= sockets, { timeoutMs: 30_000, intervalMs: 50 });
+    const freedAfter = Date.now() - started;
+    const wal = await waitFor('a full checkpoint after the stall', fullyCheckpointed, { timeoutMs: 20_000 });
+    console.log(`stalled streams: WAL ${pinned.checkpointed}/${pinned.log} frames copied while held (${stalledFor} ms in), freed after ${freedAfter} ms, then ${wal.checkpointed}/${wal.log}`);
+    expect(freedAfter).toBeGreaterThanOrEqual(STALL_MS - 500);
+    // The key's slots are free again.
+    const again = await fetch(`${serve.url}/v1/blocklist?format=txt`, { headers: { 'x-api-key': keys[0]!.key } });
+    expect(again.status).toBe(200);
+    expect((await again.text()).split('\n').filter((l) => l && !l.startsWith('#')).length).toBe(more);
+  });
+});
