@@ -9,7 +9,7 @@ import { feedEvidence, type HeldFeed } from './feed-evidence.js';
 const b64 = (h: Buffer) => h.toString('base64');
 
 /**
- * The evidence bundle for one address (README "Evidence bundles"): for every active source of
+ * The evidence bundle for one address (src/PROTOCOL.md "Evidence bundles"): for every active source of
  * every stored prefix covering it (`lookup`), the batch that listed it and its inclusion proof
  * in the tree of the newest checkpoint held for that feed, plus each feed's keys, checkpoint and
  * witnesses. `skipped` says why a listing could not be proven (no checkpoint covering its batch

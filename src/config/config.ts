@@ -62,9 +62,9 @@ export const ConfigSchema = z
         pageMaxBytes: z.number().int().positive().default(16 * MiB),
         maxRequestBytes: z.number().int().positive().default(64 * MiB),
         /**
-         * A response whose reader has taken no bytes for this long is ended and its socket closed,
-         * freeing its buffers and read snapshot (src/serve/response-limits.ts). A slow link still
-         * makes progress; a stalled reader makes none.
+         * A response whose reader stops reading is ended at most this long after, its socket closed
+         * and its buffers and read snapshot freed (src/serve/response-limits.ts). A slow link that
+         * takes some bytes every half of it is never cut.
          */
         stallTimeoutMs: z.number().int().positive().default(60_000),
         /** Streamed responses (batch pages, blocklist, change snapshot, decision stream) open at once per client address or subscriber key… */

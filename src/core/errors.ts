@@ -67,7 +67,7 @@ export const OTHER_CODES = [
   'PEER_INVALID',
   'PEER_BUSY',
   'FEED_FROZEN',
-  // An evidence bundle (README "Evidence bundles") that does not prove the listing it states.
+  // An evidence bundle (src/PROTOCOL.md "Evidence bundles") that does not prove the listing it states.
   'EVIDENCE_INVALID',
   // Too many streamed responses (batch pages, blocklist, streams) open for one client address or
   // subscriber key (429), or for the whole node (503); both answer Retry-After (src/serve/response-limits.ts).

@@ -7,7 +7,7 @@ let closedPort: MessagePort | undefined;
  * buffer detaches it from this thread, and a message to a closed port is dropped with its
  * contents, so the memory goes back at once. A pulled batch's buffers are tens of megabytes,
  * and left to the collectors of two threads they were still held when the next batch's were
- * made (README "Benchmarks"). Only for buffers that nothing else views: every view of them is
+ * made (test/bench/README.md). Only for buffers that nothing else views: every view of them is
  * left empty.
  */
 export function freeNow(buffers: readonly ArrayBuffer[]): void {

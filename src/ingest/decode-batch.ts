@@ -63,7 +63,7 @@ export const STREAM_CHUNK = 8192;
  * is merged in key order, and on a large store key order is what keeps SQLite's B-tree accesses
  * local: 100,000 upserts into 900,000 listings took 200 ms sorted whole, 240 ms in chunks of
  * 50,000 and 530 ms in chunks of 8,192; into 300,000, 168, 177 (25,000) and 237 ms; into an empty
- * store chunks of 8,192 cost nothing (2-core machine, README "Design"). Small chunks reach the
+ * store chunks of 8,192 cost nothing (2-core machine, src/README.md "Design notes"). Small chunks reach the
  * store sooner, so storing overlaps decoding; large ones keep the merge local.
  */
 function streamChunk(storeRows: number): number {

@@ -9,6 +9,7 @@ import { effectiveVersion, getMeta, storeEpoch } from '../store/meta-store.js';
 import type { Store } from '../store/open-store.js';
 import { openSnapshotReader } from '../store/snapshot-reader.js';
 import { FORMATS, type BlocklistFormat, type BlocklistRow } from './formats/index.js';
+import { listParam } from './query-params.js';
 
 const MAX_SOURCES = 100;
 
@@ -38,9 +39,8 @@ export function parseBlocklistQuery(get: (name: string) => string | undefined, g
   }
   const aggregate = get('aggregate');
   if (aggregate !== undefined && aggregate !== 'true' && aggregate !== 'false') throw new SpamxError('BAD_REQUEST', 'aggregate must be true or false');
-  const sources = getAll('source').flatMap((s) => s.split(',')).filter(Boolean);
   // Each one is a condition of the SQL that reads the list (src/store/effective-pages.ts).
-  if (sources.length > MAX_SOURCES) throw new SpamxError('BAD_REQUEST', `source may name at most ${MAX_SOURCES} publishers`);
+  const sources = listParam(getAll('source'), 'source', MAX_SOURCES);
   return {
     format,
     family: family === undefined ? undefined : (Number(family) as 4 | 6),

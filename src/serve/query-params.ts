@@ -8,3 +8,25 @@ export function intParam(value: string | undefined, name: string, fallback: numb
   }
   return Number(value);
 }
+
+/**
+ * The values of a repeatable, comma-separated parameter (`source=a,b&source=c`), empty ones
+ * dropped, or BAD_REQUEST naming it and its cap as soon as it holds more than `max`: each value
+ * is a condition every row of a filtered read is tested against, and the split stops there.
+ */
+export function listParam(values: readonly string[], name: string, max: number): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    let from = 0;
+    while (from <= value.length) {
+      const comma = value.indexOf(',', from);
+      const end = comma < 0 ? value.length : comma;
+      if (end > from) {
+        if (out.length === max) throw new SpamxError('BAD_REQUEST', `query parameter "${name}" may name at most ${max} values`);
+        out.push(value.slice(from, end));
+      }
+      from = end + 1;
+    }
+  }
+  return out;
+}

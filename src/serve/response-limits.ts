@@ -24,10 +24,12 @@ const RETRY_AFTER_SECONDS = 5;
  * - at most `perClient` of them open per subscriber key (or per client address, without one),
  *   429 TOO_MANY_STREAMS beyond;
  * - at most `total` open at once, 503 SERVER_BUSY beyond; both with Retry-After (RFC 9110 §10.2.3);
- * - a response whose socket makes no progress for `stallTimeoutMs` is ended: its socket is
- *   destroyed, which cancels the body stream (@hono/node-server cancels it on close), and that
- *   ends the snapshot and drops its buffers. Node's socket timeout is reset by every write that
- *   starts or completes, so a slow reader that keeps reading is never cut, only one that stopped.
+ * - a response whose reader stops reading is ended at most `stallTimeoutMs` later: its socket
+ *   is destroyed, which cancels the body stream (@hono/node-server cancels it on close), and
+ *   that ends the snapshot and drops its buffers. Node's socket timeout fires only after a
+ *   whole period in which no write started or completed and the socket's write queue did not
+ *   shrink; a reader stalled from its first byte is thus cut after two periods, so the period is
+ *   half the setting. A slow reader that takes some bytes every half period is never cut.
  *
  * A slot is held until the response's `close` event: finished, failed or aborted alike. Without
  * node's bindings (`app.request()` in tests) there is no socket to guard and the route runs as is.
@@ -59,8 +61,8 @@ export function responseLimits(options: ResponseLimitOptions): MiddlewareHandler
       if (left > 0) open.set(client, left);
       else open.delete(client);
     });
-    // No listener but ours: node then leaves the socket to us, and we end it.
-    outgoing.setTimeout(options.stallTimeoutMs, () => outgoing.destroy());
+    // Our listener answers node's timeout: node then leaves the socket to us, and we end it.
+    outgoing.setTimeout(Math.ceil(options.stallTimeoutMs / 2), () => outgoing.destroy());
     return next();
   };
 }

@@ -66,7 +66,7 @@ export const UPSERT_LIST = upsertListRows(1, '?', '?');
 /**
  * UPSERT_LIST for `rows` entries in one statement. Binding 64 rows at a time ran 100,000
  * sorted upserts in about 110 ms instead of 160 on the 2-core machine: a third of the single-row
- * statement's time was its call from JavaScript, not SQLite's work (README "Design"). The
+ * statement's time was its call from JavaScript, not SQLite's work (src/README.md "Design notes"). The
  * publisher and seq, the same in every row, are named parameters bound once per statement
  * (another 5%).
  */

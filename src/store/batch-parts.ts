@@ -3,7 +3,7 @@ import type { Store } from './open-store.js';
 /**
  * The most JWS bytes one `batch_parts` row holds. SQLite copies a bound value, then copies it
  * again into the record it writes: storing a 24 MB JWS as one value raised a puller's peak RSS
- * by about 60 MB, in parts of 1 MiB by about 2 (test/bench, README "Benchmarks").
+ * by about 60 MB, in parts of 1 MiB by about 2 (test/bench/README.md).
  */
 export const PART_BYTES = 1 << 20;
 

@@ -74,7 +74,7 @@ export interface EntryConsumer<T> {
  *
  * The signature and the leaf hash are computed on this thread: on libuv's thread pool each job
  * took its own copy of the batch, about 48 MB more at the reader's peak for a 24 MB batch, to
- * save some 35 ms of hashing that the two cores were busy with anyway (README "Benchmarks").
+ * save some 35 ms of hashing that the two cores were busy with anyway (test/bench/README.md).
  */
 export function verifyBatchInChunks<T>(
   jws: CompactJws,

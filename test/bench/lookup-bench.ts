@@ -15,7 +15,7 @@ const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.
  * which answers a constant), both driven by the same load generator in its own process, on a
  * node holding 100,000 listings. Half the looked-up addresses are listed. Target ≥ 0.8×. Two
  * runs: a working set of 1,000 addresses asked again and again (answers come from the lookup
- * cache), and 100,000 distinct ones (every answer computed from SQLite).
+ * cache), and 100,000 distinct ones (every answer computed from the in-memory read models, src/read/).
  */
 export async function lookupBench(runs: number): Promise<void> {
   const tmp = tempDir('spamx-bench-lookup-');

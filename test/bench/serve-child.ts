@@ -6,7 +6,7 @@ import { BIN } from '../helpers/spawn.js';
 
 /**
  * A `spamx serve` child as an operator runs one: compiled (the bench builds first), with the
- * allocator settings README's systemd unit sets for the daemon (see "Deploying"), measured
+ * allocator settings README's systemd unit sets for the daemon (README "4. Run it under systemd"), measured
  * from outside. `started` is when the process was spawned, on this process's clock.
  */
 export interface ServeChild {

@@ -45,7 +45,8 @@ export interface LoadResult {
  * `seconds`, then waits for what is in flight.
  */
 export async function legitimateLoad(nodes: SoakNodes, listed: readonly string[], unlisted: readonly string[], fresh: (n: number) => string[], seconds: number): Promise<LoadResult> {
-  const deadline = performance.now() + seconds * 1000;
+  // Set to now when anything fails, so that every loop ends with it.
+  const deadline = { at: performance.now() + seconds * 1000 };
   const ask = (i: number) => (i % 2 === 0 ? listed[(i >> 1) % listed.length]! : unlisted[(i >> 1) % unlisted.length]!);
   const pool = new Pool(nodes.url, { connections: 16, headersTimeout: 30_000, bodyTimeout: 30_000 });
   const partner = new Pool(nodes.partnerUrl, { connections: 2 });
@@ -114,15 +115,16 @@ export async function legitimateLoad(nodes: SoakNodes, listed: readonly string[]
     const sort = (a: number[]) => a.sort((x, y) => x - y);
     return { ...result, lookup: sort(result.lookup), dnsbl: sort(dns.latencies), dnsblLost: dns.lost, pullMs: sort(result.pullMs), publishMs: sort(result.publishMs) };
   } finally {
+    deadline.at = 0;
     await Promise.all([pool.destroy(), partner.destroy()]);
   }
 }
 
 /** Starts `fire(i)` `perSecond` times a second until `deadline`, without waiting for it; resolves when all have settled. */
-async function paced(perSecond: number, deadline: number, fire: (i: number) => Promise<void>): Promise<void> {
+async function paced(perSecond: number, deadline: { at: number }, fire: (i: number) => Promise<void>): Promise<void> {
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
-  for (let i = 0; performance.now() < deadline; ) {
+  for (let i = 0; performance.now() < deadline.at; ) {
     const due = Math.floor(((performance.now() - started) / 1000) * perSecond);
     for (; i < due; i++) {
       const p = fire(i).finally(() => inFlight.delete(p));
@@ -134,16 +136,16 @@ async function paced(perSecond: number, deadline: number, fire: (i: number) => P
 }
 
 /** Runs `task` every `ms` (never two at once) until `deadline`; a failure is counted by `failed` and the loop goes on. */
-async function every(ms: number, deadline: number, task: () => Promise<void>, failed: (err: unknown) => void): Promise<void> {
-  while (performance.now() < deadline) {
+async function every(ms: number, deadline: { at: number }, task: () => Promise<void>, failed: (err: unknown) => void): Promise<void> {
+  while (performance.now() < deadline.at) {
     const started = performance.now();
     await task().catch(failed);
-    await sleep(Math.min(deadline - performance.now(), ms - (performance.now() - started)));
+    await sleep(Math.min(deadline.at - performance.now(), ms - (performance.now() - started)));
   }
 }
 
 /** DNSBL A queries over UDP from 127.0.0.1 at LOAD.dnsblPerSecond; each answer's latency, and the queries lost. */
-async function dnsblLoad(port: number, name: (i: number) => string, deadline: number): Promise<{ latencies: number[]; lost: number }> {
+async function dnsblLoad(port: number, name: (i: number) => string, deadline: { at: number }): Promise<{ latencies: number[]; lost: number }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const sent = new Map<number, number>();
@@ -154,7 +156,6 @@ async function dnsblLoad(port: number, name: (i: number) => string, deadline: nu
     if (at === undefined) return; // answered after it was given up
     sent.delete(msg.readUInt16BE(0));
     latencies.push(performance.now() - at);
-    if (performance.now() - at > 100) TRACE.push(`${((at - T0) / 1000).toFixed(1)}s:${(performance.now() - at).toFixed(0)}`);
   });
   const expire = () => {
     const now = performance.now();
@@ -183,9 +184,6 @@ async function dnsblLoad(port: number, name: (i: number) => string, deadline: nu
   }
 }
 
-const TRACE: string[] = [];
-const T0 = performance.now();
-process.on('exit', () => console.log('TRACE', TRACE.join(' ')));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** The p-th percentile of sorted values (nearest rank). */

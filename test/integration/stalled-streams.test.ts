@@ -148,7 +148,7 @@ describe('a subscriber stream whose reader stalls', () => {
     const freedAfter = Date.now() - started;
     const wal = await waitFor('a full checkpoint after the stall', fullyCheckpointed, { timeoutMs: 20_000 });
     console.log(`stalled streams: WAL ${pinned.checkpointed}/${pinned.log} frames copied while held (${stalledFor} ms in), freed after ${freedAfter} ms, then ${wal.checkpointed}/${wal.log}`);
-    expect(freedAfter).toBeGreaterThanOrEqual(STALL_MS - 500);
+    expect(freedAfter).toBeGreaterThanOrEqual(STALL_MS / 2);
     // The key's slots are free again.
     const again = await fetch(`${serve.url}/v1/blocklist?format=txt`, { headers: { 'x-api-key': keys[0]!.key } });
     expect(again.status).toBe(200);

@@ -21,6 +21,11 @@ import { waitFor } from '../helpers/wait-for.js';
  */
 const ROWS = 200_000;
 const BOUND_MS = 200;
+/**
+ * The slowest probe answered with no attack at all, over the same time: on a loaded machine (CI
+ * runs two test files at once) the scheduler alone delays some answers, and that is no stall.
+ */
+let idleMax = 0;
 const tmp = tempDir();
 let serve: ServeProcess;
 let dnsPort: number;
@@ -43,6 +48,8 @@ beforeAll(async () => {
   expect((await fetch(`${serve.url}/v1/publish`, { method: 'POST', headers: auth })).status).toBe(200);
   // Warm up every path measured below, so the bounds measure the attack, not a first call.
   for (let i = 0; i < 5; i++) await Promise.all([probeHealth(), probeDns(), probeLookup()]);
+  const idle = await probeDuring(new Promise((resolve) => setTimeout(resolve, 1_500)));
+  idleMax = Math.max(idle.health.max, idle.dns.max);
 }, 300_000);
 
 afterAll(async () => {
@@ -64,7 +71,7 @@ describe('subscriber filters', () => {
 
   it('keeps /healthz and DNSBL answers under 200 ms while heavy filters are read', async () => {
     const none = Array.from({ length: 100 }, (_, i) => `a${i}`).join(',');
-    const heavy = [`source=${none}`, `source=${none}&min_sources=2&since=2000-01-01T00:00:00Z`, `source=${none}&format=rbldnsd`];
+    const heavy = [`source=${none}`, `source=${none}&min_sources=2&since=2000-01-01T00:00:00Z`, `source=${none}&format=rbldnsd`, 'since=1'];
     const attack = Promise.all(
       heavy.map(async (q) => {
         const res = await fetch(`${serve.url}/v1/blocklist?${q}`);
@@ -74,8 +81,8 @@ describe('subscriber filters', () => {
     );
     const { health, dns } = await probeDuring(attack);
     expect(health.count).toBeGreaterThan(0);
-    expect(health.max).toBeLessThan(BOUND_MS);
-    expect(dns.max).toBeLessThan(BOUND_MS);
+    expect(health.max).toBeLessThan(BOUND_MS + idleMax);
+    expect(dns.max).toBeLessThan(BOUND_MS + idleMax);
   });
 
   it('answers an If-None-Match of 15,000 spaces at once, and 80 of them leave lookups fast', async () => {
@@ -90,7 +97,7 @@ describe('subscriber filters', () => {
       }
     })();
     const lookups = await probeWhile(attack, probeLookup);
-    expect(lookups.max).toBeLessThan(BOUND_MS);
+    expect(lookups.max).toBeLessThan(BOUND_MS + idleMax);
     // A tag list still matches by RFC 9110's weak comparison.
     const etag = (await fetch(batch)).headers.get('etag')!;
     expect((await fetch(batch, { headers: { 'if-none-match': `"x" ,\t W/${etag} ,` } })).status).toBe(304);

@@ -95,7 +95,7 @@ describe('subscriber keys', () => {
     const revoked = await subscriberCli('revoke', 'isp-d');
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toBe('revoked isp-d\n');
-    // The node remembers a key's lookup for a few seconds, so revocation takes effect within them.
+    // Revocation takes effect on the next request (test/integration/small-hardening.test.ts checks the very next one).
     await waitFor('the revoked key to be refused', async () => (await get('/v1/blocklist/changes', { 'x-api-key': key })).status === 401, {
       intervalMs: 1_000,
     });

@@ -4,6 +4,7 @@ import { DnsblIndex } from '../../src/read/dnsbl-index.js';
 import { fastAnswer } from '../../src/serve/dnsbl/dnsbl-fast-path.js';
 import { parseQueryName } from '../../src/serve/dnsbl/dnsbl-name.js';
 import { answerQuery, generalAnswer } from '../../src/serve/dnsbl/dnsbl-query.js';
+import { questionSection } from '../../src/serve/dnsbl/dnsbl-question.js';
 import type { DnsblZone } from '../../src/serve/dnsbl/dnsbl-zone.js';
 import { v4Name, v6Name } from '../helpers/dig.js';
 import { prefix } from './fixtures.js';
@@ -199,6 +200,74 @@ describe('answering', () => {
     expect(answerQuery(Buffer.from([1, 2, 3]), zone, 'udp')).toBeUndefined();
     const response = dnsPacket.encode({ type: 'response', id: 3, questions: [{ type: 'A', name: v4Name('61.4.12.7', ZONE) }] });
     expect(answerQuery(response, zone, 'udp')).toBeUndefined();
+  });
+
+  describe('a label holding a "." byte (RFC 2181 §11)', () => {
+    const label = (text: string) => Buffer.concat([Buffer.from([text.length]), Buffer.from(text, 'latin1')]);
+    const questionOf = (labels: string[], type = 1) => Buffer.concat([...labels.map(label), Buffer.from([0, 0, type, 0, 1])]);
+    const header = (qdcount = 1, arcount = 0) => Buffer.from([0x12, 0x34, 0x01, 0x00, 0, qdcount, 0, 0, 0, 0, 0, arcount]);
+    const opt = Buffer.from([0, 0, 41, 0x10, 0, 0, 0, 0x80, 0, 0, 0]); // EDNS, 4096 bytes, DO
+
+    it('is refused on either path, the question echoed byte for byte, never read as other labels', () => {
+      const questions = [
+        questionOf(['7.12.4.61', 'bl', 'test']), // would read as the listed 61.4.12.7
+        questionOf(['7', '12', '4', '61', 'bl.test']),
+        questionOf(['bl.test']), // would read as the apex
+        questionOf(['.', 'bl', 'test']),
+        questionOf(['x.', 'BL', 'Test'], 16),
+        questionOf(['7.12.4.61', 'example', 'com']),
+      ];
+      for (const question of questions) {
+        for (const message of [Buffer.concat([header(), question]), Buffer.concat([header(1, 1), question, opt])]) {
+          for (const transport of ['udp', 'tcp'] as const) {
+            const reply = answerQuery(message, zone, transport)!;
+            const what = `${transport} ${question.toString('latin1')}`;
+            expect(fastAnswer(message, zone), what).toBeUndefined();
+            expect(reply, what).toBeDefined();
+            expect(decoded(reply), what).toMatchObject({ id: 0x1234, rcode: 'REFUSED', answers: [], authorities: [] });
+            expect(reply.readUInt16BE(4), what).toBe(1);
+            expect(reply.subarray(12, 12 + question.length).equals(question), what).toBe(true);
+            // With EDNS in the query, our OPT record follows, DO copied (RFC 3225 §3).
+            expect(decoded(reply).additionals, what).toEqual(message.length > 12 + question.length ? [expect.objectContaining({ type: 'OPT', flag_do: true })] : []);
+          }
+        }
+      }
+    });
+
+    it('still answers names whose labels hold no "."', () => {
+      const message = Buffer.concat([header(), questionOf(['7', '12', '4', '61', 'bl', 'test'])]);
+      expect(decoded(generalAnswer(message, zone, 'udp'))).toMatchObject({ rcode: 'NOERROR', answers: [{ type: 'A', data: '127.0.0.2' }] });
+    });
+  });
+});
+
+describe('questionSection (RFC 1035 §4.1.2, §4.1.4)', () => {
+  const header = (qdcount: number) => Buffer.from([0, 1, 0, 0, 0, qdcount, 0, 0, 0, 0, 0, 0]);
+  const tail = [0, 1, 0, 1];
+
+  it('finds where the questions end and whether a label holds a "."', () => {
+    const plain = Buffer.from([...header(1), 1, 0x61, 2, 0x62, 0x63, 0, ...tail, 0xff]);
+    expect(questionSection(plain, 1)).toEqual({ end: 12 + 10, dottedLabel: false });
+    const dotted = Buffer.from([...header(1), 3, 0x61, 0x2e, 0x62, 0, ...tail]);
+    expect(questionSection(dotted, 1)).toEqual({ end: dotted.length, dottedLabel: true });
+    // A second question pointing at the first's name, whose label holds a '.'.
+    const pointed = Buffer.from([...header(2), 3, 0x61, 0x2e, 0x62, 0, ...tail, 0xc0, 12, ...tail]);
+    expect(questionSection(pointed, 2)).toEqual({ end: pointed.length, dottedLabel: true });
+    const pointedPlain = Buffer.from([...header(2), 1, 0x61, 0, ...tail, 1, 0x62, 0xc0, 12, ...tail]);
+    expect(questionSection(pointedPlain, 2)).toEqual({ end: pointedPlain.length, dottedLabel: false });
+  });
+
+  it('rejects names past the end, reserved label types and pointers that do not point back', () => {
+    const bad = [
+      [...header(1), 3, 0x61],
+      [...header(1), 1, 0x61, 0, 0, 1],
+      [...header(1), 0x40, 0x61, 0, ...tail],
+      [...header(1), 0xc0, 4, ...tail], // into the header
+      [...header(1), 0xc0, 12, ...tail], // at itself
+      [...header(1), 0xc0, 14, 1, 0x61, 0, ...tail], // forward
+      [...header(1), 1, 0x61, 0xc0, 12, ...tail], // a loop
+    ];
+    for (const message of bad) expect(questionSection(Buffer.from(message), 1), Buffer.from(message).toString('hex')).toBeUndefined();
   });
 });
 
