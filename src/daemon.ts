@@ -1,14 +1,13 @@
-import { serve, type ServerType } from '@hono/node-server';
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
+import type { ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import type { NodeConfig } from './config/config.js';
 import { loadOperatorToken } from './config/identity.js';
 import { describeError } from './core/errors.js';
 import { createContext, type NodeContext, type NodeOptions } from './node-context.js';
 import { createApp } from './serve/app.js';
+import { BlocklistThreads } from './serve/blocklist-threads.js';
 import type { Descriptor } from './serve/deps.js';
 import { DnsblService } from './serve/dnsbl/dnsbl-service.js';
+import { listen } from './serve/listen.js';
 import { statusReport } from './store/status-report.js';
 
 export type { NodeContext, NodeOptions } from './node-context.js';
@@ -23,6 +22,7 @@ export class SpamxNode {
   private server: ServerType | undefined;
   private dnsbl: DnsblService | undefined;
   private listeningUrl: string | undefined;
+  private exportThreads: BlocklistThreads | undefined;
 
   private constructor(
     readonly ctx: NodeContext,
@@ -49,6 +49,7 @@ export class SpamxNode {
         project: () => projection.now(),
         publicUrl: () => this.url,
         ready: () => follower.models !== undefined,
+        exportThreads: (this.exportThreads = new BlocklistThreads(store.db.name, config.subscribers.exportThreads)),
       },
       log,
     );
@@ -86,6 +87,7 @@ export class SpamxNode {
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
     }
+    await this.exportThreads?.close();
     await pulls.close();
     store.close();
   }
@@ -138,33 +140,4 @@ export class SpamxNode {
   pullAll = () => this.ctx.pulls.pullAll();
   project = () => this.ctx.projection.now();
   lookup = (ip: string) => this.ctx.lookups.lookup(ip);
-}
-
-/**
- * Listens on the configured address (TLS when configured); rejects when the port is taken. A
- * client gets `headersTimeoutMs` to send its headers and `requestTimeoutMs` for its whole
- * request, checked every few seconds; open connections are capped. Responses are bounded by
- * src/serve/response-limits.ts.
- */
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: NodeConfig): Promise<ServerType> {
-  const { tls, serve: limits } = config;
-  const timeouts = {
-    requestTimeout: limits.requestTimeoutMs,
-    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
-    connectionsCheckingInterval: Math.min(5_000, limits.headersTimeoutMs),
-  };
-  return new Promise<ServerType>((resolve, reject) => {
-    const server = serve(
-      {
-        fetch,
-        port: config.port,
-        hostname: config.host,
-        serverOptions: { ...timeouts, ...(tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : {}) },
-        ...(tls ? { createServer: createHttpsServer } : {}),
-      },
-      () => resolve(server),
-    );
-    server.maxConnections = limits.maxConnections;
-    server.once('error', reject);
-  });
 }

@@ -67,8 +67,8 @@ export const ConfigSchema = z
          * takes some bytes every half of it is never cut.
          */
         stallTimeoutMs: z.number().int().positive().default(60_000),
-        /** Streamed responses (batch pages, blocklist, change snapshot, decision stream) open at once per client address or subscriber key… */
-        streamsPerClient: z.number().int().positive().default(4),
+        /** Streamed responses (batch pages, blocklist, change snapshot, decision stream) open at once per subscriber key, or client address (IPv6: /64)… */
+        streamsPerClient: z.number().int().positive().default(8),
         /** … and in all; beyond, 429 TOO_MANY_STREAMS or 503 SERVER_BUSY with Retry-After. */
         streamsTotal: z.number().int().positive().default(64),
         /** Time a client has to send its request headers, and its whole request (node's headersTimeout, requestTimeout). */

@@ -25,36 +25,49 @@ const isEtagc = (code: number) => code === 0x21 || (code >= 0x23 && code <= 0x7e
  * ignored by the caller, as a condition it cannot evaluate.
  */
 export function parseEntityTagList(value: string): EntityTagList | undefined {
+  const tags: EntityTag[] = [];
+  const ok = scanEntityTags(value, (weak, start, end) => {
+    tags.push({ weak, opaque: value.slice(start, end) });
+    return false;
+  });
+  return ok === '*' ? '*' : ok ? tags : undefined;
+}
+
+/**
+ * Calls `visit` with each tag's weakness and the span of its opaque-tag (quotes included) until
+ * it returns true. Returns '*', true once the whole value was read (or `visit` said stop), or
+ * false when the value is not a list of entity-tags. Allocates nothing itself.
+ */
+function scanEntityTags(value: string, visit: (weak: boolean, start: number, end: number) => boolean): '*' | boolean {
   let i = 0;
   const n = value.length;
   const skipOws = () => {
     while (i < n && isOws(value.charCodeAt(i))) i++;
   };
   skipOws();
-  if (value[i] === '*') {
+  if (value.charCodeAt(i) === 0x2a) {
     i++;
     skipOws();
-    return i === n ? '*' : undefined;
+    return i === n ? '*' : false;
   }
-  const tags: EntityTag[] = [];
   for (;;) {
     // Empty list elements: commas with only whitespace between them.
     while (i < n && (value.charCodeAt(i) === 0x2c || isOws(value.charCodeAt(i)))) i++;
-    if (i === n) return tags;
+    if (i === n) return true;
     let weak = false;
     if (value.startsWith('W/', i)) {
       weak = true;
       i += 2;
     }
-    if (value.charCodeAt(i) !== 0x22) return undefined;
+    if (value.charCodeAt(i) !== 0x22) return false;
     const start = i;
     i++;
     while (i < n && isEtagc(value.charCodeAt(i))) i++;
-    if (value.charCodeAt(i) !== 0x22) return undefined;
+    if (value.charCodeAt(i) !== 0x22) return false;
     i++;
-    tags.push({ weak, opaque: value.slice(start, i) });
+    if (visit(weak, start, i)) return true;
     skipOws();
-    if (i < n && value.charCodeAt(i) !== 0x2c) return undefined;
+    if (i < n && value.charCodeAt(i) !== 0x2c) return false;
   }
 }
 
@@ -70,10 +83,14 @@ export function parseEntityTag(value: string): EntityTag | undefined {
  * the opaque-tags are equal, whichever is weak). An absent or unparsable field never matches.
  */
 export function ifNoneMatchHits(field: string | undefined, etag: string): boolean {
-  if (field === undefined) return false;
-  const list = parseEntityTagList(field);
-  if (list === undefined) return false;
-  if (list === '*') return true;
-  const current = parseEntityTag(etag);
-  return current !== undefined && list.some((t) => t.opaque === current.opaque);
+  const current = field === undefined ? undefined : parseEntityTag(etag);
+  if (current === undefined) return false;
+  const { opaque } = current;
+  let hit = false;
+  // Read to the end even after a match: a field that is not a list is ignored whole.
+  const read = scanEntityTags(field!, (_weak, start, end) => {
+    hit ||= end - start === opaque.length && field!.startsWith(opaque, start);
+    return false;
+  });
+  return read === '*' || (read && hit);
 }

@@ -6,7 +6,7 @@ import { storeEpoch } from '../store/meta-store.js';
 import { openSnapshotReader } from '../store/snapshot-reader.js';
 import { ifNoneMatchHits } from '../core/etag-list.js';
 import { blocklistHead, parseBlocklistQuery } from './blocklist-export.js';
-import { BlocklistThreads, type ThreadedBlocklist } from './blocklist-threads.js';
+import type { ThreadedBlocklist } from './blocklist-threads.js';
 import type { ServeDeps } from './deps.js';
 import { streamGuard } from './response-limits.js';
 import { streamText } from './stream-text.js';
@@ -26,9 +26,10 @@ export function blocklistRoutes(
   // when the reader stalls (response-limits.ts), so WAL checkpoints are never held back for long.
   const guard = streamGuard(deps);
 
-  // Exports render on threads of their own: a filter SQLite must scan the whole list for takes
-  // seconds, which must not be the seconds of the thread that answers DNS and /healthz.
-  const threads = new BlocklistThreads(deps.store.db.name, deps.config.subscribers.exportThreads);
+  // Exports render on threads of their own (deps.exportThreads): a filter SQLite must scan the
+  // whole list for takes seconds, which must not be the seconds of the thread that answers DNS
+  // and /healthz.
+  const threads = deps.exportThreads;
 
   app.get('/v1/blocklist', access, guard, async (c) => {
     const query = parseBlocklistQuery((n) => c.req.query(n), (n) => c.req.queries(n) ?? []);

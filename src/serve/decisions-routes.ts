@@ -70,6 +70,8 @@ function startupStream(c: Context<Env>, deps: ServeDeps, subscriberId: number, k
       first = false;
     }
     yield `${first ? '{"new":null' : ']'},"deleted":null}\n`;
+    // Only a stream sent whole starts the key's memory (decision-stream-store.ts).
+    snapshot.complete();
   }
   let body = streamText(chunks(), snapshot.close);
   const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', vary: 'accept-encoding' };

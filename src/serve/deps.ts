@@ -1,3 +1,4 @@
+import type { BlocklistThreads } from './blocklist-threads.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Policy } from '../core/policy.js';
 import type { PublishedBatch } from '../core/published-batch.js';
@@ -35,6 +36,8 @@ export interface ServeDeps {
   readonly publicUrl: () => string;
   /** False while the read models are built at start: `/healthz` answers 503 "starting". */
   readonly ready: () => boolean;
+  /** The threads `GET /v1/blocklist` renders on, off the thread that answers DNS and /healthz. */
+  readonly exportThreads: BlocklistThreads;
 }
 
 /** `GET /.well-known/spamx` (PROTOCOL "Federation endpoints"). */

@@ -1,3 +1,4 @@
+import { clientNetwork } from '../core/client-network.js';
 import type { HttpBindings } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import { SpamxError } from '../core/errors.js';
@@ -21,8 +22,8 @@ const RETRY_AFTER_SECONDS = 5;
  * change snapshot, the decision stream): each holds a read snapshot or a batch part in memory
  * for as long as its reader takes. Three limits:
  *
- * - at most `perClient` of them open per subscriber key (or per client address, without one),
- *   429 TOO_MANY_STREAMS beyond;
+ * - at most `perClient` of them open per subscriber key (or per client address without one, an
+ *   IPv6 client's /64, which one host commonly holds whole), 429 TOO_MANY_STREAMS beyond;
  * - at most `total` open at once, 503 SERVER_BUSY beyond; both with Retry-After (RFC 9110 §10.2.3);
  * - a response whose reader stops reading is ended at most `stallTimeoutMs` later: its socket
  *   is destroyed, which cancels the body stream (@hono/node-server cancels it on close), and
@@ -42,7 +43,7 @@ export function responseLimits(options: ResponseLimitOptions): MiddlewareHandler
     const outgoing = env?.outgoing;
     if (!outgoing || !env.incoming) return next();
     const caller = c.get('caller');
-    const client = caller?.kind === 'subscriber' ? `key ${caller.subscriber.id}` : `address ${env.incoming.socket.remoteAddress ?? '?'}`;
+    const client = caller?.kind === 'subscriber' ? `key ${caller.subscriber.id}` : `address ${clientNetwork(env.incoming.socket.remoteAddress ?? '')}`;
     const mine = open.get(client) ?? 0;
     if (mine >= options.perClient) {
       c.header('retry-after', String(RETRY_AFTER_SECONDS));

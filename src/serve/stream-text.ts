@@ -1,12 +1,20 @@
+/** Chunks a stream renders before it lets the event loop turn (about 256 KiB of text). */
+const CHUNKS_PER_TURN = 4;
+
 /**
  * A byte stream over a generator of text and bytes, pulled as the client reads (backpressure):
  * text is gathered into chunks of about 64 KiB, bytes (a stored batch part) pass as they are.
  * Nothing is read ahead of the reader (highWaterMark 0), so a stalled reader holds one chunk.
  * `onClose` runs once whether the stream ends, fails or is cancelled (the socket closed).
+ *
+ * While the socket takes every write at once (a fast reader, or a new one filling its socket
+ * buffers) node completes the writes without turning the event loop, and a stream would render
+ * megabytes while /healthz and DNS queries wait: every few chunks it waits for the next turn.
  */
 export function streamText(chunks: Iterator<string | Uint8Array>, onClose: () => void): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let closed = false;
+  let pulled = 0;
   const close = () => {
     if (!closed) {
       closed = true;
@@ -15,7 +23,9 @@ export function streamText(chunks: Iterator<string | Uint8Array>, onClose: () =>
   };
   return new ReadableStream<Uint8Array>(
     {
-      pull(controller) {
+      async pull(controller) {
+        if (++pulled % CHUNKS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (closed) return;
         try {
           let buffer = '';
           for (;;) {

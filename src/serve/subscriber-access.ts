@@ -1,8 +1,8 @@
+import { clientNetwork } from '../core/client-network.js';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import { SpamxError } from '../core/errors.js';
 import { FailureLimiter } from '../core/failure-limiter.js';
-import { parsePrefix } from '../core/prefix.js';
 import { subscriberByKey, subscribersRevision, type Subscriber } from '../store/subscriber-store.js';
 import type { Store } from '../store/open-store.js';
 
@@ -108,10 +108,5 @@ export function subscriberAccess(options: SubscriberAccessOptions): SubscriberAc
 
 /** The client a failure counts against: its address, or an IPv6 address's /64. */
 function clientOf(c: Context): string {
-  const address = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress ?? '';
-  if (!address.includes(':')) return address;
-  const parsed = parsePrefix(address);
-  if (!parsed.ok) return address;
-  // An IPv4-mapped address is its IPv4 address (prefix.ts); an IPv6 one its first 64 bits.
-  return parsed.prefix.family === 4 ? parsed.prefix.text : `${(BigInt(parsed.prefix.start) >> 64n).toString(16)}::/64`;
+  return clientNetwork((c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress ?? '');
 }

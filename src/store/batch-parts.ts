@@ -1,4 +1,5 @@
 import type { Store } from './open-store.js';
+import { feedHead } from './feed-store.js';
 
 /**
  * The most JWS bytes one `batch_parts` row holds. SQLite copies a bound value, then copies it
@@ -40,7 +41,7 @@ export function readBatchJwsBytes(store: Store, publisher: string, seq: number):
 
 /** The JWS bytes of every stored batch with after < seq ≤ last, by seq, in one query. */
 export function readBatchesJwsBytes(store: Store, publisher: string, after: number, last: number): Map<number, Buffer<ArrayBuffer>> {
-  // Prepared (audit-bench, pull-bench): every page of batches served.
+  // Prepared: every batch an evidence bundle includes.
   const rows = store
     .prepare('SELECT seq, CAST(text AS BLOB) FROM batch_parts WHERE publisher = ? AND seq > ? AND seq <= ? ORDER BY seq, part')
     .raw()
@@ -58,7 +59,7 @@ export function readBatchesJwsBytes(store: Store, publisher: string, after: numb
  * A page of stored batches, by seq and JWS length only: after `after`, ascending, at most
  * `maxCount`, whole batches up to `maxBytes` but always the first (PROTOCOL "Federation
  * endpoints"). `next` is the seq to pass as `after` for the next page, null at the head. The
- * same page as feed-store's batchPage, without reading a byte of JWS: the route streams it.
+ * page is chosen without reading a byte of JWS: the route streams it (batchJwsParts).
  */
 export function batchPageSizes(
   store: Store,
@@ -76,8 +77,7 @@ export function batchPageSizes(
   while (count < sizes.length && (count === 0 || bytes + sizes[count]!.bytes <= maxBytes)) bytes += sizes[count++]!.bytes;
   const batches = sizes.slice(0, count);
   const last = batches.at(-1)?.seq ?? after;
-  const size = (store.prepare('SELECT size FROM feeds WHERE publisher = ?').pluck().get(publisher) as number | undefined) ?? 0;
-  return { batches, next: last < size ? last : null };
+  return { batches, next: last < feedHead(store, publisher).size ? last : null };
 }
 
 /**

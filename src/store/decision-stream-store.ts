@@ -27,18 +27,26 @@ function setCursor(store: Store, subscriberId: number, cursor: number, now: numb
 }
 
 /**
- * (Re)starts a key's stream: every listed piece, read from one snapshot, and the key's cursor
- * set to that snapshot's last change. The caller iterates `pieces` and then calls `close`.
+ * (Re)starts a key's stream: every listed piece, read from one snapshot. The caller iterates
+ * `pieces`, calls `complete` once it has sent them all, which sets the key's cursor to that
+ * snapshot's last change, and then `close`. A stream cut short (its reader stalled and was cut,
+ * or went away) moves no cursor: the key's next poll starts again instead of getting only the
+ * changes after a list it never received whole.
  */
-export function openDecisionSnapshot(store: Store, subscriberId: number, now: number): { pieces: Iterable<EffectiveRow>; close: () => void } {
+export function openDecisionSnapshot(
+  store: Store,
+  subscriberId: number,
+  now: number,
+): { pieces: Iterable<EffectiveRow>; complete: () => void; close: () => void } {
   const { store: reader, close } = openSnapshotReader(store);
+  let cursor: number;
   try {
-    setCursor(store, subscriberId, lastChangeId(reader), now);
+    cursor = lastChangeId(reader);
   } catch (err) {
     close();
     throw err;
   }
-  return { pieces: effectiveRows(reader), close };
+  return { pieces: effectiveRows(reader), complete: () => setCursor(store, subscriberId, cursor, now), close };
 }
 
 /**

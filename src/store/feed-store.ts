@@ -1,6 +1,5 @@
 import { desc, eq, gt, sql } from 'drizzle-orm';
 import type { FeedHead } from '../core/feed-head.js';
-import { readBatchesJwsBytes, readBatchJwsBytes } from './batch-parts.js';
 import type { Store } from './open-store.js';
 import { batches as storedBatches, feeds, listings } from './schema.js';
 
@@ -31,42 +30,10 @@ export function publishersWithBatches(store: Store): string[] {
     .map((f) => f.publisher);
 }
 
-export interface BatchPage {
-  /** Each batch's compact JWS as its ASCII bytes (store/batch-parts.ts). */
-  readonly batches: { seq: number; jws: Buffer<ArrayBuffer> }[];
-  /** The seq to pass as `after` for the next page, or null when this page reaches the head. */
-  readonly next: number | null;
-}
-
-/**
- * Batches after `after`, ascending, capped by count and by total JWS bytes but always holding at
- * least one batch (PROTOCOL "Federation endpoints"), so a page of large batches stays small.
- */
-export function batchPage(store: Store, publisher: string, after: number, maxCount: number, maxBytes: number): BatchPage {
-  // Prepared (audit-bench): every page of batches served.
-  const sizes = store
-    .prepare('SELECT seq, jws_bytes AS bytes FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
-    .all(publisher, after, maxCount) as { seq: number; bytes: number }[];
-  // Whole batches up to the byte cap, and always the first.
-  let count = 0;
-  let bytes = 0;
-  while (count < sizes.length && (count === 0 || bytes + sizes[count]!.bytes <= maxBytes)) bytes += sizes[count++]!.bytes;
-  const last = count > 0 ? sizes[count - 1]!.seq : after;
-  const jws = readBatchesJwsBytes(store, publisher, after, last);
-  const batches = sizes.slice(0, count).map(({ seq }) => ({ seq, jws: jws.get(seq)! }));
-  return { batches, next: last < feedHead(store, publisher).size ? last : null };
-}
-
 /** Size in bytes of the publisher's last stored batch (0 without one). */
 export function lastBatchBytes(store: Store, publisher: string): number {
   const last = store.orm.select({ bytes: storedBatches.jwsBytes }).from(storedBatches).where(eq(storedBatches.publisher, publisher)).orderBy(desc(storedBatches.seq)).limit(1).get();
   return last?.bytes ?? 0;
-}
-
-/** A stored batch's compact JWS as its ASCII bytes, and its leaf hash. */
-export function batchBySeq(store: Store, publisher: string, seq: number): { jws: Buffer<ArrayBuffer>; leafHash: string } | undefined {
-  const leafHash = leafHashOf(store, publisher, seq);
-  return leafHash === null ? undefined : { jws: readBatchJwsBytes(store, publisher, seq)!, leafHash };
 }
 
 /** The leaf hash of a stored batch, without reading its JWS; null when it is not stored. */

@@ -100,10 +100,13 @@ export class KeyProjector {
     }
     for (const other of stale) this.reproject(other);
     if (!agg) return;
+    // Re-projecting those may have come back to this origin (it shares a piece with one of
+    // them) and written its pieces already: what it has now, not what it had, decides an add.
+    const has = stale.size > 0 ? new Set(this.oldPieces.all(origin) as string[]) : had;
     for (const p of wanted) {
       this.touch(p.key);
       const before = this.current.get(p.key) as { id: number; refs: number; sources: string; expires: number } | undefined;
-      const adds = had.has(p.key) ? 0 : 1;
+      const adds = has.has(p.key) ? 0 : 1;
       if (adds) this.addPiece.run(origin, p.key);
       // Usually the origin is the piece's only contributor; only a shared piece needs the others.
       const shared = before !== undefined && before.refs + adds > 1;

@@ -20,29 +20,49 @@ export interface ProjectionResult {
   readonly changes: number;
 }
 
+/** Keys projected per transaction at most, unless one batch touched more: a pulled batch's worth. */
+const KEYS_PER_TRANSACTION = Number(process.env.PJ_KEYS ?? 100_000);
+
 /**
- * Projects pending keys, a few batches' worth per transaction, until none are left. Projected
+ * Projects pending keys, a batch's worth or several small batches per transaction, until none
+ * are left (see set-projector.ts for how: a few statements per transaction, not per key). Projected
  * rows stay in `pending_keys` (past `pending_projected_through`) until the daemon prunes them:
  * they are also the log the in-memory lookup index follows to learn which listings changed.
  */
 export function projectPending(store: Store, now: number, rules: ProjectionRules): ProjectionResult {
   // Read first: an idle check must not take the write lock (or pay a commit) on every read.
   if (store.prepare('SELECT 1 FROM pending_keys WHERE id > ? LIMIT 1').get(projectedThrough(store)) === undefined) return { keys: 0, changes: 0 };
-  let keys = 0;
-  let changes = 0;
+  let keysSeen = 0;
+  let changesLogged = 0;
+  // EXPERIMENT (to be removed)
+  const E = process.env;
+  if (E.PJ_TEMPMEM) store.db.pragma('temp_store = MEMORY');
+  const cacheBefore = store.db.pragma('cache_size', { simple: true });
+  if (E.PJ_CACHE) store.db.pragma(`cache_size = -${E.PJ_CACHE}`);
+  try {
   for (;;) {
     const step = writeTransaction(store, () => {
-      const rows = store.prepare('SELECT id, keys FROM pending_keys WHERE id > ? ORDER BY id LIMIT 4').all(projectedThrough(store)) as { id: number; keys: string }[];
-      if (rows.length === 0) return undefined;
+      const keys: string[] = [];
+      let through = 0;
+      const rows = store.prepare('SELECT id, keys FROM pending_keys WHERE id > ? ORDER BY id').iterate(projectedThrough(store)) as IterableIterator<{ id: number; keys: string }>;
+      for (const row of rows) {
+        for (const key of row.keys.split('\n')) if (key) keys.push(key);
+        through = row.id;
+        if (keys.length >= KEYS_PER_TRANSACTION) break;
+      }
+      if (through === 0) return undefined;
       const projector = new KeyProjector(store, now, rules.allowlist);
-      projectKeys(store, rows.flatMap((row) => row.keys.split('\n').filter(Boolean)), now, rules.allowlist, projector);
-      setMeta(store, 'pending_projected_through', String(rows.at(-1)!.id));
+      projectKeys(store, keys, now, rules.allowlist, projector);
+      setMeta(store, 'pending_projected_through', String(through));
       projector.finish();
       return projector;
     });
-    if (!step) return { keys, changes };
-    keys += step.keysSeen;
-    changes += step.changesLogged;
+    if (!step) return { keys: keysSeen, changes: changesLogged };
+    keysSeen += step.keysSeen;
+    changesLogged += step.changesLogged;
+  }
+  } finally {
+    store.db.pragma(`cache_size = ${cacheBefore}`);
   }
 }
 

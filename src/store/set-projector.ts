@@ -48,6 +48,32 @@ const CLASSIFY = `
     GROUP BY k.key
   ) g`;
 
+/**
+ * True when no key of the chunk has pieces or a piece under its own key, and none overlaps the
+ * allowlist: every key is then an ADD or a NOOP (a pulled history's first projection). Index
+ * probes only, in key order.
+ */
+const ALL_NEW = `
+  SELECT NOT EXISTS (SELECT 1 FROM projection_keys k
+    WHERE EXISTS (SELECT 1 FROM origin_pieces WHERE origin = k.key) OR EXISTS (SELECT 1 FROM effective WHERE key = k.key))
+  AND NOT EXISTS (SELECT 1 FROM projection_allow a JOIN projection_keys k ON k.key BETWEEN a.lo AND a.hi)
+  AND NOT EXISTS (SELECT 1 FROM projection_allow_keys c JOIN projection_keys k ON k.key = c.key)`;
+
+/** For ALL_NEW chunks: the pieces straight from the listings, without classifying them first. */
+const ADD_ALL = `
+  INSERT INTO effective (id, key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at)
+  SELECT @base + row_number() OVER (ORDER BY ord), key, prefix, 1, first_seen, last_seen, reports, expires, next_expiry, sources, n, @now
+  FROM (
+    SELECT k.ord, k.key, count(*) AS n, min(l.prefix) AS prefix, min(l.first_seen) AS first_seen, max(l.last_seen) AS last_seen,
+      sum(l.reports) AS reports, max(l.expires) AS expires, min(l.expires) AS next_expiry,
+      CASE WHEN count(*) > 1 THEN (SELECT group_concat(publisher, ' ' ORDER BY publisher) FROM listings WHERE key = k.key AND op = 'list' AND expires > @now)
+        ELSE min(l.publisher) END AS sources
+    FROM projection_keys k CROSS JOIN listings l ON l.key = k.key AND l.op = 'list' AND l.expires > @now
+    GROUP BY k.key)
+  ORDER BY ord`;
+const ADD_ALL_ORIGINS = `INSERT INTO origin_pieces (origin, piece) SELECT key, key FROM effective WHERE id > @base ORDER BY key`;
+const LOG_ALL = `INSERT INTO changes (op, key, prefix, at, piece_id, sources) SELECT 'added', key, prefix, @now, id, sources FROM effective WHERE id > @base ORDER BY id`;
+
 /** Keys an allowlist member overlaps: those starting inside it, and those containing it. */
 const ALLOWED = `
   UPDATE projection_rows SET cat = ${GENERAL} WHERE cat IN (${ADD}, ${UPDATE}) AND ord IN (
@@ -109,6 +135,14 @@ export function projectKeys(store: Store, keys: readonly string[], now: number, 
 
 function project(store: Store, keys: readonly string[], now: number, allowlist: PrefixSet, general: KeyProjector): void {
   const inserted = store.prepare('INSERT OR IGNORE INTO projection_keys (key, ord) SELECT value, key FROM json_each(?)').run(JSON.stringify(keys)).changes;
+  if (inserted === keys.length && store.prepare(ALL_NEW).pluck().get() === 1) {
+    const base = lastPieceId(store);
+    store.prepare(ADD_ALL).run({ base, now });
+    store.prepare(ADD_ALL_ORIGINS).run({ base });
+    general.changesLogged += store.prepare(LOG_ALL).run({ base, now }).changes;
+    general.keysSeen += keys.length;
+    return;
+  }
   store.prepare(CLASSIFY).run({ now });
   if (allowlist.size > 0) store.prepare(ALLOWED).run();
   // Where the general path takes over: its own keys, and keys seen again in this chunk.
@@ -144,10 +178,7 @@ function project(store: Store, keys: readonly string[], now: number, allowlist: 
 /** Projects the plain keys strictly between ords `lo` and `hi`. */
 function flushRun(store: Store, general: KeyProjector, lo: number, hi: number, now: number): void {
   if (hi - lo <= 1) return;
-  const base = store
-    .prepare(`SELECT max(ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'effective'), 0), ifnull((SELECT max(id) FROM effective), 0))`)
-    .pluck()
-    .get() as number;
+  const base = lastPieceId(store);
   const run = { lo, hi };
   store.prepare(ADD_PIECES).run({ ...run, base, now });
   store.prepare(ADD_ORIGINS).run(run);
@@ -157,6 +188,14 @@ function flushRun(store: Store, general: KeyProjector, lo: number, hi: number, n
   general.changesLogged += store.prepare(LOG).run({ ...run, base, now }).changes;
   if (updated > 0) general.touched = true;
   general.keysSeen += hi - lo - 1;
+}
+
+/** The id AUTOINCREMENT would give the next new piece, less one. */
+function lastPieceId(store: Store): number {
+  return store
+    .prepare(`SELECT max(ifnull((SELECT seq FROM sqlite_sequence WHERE name = 'effective'), 0), ifnull((SELECT max(id) FROM effective), 0))`)
+    .pluck()
+    .get() as number;
 }
 
 function firstOccurrences(keys: readonly string[]): Map<string, number> {

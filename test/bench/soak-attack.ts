@@ -20,8 +20,13 @@ export interface AttackPlan {
   readonly zone: string;
 }
 
-/** How long a stalled client holds its connection before it drops it and opens another. */
-const HOLD_MS = 30_000;
+/**
+ * How long a stalled client holds its connection before it drops it and opens another: longer
+ * than the soak's bound on a checkpoint stall (three write rounds, 30 s), so a server that never
+ * times a stalled stream out shows; each client holds a little longer than the one before, so
+ * they never all let go at once.
+ */
+const HOLD_MS = 90_000;
 
 const plan = JSON.parse(process.argv[2]!) as AttackPlan;
 const target = new URL(plan.url);
@@ -43,15 +48,15 @@ function open(localAddress: string, port: number): Socket {
 /**
  * Sends one request and never reads the answer: the socket is paused before anything arrives,
  * so once Node's small buffer and the kernel's receive buffer are full the server's writes back
- * up. Held HOLD_MS, then dropped for a new one, until the deadline.
+ * up. Held `holdMs`, then dropped for a new one, until the deadline.
  */
-async function stalled(localAddress: string, path: string, method = 'GET'): Promise<void> {
+async function stalled(localAddress: string, path: string, holdMs: number): Promise<void> {
   while (performance.now() < deadline) {
     const socket = open(localAddress, Number(target.port));
     socket.pause();
-    socket.write(`${method} ${path} HTTP/1.1\r\nHost: ${target.host}\r\n\r\n`);
-    count(`stalled ${method} ${path.split('?')[0]}`);
-    await sleep(HOLD_MS);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${target.host}\r\n\r\n`);
+    count(`stalled GET ${path.split('?')[0]}`);
+    await sleep(holdMs);
     socket.destroy();
   }
 }
@@ -125,11 +130,14 @@ async function pipelinedTcp(localAddress: string): Promise<void> {
 
 const ifNoneMatch = { 'if-none-match': `a${' '.repeat(15_000)}` };
 const manySources = Array.from({ length: 100 }, (_, i) => `a${i}`).join(',');
+const stalledPaths = [
+  ...[1, 2].map(() => ['127.0.0.2', `/v1/feeds/${plan.ownFeed}/batches?after=0`] as const),
+  ...[1, 2].map(() => ['127.0.0.2', `/v1/feeds/${plan.partnerFeed}/batches/1`] as const),
+  ...[1, 2, 3].map(() => ['127.0.0.3', '/v1/blocklist'] as const),
+  ...[1, 2].map(() => ['127.0.0.3', '/v1/blocklist/changes'] as const),
+];
 const clients = [
-  ...[1, 2].map(() => stalled('127.0.0.2', `/v1/feeds/${plan.ownFeed}/batches?after=0`)),
-  ...[1, 2].map(() => stalled('127.0.0.2', `/v1/feeds/${plan.partnerFeed}/batches/1`)),
-  ...[1, 2, 3].map(() => stalled('127.0.0.3', '/v1/blocklist')),
-  ...[1, 2].map(() => stalled('127.0.0.3', '/v1/blocklist/changes')),
+  ...stalledPaths.map(([from, path], i) => stalled(from, path, HOLD_MS + i * 5_000)),
   repeat('127.0.0.4', 'HEAD /v1/blocklist', () => ({ method: 'HEAD', path: '/v1/blocklist' }), 30_000),
   ...[1, 2].map(() => repeat('127.0.0.5', 'If-None-Match of 15,000 spaces', () => ({ method: 'GET', path: `/v1/feeds/${plan.ownFeed}/batches/2`, headers: ifNoneMatch }))),
   repeat('127.0.0.6', 'filter of 100 sources', () => ({ method: 'GET', path: `/v1/blocklist?source=${manySources}` })),

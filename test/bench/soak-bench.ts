@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/temp-dir.js';
 import { publicAddresses } from './bench-data.js';
 import type { AttackPlan } from './soak-attack.js';
-import { LOAD, legitimateLoad, percentile, type LoadResult } from './soak-load.js';
+import { LOAD, legitimateLoad, newPollState, percentile, type LoadResult } from './soak-load.js';
 import { monitorServe, type MonitorSummary } from './soak-monitor.js';
 import { MEASURED, PARTNER, SOAK_ZONE, startSoakNodes } from './soak-nodes.js';
 
@@ -59,11 +59,12 @@ async function runPhase(addresses: readonly string[], seconds: number, attacked:
       // The setup's writes flushed first, so that neither phase pays for them.
       execFileSync('sync');
       monitor = monitorServe(nodes.pid, nodes.database);
-      // Not measured: the first full list, change-stream snapshot and pull of a fresh process
-      // stall it for about a second (read models, JIT), which is start-up, not soak.
-      await legitimateLoad(nodes, [...own, ...partner], unlisted, fresh, WARM_UP_SECONDS);
+      // Not measured: a fresh process's first requests, the subscribers' first full list and
+      // change-stream snapshot among them (soak-load.ts PollState), are start-up, not soak.
+      const polls = newPollState();
+      await legitimateLoad(nodes, [...own, ...partner], unlisted, fresh, WARM_UP_SECONDS, polls);
       if (attacked) attack = startAttack({ url: nodes.url, dnsblPort: nodes.dnsblPort, seconds, ownFeed: MEASURED, partnerFeed: PARTNER, zone: SOAK_ZONE });
-      const load = await legitimateLoad(nodes, [...own, ...partner], unlisted, fresh, seconds);
+      const load = await legitimateLoad(nodes, [...own, ...partner], unlisted, fresh, seconds, polls);
       const counts = await attack?.done;
       await new Promise((resolve) => setTimeout(resolve, AFTER_MS));
       if (nodes.pid && !isAlive(nodes.pid)) throw new Error(`spamx serve died during the ${attacked ? 'attacked' : 'clean'} phase`);

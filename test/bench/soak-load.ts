@@ -19,6 +19,19 @@ export const LOAD = {
   partnerBatch: 1_000,
 } as const;
 
+/**
+ * Where the subscribers are: kept from the warm-up into the measured load, as subscribers keep
+ * polling from where they were. Their first requests (the whole list, and the change stream's
+ * snapshot of it, 4 MB each at 200,000 entries) are start-up, and stall a node for a second or
+ * two; the soak measures the steady state after them.
+ */
+export interface PollState {
+  cursor: string;
+  readonly etags: (string | undefined)[];
+}
+
+export const newPollState = (): PollState => ({ cursor: '', etags: [] });
+
 /** A request not answered within this counts as lost, at this latency. */
 const TIMEOUT_MS = 2_000;
 
@@ -44,7 +57,7 @@ export interface LoadResult {
  * and `unlisted` are asked half each; `fresh(n)` gives n addresses not reported yet. Runs
  * `seconds`, then waits for what is in flight.
  */
-export async function legitimateLoad(nodes: SoakNodes, listed: readonly string[], unlisted: readonly string[], fresh: (n: number) => string[], seconds: number): Promise<LoadResult> {
+export async function legitimateLoad(nodes: SoakNodes, listed: readonly string[], unlisted: readonly string[], fresh: (n: number) => string[], seconds: number, polls: PollState): Promise<LoadResult> {
   // Set to now when anything fails, so that every loop ends with it.
   const deadline = { at: performance.now() + seconds * 1000 };
   const ask = (i: number) => (i % 2 === 0 ? listed[(i >> 1) % listed.length]! : unlisted[(i >> 1) % unlisted.length]!);
@@ -79,22 +92,21 @@ export async function legitimateLoad(nodes: SoakNodes, listed: readonly string[]
       }
       result.lookup.push(performance.now() - started);
     });
-    const pollers = Array.from({ length: LOAD.blocklistPollers }, () => {
-      let etag: string | undefined;
-      return every(LOAD.blocklistPollMs, deadline, async () => {
+    const pollers = Array.from({ length: LOAD.blocklistPollers }, (_, i) =>
+      every(LOAD.blocklistPollMs, deadline, async () => {
+        const etag = polls.etags[i];
         const res = await get('/v1/blocklist', etag ? { 'if-none-match': etag } : {});
         if (res.status !== 200 && res.status !== 304) throw new Error(`blocklist ${res.status}`);
-        etag = res.etag ?? etag;
+        polls.etags[i] = res.etag ?? etag;
         result.blocklistPolls++;
-      }, fail('pollErrors'));
-    });
-    let cursor = '';
+      }, fail('pollErrors')),
+    );
     const changes = every(LOAD.changesPollMs, deadline, async () => {
       for (let more = true; more; ) {
-        const res = await get(`/v1/blocklist/changes${cursor ? `?cursor=${cursor}` : ''}`);
+        const res = await get(`/v1/blocklist/changes${polls.cursor ? `?cursor=${polls.cursor}` : ''}`);
         if (res.status !== 200) throw new Error(`changes ${res.status}`);
         const page = JSON.parse(res.body) as { cursor: string; more?: boolean };
-        cursor = page.cursor;
+        polls.cursor = page.cursor;
         more = page.more === true;
       }
       result.changesPolls++;

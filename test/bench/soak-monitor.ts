@@ -33,7 +33,9 @@ interface WalIndex {
  * ("WAL-mode file format", §2.2 wal-index header): mxFrame at byte 16, the salts at 32, and
  * nBackfill, the frames already copied back into the database, at byte 96; native byte order.
  * A snapshot held open by a reader stops nBackfill below that reader's frame, which is what
- * issue 18's stalled streams and HEAD requests did.
+ * issue 18's stalled streams and HEAD requests did. The process that runs this must hold no
+ * SQLite connection to that database: closing any descriptor of a file drops all of a
+ * process's POSIX locks on it, its read locks in the wal-index among them.
  */
 export function monitorServe(pid: number, database: string, intervalMs = 1000): { stop(): MonitorSummary } {
   let samples = 0;

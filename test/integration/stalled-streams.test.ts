@@ -127,21 +127,26 @@ describe('a subscriber stream whose reader stalls', () => {
     );
     stalled.push(...answers);
     expect(answers.map((a) => a.status).sort()).toEqual([...Array(PER_KEY).fill(200), 429, 429]);
+    // Another key's CrowdSec startup stream, stalled too: its key is a client of its own.
+    const decisions = await stalledRequest(serve.url, '/v1/decisions/stream?startup=true', { localAddress: '127.0.0.20', headers: { 'x-api-key': keys[1]!.key } });
+    stalled.push(decisions);
+    expect(decisions.status).toBe(200);
     for (const refused of answers.filter((a) => a.status === 429)) {
       expect(JSON.parse(refused.body).error.code).toBe('TOO_MANY_STREAMS');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       refused.socket.destroy();
+    }
+    // Meanwhile the node answers at once.
+    for (let i = 0; i < 5; i++) {
+      const health = await timed(`${serve.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(health.ms).toBeLessThan(200);
     }
     // The snapshots are held: new frames cannot all be copied while the readers stall.
     await listMore();
     const pinned = walCheckpoint(dbPath);
     const stalledFor = Date.now() - started;
     if (stalledFor < STALL_MS) expect(pinned.checkpointed).toBeLessThan(pinned.log);
-    for (let i = 0; i < 5; i++) {
-      const health = await timed(`${serve.url}/healthz`);
-      expect(health.status).toBe(200);
-      expect(health.ms).toBeLessThan(200);
-    }
 
     // Cut after the stall timeout: sockets closed, snapshots ended, the WAL copied whole again.
     await waitFor('the stalled streams to be closed', () => socketCount(serve.child.pid!) <= sockets, { timeoutMs: 30_000, intervalMs: 50 });
@@ -149,6 +154,8 @@ describe('a subscriber stream whose reader stalls', () => {
     const wal = await waitFor('a full checkpoint after the stall', fullyCheckpointed, { timeoutMs: 20_000 });
     console.log(`stalled streams: WAL ${pinned.checkpointed}/${pinned.log} frames copied while held (${stalledFor} ms in), freed after ${freedAfter} ms, then ${wal.checkpointed}/${wal.log}`);
     expect(freedAfter).toBeGreaterThanOrEqual(STALL_MS / 2);
+    // A decision stream cut short starts no stream for its key: the next poll starts again.
+    expect(cursorOf(keys[1]!.id)).toBeUndefined();
     // The key's slots are free again.
     const again = await fetch(`${serve.url}/v1/blocklist?format=txt`, { headers: { 'x-api-key': keys[0]!.key } });
     expect(again.status).toBe(200);

@@ -87,10 +87,11 @@ describe('subscriber filters', () => {
 
   it('answers an If-None-Match of 15,000 spaces at once, and 80 of them leave lookups fast', async () => {
     const batch = `${serve.url}/v1/feeds/jp-dekyo/batches/1`;
-    const padded = { 'if-none-match': `a${' '.repeat(15_000)}` };
+    // Inside the value: fetch, as HTTP (RFC 9110 §5.5), strips whitespace at its ends.
+    const padded = { 'if-none-match': `a${' '.repeat(15_000)}a` };
     const t0 = performance.now();
     expect((await fetch(batch, { headers: padded })).status).toBe(200);
-    expect(performance.now() - t0).toBeLessThan(BOUND_MS);
+    expect(performance.now() - t0).toBeLessThan(BOUND_MS + idleMax);
     const attack = (async () => {
       for (let round = 0; round < 10; round++) {
         await Promise.all(Array.from({ length: 8 }, async () => (await fetch(batch, { headers: padded })).arrayBuffer()));
@@ -119,11 +120,16 @@ async function probeWhile(attack: Promise<unknown>, probe: () => Promise<void>):
   let done = false;
   const finished = attack.finally(() => (done = true));
   const out = { count: 0, max: 0 };
-  while (!done) {
-    const t0 = performance.now();
-    await probe();
-    out.max = Math.max(out.max, performance.now() - t0);
-    out.count++;
+  try {
+    while (!done) {
+      const t0 = performance.now();
+      await probe();
+      out.max = Math.max(out.max, performance.now() - t0);
+      out.count++;
+    }
+  } catch (err) {
+    await finished.catch(() => undefined); // the probe's failure is the one to report
+    throw err;
   }
   await finished;
   return out;
