@@ -1,21 +1,13 @@
-import type { Logger } from 'pino';
-import type { NodeConfig } from '../config/config.js';
 import { isSpamxError } from '../core/errors.js';
-import type { Policy } from '../core/policy.js';
 import type { PublishedBatch } from '../core/published-batch.js';
 import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from '../core/report.js';
-import type { Store } from '../store/open-store.js';
 import { enqueueReports } from '../store/queue-store.js';
 import { recordRefusals } from '../store/refusal-store.js';
+import type { IngestDeps } from './ingest-batch.js';
 import type { OwnIdentity } from './own-identity.js';
 import { publishQueued } from './publish-batches.js';
 
-export interface LocalReportsDeps {
-  readonly config: NodeConfig;
-  readonly store: Store;
-  readonly log: Logger;
-  readonly clock: () => number;
-  readonly policy: () => Policy;
+export interface LocalReportsDeps extends IngestDeps {
   readonly identity: OwnIdentity;
   /** Something this node wrote changes what it serves (queued refusals, published batches). */
   readonly changed: (published: readonly PublishedBatch[]) => void;

@@ -1,12 +1,9 @@
-import type { Logger } from 'pino';
 import { backoffDelay } from '../core/backoff.js';
 import { describeError, fromErrorData, isSpamxError, SpamxError, type ErrorCode } from '../core/errors.js';
-import type { Policy } from '../core/policy.js';
 import type { PullReport } from '../core/pull-report.js';
-import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
 import { feedHead, lastBatchBytes, listingRows } from '../store/feed-store.js';
-import { withoutAutocheckpoint, type Store } from '../store/open-store.js';
+import { withoutAutocheckpoint } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
 import type { PeerHttpClient } from './http-client.js';
@@ -15,7 +12,7 @@ import { freeNow } from '../core/free-buffers.js';
 import type { PackedEntries } from '../core/packed-entries.js';
 import type { BatchPiece } from '../store/apply-batch.js';
 import { freeEntries, snapshotPolicy } from './decode-batch.js';
-import { storeStreamedBatch } from './ingest-batch.js';
+import { storeStreamedBatch, type IngestDeps } from './ingest-batch.js';
 import { isAbandonedLease, leaseOwner } from './pull-lease-owner.js';
 import { redactCredentials } from '../core/redact-credentials.js';
 import { followKeyStatements } from './follow-keys.js';
@@ -25,15 +22,10 @@ import { keySetOf, plainKeys } from '../verify/key-set.js';
 /** Running totals of one pull. */
 type Tally = { batches: number; listed: number; delisted: number; refused: number };
 
-export interface PullDeps {
-  readonly store: Store;
+export interface PullDeps extends IngestDeps {
   readonly reader: ReaderThread;
   /** For the key statements (follow-keys.ts); batches come through `reader`. */
   readonly http: PeerHttpClient;
-  readonly config: NodeConfig;
-  readonly policy: () => Policy;
-  readonly clock: () => number;
-  readonly log: Logger;
   /** Told when following the peer's key statements changed its pins (README "Key rotation"). */
   readonly repinned?: (peer: Peer) => void;
 }

@@ -1,16 +1,13 @@
-import type { Logger } from 'pino';
-import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
-import type { Policy } from '../core/policy.js';
 import type { PullReport } from '../core/pull-report.js';
 import { parseVerifierKey } from '../core/signed-note.js';
 import { redactCredentials } from '../core/redact-credentials.js';
 import { formatTimestamp } from '../core/time.js';
 import { feedHead } from '../store/feed-store.js';
-import type { Store } from '../store/open-store.js';
 import { peerState } from '../store/peer-state-store.js';
 import { witnessState } from '../store/witness-store.js';
 import { PeerHttpClient } from './http-client.js';
+import type { IngestDeps } from './ingest-batch.js';
 import type { OwnIdentity } from './own-identity.js';
 import { pullPeer } from './pull-peer.js';
 import { ReaderThread } from './reader-thread.js';
@@ -23,12 +20,7 @@ import { collectOwnCosignature, witnessFeed } from './witness-feed.js';
  */
 const CONTROL_BODY_BYTES = 4 * 1024 * 1024;
 
-export interface PullServiceDeps {
-  readonly config: NodeConfig;
-  readonly store: Store;
-  readonly log: Logger;
-  readonly clock: () => number;
-  readonly policy: () => Policy;
+export interface PullServiceDeps extends IngestDeps {
   readonly identity: OwnIdentity;
   /** The pinned peers now (they change when the peers directory is edited). */
   readonly peers: () => ReadonlyMap<string, Peer>;

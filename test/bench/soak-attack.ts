@@ -18,6 +18,8 @@ export interface AttackPlan {
   readonly ownFeed: string;
   readonly partnerFeed: string;
   readonly zone: string;
+  /** Which kinds to run (soak-bench.ts ATTACK_KINDS), all when empty: to find which one costs what. */
+  readonly kinds: readonly string[];
 }
 
 /**
@@ -31,6 +33,8 @@ const HOLD_MS = 90_000;
 const plan = JSON.parse(process.argv[2]!) as AttackPlan;
 const target = new URL(plan.url);
 const deadline = performance.now() + plan.seconds * 1000;
+/** A timer may fire a little before performance.now() says it is due: loops stop 100 ms early, never racing it. */
+const running = () => performance.now() < deadline - 100;
 const sockets = new Set<Socket>();
 const pools: Pool[] = [];
 const counts: Record<string, number> = {};
@@ -51,7 +55,7 @@ function open(localAddress: string, port: number): Socket {
  * up. Held `holdMs`, then dropped for a new one, until the deadline.
  */
 async function stalled(localAddress: string, path: string, holdMs: number): Promise<void> {
-  while (performance.now() < deadline) {
+  while (running()) {
     const socket = open(localAddress, Number(target.port));
     socket.pause();
     socket.write(`GET ${path} HTTP/1.1\r\nHost: ${target.host}\r\n\r\n`);
@@ -65,7 +69,7 @@ async function stalled(localAddress: string, path: string, holdMs: number): Prom
 async function repeat(localAddress: string, kind: string, request: () => { method: 'GET' | 'HEAD'; path: string; headers?: Record<string, string> }, pauseMs = 0): Promise<void> {
   const pool = new Pool(target.origin, { connections: 1, localAddress, headersTimeout: 60_000, bodyTimeout: 60_000 });
   pools.push(pool);
-  while (performance.now() < deadline) {
+  while (running()) {
     try {
       const res = await pool.request(request());
       await res.body.dump();
@@ -98,7 +102,7 @@ async function malformedUdp(localAddress: string): Promise<void> {
     () => Buffer.concat([header(1), labels(...Array.from({ length: 150 }, () => 'a')), zone, tail]), // name over 255 octets
   ];
   try {
-    for (let i = 0; performance.now() < deadline; i++) {
+    for (let i = 0; running(); i++) {
       udp.send(packets[i % packets.length]!(), plan.dnsblPort, '127.0.0.1');
       count('malformed DNS over UDP');
       await sleep(10);
@@ -113,13 +117,13 @@ async function pipelinedTcp(localAddress: string): Promise<void> {
   const query = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: `2.0.0.127.${plan.zone}`, class: 'IN' }] });
   const framed = Buffer.concat([Buffer.from([query.length >> 8, query.length & 255]), query]);
   const chunk = Buffer.concat(Array.from({ length: Math.floor(65_536 / framed.length) }, () => framed));
-  while (performance.now() < deadline) {
+  while (running()) {
     const socket = open(localAddress, plan.dnsblPort);
     socket.pause();
     const started = performance.now();
     let closed = false;
     socket.once('close', () => (closed = true));
-    for (let sent = 0; sent < 16 << 20 && !closed && performance.now() - started < HOLD_MS && performance.now() < deadline; sent += chunk.length) {
+    for (let sent = 0; sent < 16 << 20 && !closed && performance.now() - started < HOLD_MS && running(); sent += chunk.length) {
       count('pipelined DNS bytes', chunk.length);
       if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), sleep(HOLD_MS - (performance.now() - started))]);
     }
@@ -136,13 +140,14 @@ const stalledPaths = [
   ...[1, 2, 3].map(() => ['127.0.0.3', '/v1/blocklist'] as const),
   ...[1, 2].map(() => ['127.0.0.3', '/v1/blocklist/changes'] as const),
 ];
+const wanted = (kind: string) => plan.kinds.length === 0 || plan.kinds.includes(kind);
 const clients = [
-  ...stalledPaths.map(([from, path], i) => stalled(from, path, HOLD_MS + i * 5_000)),
-  repeat('127.0.0.4', 'HEAD /v1/blocklist', () => ({ method: 'HEAD', path: '/v1/blocklist' }), 30_000),
-  ...[1, 2].map(() => repeat('127.0.0.5', 'If-None-Match of 15,000 spaces', () => ({ method: 'GET', path: `/v1/feeds/${plan.ownFeed}/batches/2`, headers: ifNoneMatch }))),
-  repeat('127.0.0.6', 'filter of 100 sources', () => ({ method: 'GET', path: `/v1/blocklist?source=${manySources}` })),
-  malformedUdp('127.0.0.7'),
-  ...[1, 2].map(() => pipelinedTcp('127.0.0.8')),
+  ...stalledPaths.filter(([from]) => wanted(from === '127.0.0.2' ? 'downloads' : 'streams')).map(([from, path], i) => stalled(from, path, HOLD_MS + i * 5_000)),
+  ...(wanted('head') ? [repeat('127.0.0.4', 'HEAD /v1/blocklist', () => ({ method: 'HEAD', path: '/v1/blocklist' }), 30_000)] : []),
+  ...(wanted('if-none-match') ? [1, 2].map(() => repeat('127.0.0.5', 'If-None-Match of 15,000 spaces', () => ({ method: 'GET', path: `/v1/feeds/${plan.ownFeed}/batches/2`, headers: ifNoneMatch }))) : []),
+  ...(wanted('sources') ? [repeat('127.0.0.6', 'filter of 100 sources', () => ({ method: 'GET', path: `/v1/blocklist?source=${manySources}` }))] : []),
+  ...(wanted('dns-udp') ? [malformedUdp('127.0.0.7')] : []),
+  ...(wanted('dns-tcp') ? [1, 2].map(() => pipelinedTcp('127.0.0.8')) : []),
 ];
 
 const finish = async () => {

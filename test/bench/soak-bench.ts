@@ -15,6 +15,8 @@ const UNLISTED = 10_000;
 /** Checkpointed throughout: the checkpoint never went longer than this without progress (three write rounds). */
 const MAX_STALL_SECONDS = (3 * LOAD.writeMs) / 1000;
 const WARM_UP_SECONDS = 10;
+/** The bad clients' kinds (soak-attack.ts); SOAK_ATTACKS=dns-udp,dns-tcp runs only those. */
+const ATTACK_KINDS = ['downloads', 'streams', 'head', 'if-none-match', 'sources', 'dns-udp', 'dns-tcp'];
 /** How long the serving process is watched after the load and the bad clients have stopped. */
 const AFTER_MS = 10_000;
 
@@ -37,14 +39,18 @@ interface Phase {
 export async function soakBench(_runs: number): Promise<void> {
   const seconds = Number(process.env.SOAK_SECONDS ?? 600);
   if (!(seconds > 0)) throw new Error(`SOAK_SECONDS must be a positive number, not ${process.env.SOAK_SECONDS}`);
+  const kinds = (process.env.SOAK_ATTACKS ?? '').split(',').filter(Boolean);
+  const unknown = kinds.filter((k) => !ATTACK_KINDS.includes(k));
+  if (unknown.length > 0) throw new Error(`SOAK_ATTACKS: unknown ${unknown.join(', ')}; known: ${ATTACK_KINDS.join(', ')}`);
   const perSecond = (LOAD.reportLines * 1000) / LOAD.reportMs + (LOAD.partnerBatch * 1000) / LOAD.writeMs;
   const addresses = publicAddresses(OWN + PARTNER_LISTINGS + UNLISTED + Math.ceil(perSecond * (seconds + WARM_UP_SECONDS + 30)), 1818);
-  const clean = await runPhase(addresses, seconds, false);
-  const attacked = await runPhase(addresses, seconds, true);
-  print(seconds, clean, attacked);
+  const clean = await runPhase(addresses, seconds, undefined);
+  const attacked = await runPhase(addresses, seconds, kinds);
+  print(seconds, clean, attacked, kinds.length > 0 ? kinds : ATTACK_KINDS);
 }
 
-async function runPhase(addresses: readonly string[], seconds: number, attacked: boolean): Promise<Phase> {
+/** One phase; `attacks` lists the bad clients' kinds to run beside the load (empty: all), none when undefined. */
+async function runPhase(addresses: readonly string[], seconds: number, attacks: readonly string[] | undefined): Promise<Phase> {
   const tmp = tempDir('spamx-bench-soak-');
   let attack: ReturnType<typeof startAttack> | undefined;
   let monitor: ReturnType<typeof monitorServe> | undefined;
@@ -63,11 +69,11 @@ async function runPhase(addresses: readonly string[], seconds: number, attacked:
       // change-stream snapshot among them (soak-load.ts PollState), are start-up, not soak.
       const polls = newPollState();
       await legitimateLoad(nodes, [...own, ...partner], unlisted, fresh, WARM_UP_SECONDS, polls);
-      if (attacked) attack = startAttack({ url: nodes.url, dnsblPort: nodes.dnsblPort, seconds, ownFeed: MEASURED, partnerFeed: PARTNER, zone: SOAK_ZONE });
+      if (attacks) attack = startAttack({ url: nodes.url, dnsblPort: nodes.dnsblPort, seconds, ownFeed: MEASURED, partnerFeed: PARTNER, zone: SOAK_ZONE, kinds: attacks });
       const load = await legitimateLoad(nodes, [...own, ...partner], unlisted, fresh, seconds, polls);
       const counts = await attack?.done;
       await new Promise((resolve) => setTimeout(resolve, AFTER_MS));
-      if (nodes.pid && !isAlive(nodes.pid)) throw new Error(`spamx serve died during the ${attacked ? 'attacked' : 'clean'} phase`);
+      if (nodes.pid && !isAlive(nodes.pid)) throw new Error(`spamx serve died during the ${attacks ? 'attacked' : 'clean'} phase`);
       return { load, monitor: monitor.stop(), ...(counts ? { attack: counts } : {}) };
     } finally {
       await nodes.stop();
@@ -116,7 +122,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function print(seconds: number, clean: Phase, attacked: Phase): void {
+function print(seconds: number, clean: Phase, attacked: Phase, kinds: readonly string[]): void {
   const ms = (n: number) => `${n < 10 ? n.toFixed(2) : n.toFixed(0)} ms`;
   const mb = (n: number) => `${n.toFixed(0)} MB`;
   const ratio = (a: number, b: number, target: number) => `ratio ${(a / b).toFixed(2)}x (target <= ${target}x${a / b <= target ? ', met' : ', NOT met'})`;
@@ -145,5 +151,5 @@ function print(seconds: number, clean: Phase, attacked: Phase): void {
         `${load.pollErrors} poll and ${load.writeErrors} write errors`,
     );
   }
-  console.log(`  bad clients: ${Object.entries(attacked.attack ?? {}).map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`).join(', ')}`);
+  console.log(`  bad clients (${kinds.join(', ')}): ${Object.entries(attacked.attack ?? {}).map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`).join(', ')}`);
 }
