@@ -144,7 +144,9 @@ const wanted = (kind: string) => plan.kinds.length === 0 || plan.kinds.includes(
 const clients = [
   ...stalledPaths.filter(([from]) => wanted(from === '127.0.0.2' ? 'downloads' : 'streams')).map(([from, path], i) => stalled(from, path, HOLD_MS + i * 5_000)),
   ...(wanted('head') ? [repeat('127.0.0.4', 'HEAD /v1/blocklist', () => ({ method: 'HEAD', path: '/v1/blocklist' }), 30_000)] : []),
-  ...(wanted('if-none-match') ? [1, 2].map(() => repeat('127.0.0.5', 'If-None-Match of 15,000 spaces', () => ({ method: 'GET', path: `/v1/feeds/${plan.ownFeed}/batches/2`, headers: ifNoneMatch }))) : []),
+  // Paced (about 20 a second): quadratic parsing (200 ms each) would take the process whole at
+  // that rate, linear parsing not; a flood at full speed would measure volume, not the parser.
+  ...(wanted('if-none-match') ? [1, 2].map(() => repeat('127.0.0.5', 'If-None-Match of 15,000 spaces', () => ({ method: 'GET', path: `/v1/feeds/${plan.ownFeed}/batches/2`, headers: ifNoneMatch }), 100)) : []),
   ...(wanted('sources') ? [repeat('127.0.0.6', 'filter of 100 sources', () => ({ method: 'GET', path: `/v1/blocklist?source=${manySources}` }))] : []),
   ...(wanted('dns-udp') ? [malformedUdp('127.0.0.7')] : []),
   ...(wanted('dns-tcp') ? [1, 2].map(() => pipelinedTcp('127.0.0.8')) : []),
