@@ -6,6 +6,7 @@ import type { Store } from '../store/open-store.js';
 import {
   changesAfterWithPieces,
   listingsOf,
+  logPositions,
   pendingKeysAfter,
   prunedPast,
   refusalsAfter,
@@ -17,6 +18,13 @@ export type { ReadModels } from './read-snapshot.js';
 
 /** Log rows (or touched keys) applied per step; the event loop, and so DNS, gets a turn between. */
 const PAGE = 5_000;
+
+/**
+ * How far behind the models may be for a lookup to catch them up on its own turn. Past it (a
+ * pulled history: a million changes) the lookup reads SQLite, correct and slower, while the
+ * catch-up goes on a page per turn: the node never stops answering for seconds.
+ */
+const SYNC_BACKLOG = { changes: 20_000, pending: 8 };
 
 export interface ChangeFollowerOptions {
   readonly dnsbl: boolean;
@@ -90,6 +98,11 @@ export class ChangeFollower {
   syncNow(stamp: string): ReadModels | undefined {
     if (!this.current || this.rebuilding) return undefined;
     if (stamp === this.stamp) return this.current;
+    const newest = logPositions(this.store);
+    if (this.partial || newest.changes - this.at.changes > SYNC_BACKLOG.changes || newest.pending - this.at.pending > SYNC_BACKLOG.pending) {
+      this.refresh();
+      return undefined;
+    }
     this.store.db.transaction(() => {
       while (this.step()) {
         /* until every log is read */

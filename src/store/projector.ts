@@ -21,7 +21,7 @@ export interface ProjectionResult {
 }
 
 /** Keys projected per transaction at most, unless one batch touched more: a pulled batch's worth. */
-const KEYS_PER_TRANSACTION = Number(process.env.PJ_KEYS ?? 100_000);
+const KEYS_PER_TRANSACTION = 100_000;
 
 /**
  * Projects pending keys, a batch's worth or several small batches per transaction, until none
@@ -34,12 +34,6 @@ export function projectPending(store: Store, now: number, rules: ProjectionRules
   if (store.prepare('SELECT 1 FROM pending_keys WHERE id > ? LIMIT 1').get(projectedThrough(store)) === undefined) return { keys: 0, changes: 0 };
   let keysSeen = 0;
   let changesLogged = 0;
-  // EXPERIMENT (to be removed)
-  const E = process.env;
-  if (E.PJ_TEMPMEM) store.db.pragma('temp_store = MEMORY');
-  const cacheBefore = store.db.pragma('cache_size', { simple: true });
-  if (E.PJ_CACHE) store.db.pragma(`cache_size = -${E.PJ_CACHE}`);
-  try {
   for (;;) {
     const step = writeTransaction(store, () => {
       const keys: string[] = [];
@@ -60,9 +54,6 @@ export function projectPending(store: Store, now: number, rules: ProjectionRules
     if (!step) return { keys: keysSeen, changes: changesLogged };
     keysSeen += step.keysSeen;
     changesLogged += step.changesLogged;
-  }
-  } finally {
-    store.db.pragma(`cache_size = ${cacheBefore}`);
   }
 }
 

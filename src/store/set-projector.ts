@@ -56,8 +56,8 @@ const CLASSIFY = `
 const ALL_NEW = `
   SELECT NOT EXISTS (SELECT 1 FROM projection_keys k
     WHERE EXISTS (SELECT 1 FROM origin_pieces WHERE origin = k.key) OR EXISTS (SELECT 1 FROM effective WHERE key = k.key))
-  AND NOT EXISTS (SELECT 1 FROM projection_allow a JOIN projection_keys k ON k.key BETWEEN a.lo AND a.hi)
-  AND NOT EXISTS (SELECT 1 FROM projection_allow_keys c JOIN projection_keys k ON k.key = c.key)`;
+  AND NOT EXISTS (SELECT 1 FROM projection_allow a CROSS JOIN projection_keys k ON k.key BETWEEN a.lo AND a.hi)
+  AND NOT EXISTS (SELECT 1 FROM projection_allow_keys c CROSS JOIN projection_keys k ON k.key = c.key)`;
 
 /** For ALL_NEW chunks: the pieces straight from the listings, without classifying them first. */
 const ADD_ALL = `
@@ -71,24 +71,28 @@ const ADD_ALL = `
     FROM projection_keys k CROSS JOIN listings l ON l.key = k.key AND l.op = 'list' AND l.expires > @now
     GROUP BY k.key)
   ORDER BY ord`;
-const ADD_ALL_ORIGINS = `INSERT INTO origin_pieces (origin, piece) SELECT key, key FROM effective WHERE id > @base ORDER BY key`;
+/** In key order, as ADD_ORIGINS: `projection_keys` is kept in key order. */
+const ADD_ALL_ORIGINS = `INSERT INTO origin_pieces (origin, piece) SELECT key, key FROM projection_keys k WHERE EXISTS (SELECT 1 FROM effective WHERE key = k.key AND id > @base)`;
 const LOG_ALL = `INSERT INTO changes (op, key, prefix, at, piece_id, sources) SELECT 'added', key, prefix, @now, id, sources FROM effective WHERE id > @base ORDER BY id`;
 
-/** Keys an allowlist member overlaps: those starting inside it, and those containing it. */
+/**
+ * Keys an allowlist member overlaps: those starting inside it, and those containing it. The
+ * members drive (CROSS JOIN keeps them the outer loop): a few range scans, not a probe per key.
+ */
 const ALLOWED = `
   UPDATE projection_rows SET cat = ${GENERAL} WHERE cat IN (${ADD}, ${UPDATE}) AND ord IN (
-    SELECT k.ord FROM projection_allow a JOIN projection_keys k ON k.key BETWEEN a.lo AND a.hi
-    UNION SELECT k.ord FROM projection_allow_keys c JOIN projection_keys k ON k.key = c.key)`;
+    SELECT k.ord FROM projection_allow a CROSS JOIN projection_keys k ON k.key BETWEEN a.lo AND a.hi
+    UNION SELECT k.ord FROM projection_allow_keys c CROSS JOIN projection_keys k ON k.key = c.key)`;
 
 /** The rows of one run of keys between two that the general path projects. */
 const RUN = `ord > @lo AND ord < @hi`;
 
-/** New pieces, their ids in key order as KeyProjector would have given them one by one. */
+/** New pieces, their ids in the keys' order, as KeyProjector gives them one key at a time. */
 const ADD_PIECES = `
   INSERT INTO effective (id, key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at)
   SELECT @base + row_number() OVER (ORDER BY ord), key, prefix, 1, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, @now
   FROM projection_rows WHERE ${RUN} AND cat = ${ADD} ORDER BY ord`;
-/** In key order: both of the table's indexes are then written forwards. */
+/** In key order: both of the table's indexes are then written forwards (its rowids are read by no one). */
 const ADD_ORIGINS = `INSERT INTO origin_pieces (origin, piece) SELECT key, key FROM projection_rows WHERE ${RUN} AND cat = ${ADD} ORDER BY key`;
 const UPDATE_PIECES = `
   UPDATE effective SET first_seen = r.first_seen, last_seen = r.last_seen, reports = r.reports, expires = r.expires,
@@ -96,7 +100,7 @@ const UPDATE_PIECES = `
   FROM projection_rows r WHERE r.ord > @lo AND r.ord < @hi AND r.cat = ${UPDATE} AND effective.id = r.eid`;
 const REMOVE_ORIGINS = `DELETE FROM origin_pieces WHERE origin IN (SELECT key FROM projection_rows WHERE ${RUN} AND cat = ${REMOVE})`;
 const REMOVE_PIECES = `DELETE FROM effective WHERE id IN (SELECT eid FROM projection_rows WHERE ${RUN} AND cat = ${REMOVE})`;
-/** The change log, in key order as KeyProjector logs: an update only when sources or expiry moved. */
+/** The change log, in the keys' order as KeyProjector logs: an update only when sources or expiry moved. */
 const LOG = `
   INSERT INTO changes (op, key, prefix, at, piece_id, sources)
   SELECT CASE cat WHEN ${ADD} THEN 'added' WHEN ${UPDATE} THEN 'updated' ELSE 'removed' END, key,

@@ -25,8 +25,9 @@ const BATCH = 100_000;
  * batches are stored. Against the baseline: a plain better-sqlite3 prepared upsert of the same
  * rows into the same table, same pragmas (and, like a pulled batch, no automatic checkpoint in
  * the commit), one transaction per 100,000 rows, in the same run. The stored-only figure (the
- * pull request answered) is printed too, for continuity with earlier runs; peak RSS is the
- * serving process's.
+ * pull request answered) is printed too, for continuity with earlier runs, and the time until
+ * `GET /v1/lookup` answers for the pulled listings (the lookup index follows the change log
+ * once the projection is done) with the peak RSS by then. Peak RSS is the serving process's.
  */
 export async function pullBench(runs: number): Promise<void> {
   const tmp = tempDir('spamx-bench-');
@@ -41,6 +42,8 @@ export async function pullBench(runs: number): Promise<void> {
         ['1M history (10 batches)', 'hk-ofta', 10 * BATCH, servers[1]!.url],
       ] as const) {
         const served: number[] = [];
+        const lookedUp: number[] = [];
+        const lookupRss: number[] = [];
         const stored: number[] = [];
         const baseline: number[] = [];
         const rss: number[] = [];
@@ -51,12 +54,14 @@ export async function pullBench(runs: number): Promise<void> {
           baseline.push(baselineUpsert(join(tmp.path, `baseline-${peer}-${run}.db`), addresses.slice(0, entries)));
           const dir = await pullerDir(tmp.path, `${peer}-run${run}`, url);
           execFileSync('sync');
-          const out = await measuredPull(dir, peer, entries);
+          const out = await measuredPull(dir, peer, entries, addresses[entries - 1]!);
           served.push(entries / (out.servedMs / 1000));
           stored.push(entries / (out.storedMs / 1000));
           rss.push(out.maxRssMb);
+          lookedUp.push(out.lookupMs);
+          lookupRss.push(out.lookupRssMb);
           if (process.env.BENCH_VERBOSE) {
-            console.log(`  run ${run}: stored ${out.storedMs.toFixed(0)} ms, served ${out.servedMs.toFixed(0)} ms, baseline ${((entries / baseline.at(-1)!) * 1000).toFixed(0)} ms, rss ${out.maxRssMb.toFixed(0)} MB`);
+            console.log(`  run ${run}: stored ${out.storedMs.toFixed(0)} ms, served ${out.servedMs.toFixed(0)} ms, lookups current ${out.lookupMs.toFixed(0)} ms, baseline ${((entries / baseline.at(-1)!) * 1000).toFixed(0)} ms, rss ${out.maxRssMb.toFixed(0)} MB`);
           }
         }
         const b = median(baseline);
@@ -65,7 +70,10 @@ export async function pullBench(runs: number): Promise<void> {
           `pull ${label}: pull request to listings served ${fmt(s)} entries/s, baseline upsert ${fmt(b)} rows/s, ratio ${(s / b).toFixed(2)}x ` +
             `(target >= 0.5x), serving process peak RSS ${median(rss).toFixed(0)} MB (target < 300 MB); medians of ${runs}`,
         );
-        console.log(`  batches stored (the pull request answered): ${fmt(median(stored))} entries/s, ratio ${(median(stored) / b).toFixed(2)}x`);
+        console.log(
+          `  batches stored (the pull request answered): ${fmt(median(stored))} entries/s, ratio ${(median(stored) / b).toFixed(2)}x; ` +
+            `GET /v1/lookup answers for the pulled listings ${(median(lookedUp) / 1000).toFixed(1)} s after the pull request, peak RSS by then ${median(lookupRss).toFixed(0)} MB`,
+        );
       }
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
@@ -83,7 +91,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
  * every pulled entry is a new piece, so the change log reaching `entries` rows means all are
  * served (checked after, with the blocklist itself).
  */
-async function measuredPull(dir: string, peer: string, entries: number): Promise<{ storedMs: number; servedMs: number; maxRssMb: number }> {
+async function measuredPull(dir: string, peer: string, entries: number, last: string): Promise<{ storedMs: number; servedMs: number; lookupMs: number; maxRssMb: number; lookupRssMb: number }> {
   const node = spawnServeChild(dir);
   try {
     const url = await node.serving;
@@ -97,18 +105,25 @@ async function measuredPull(dir: string, peer: string, entries: number): Promise
       const report = (await answer.json()) as { ok: boolean; listed: number; delisted: number; refused: number };
       const storedAt = performance.now();
       const cpu1 = node.cpuSeconds();
+      const storedRssMb = node.peakRssMb();
       if (!report.ok) throw new Error(`pull failed: ${JSON.stringify(report)}`);
       if (report.listed + report.delisted + report.refused !== entries) throw new Error(`pulled ${report.listed} entries, expected ${entries}`);
       const servedAt = await whenTrue(() => (lastChange.get() as number) >= entries, 600_000);
+      const cpu2 = node.cpuSeconds();
       const maxRssMb = node.peakRssMb();
+      // Lookups answer from the read models, which follow the change log after the projection.
+      const lookupAt = await whenTrue(async () => (await (await fetch(`${url}/v1/lookup/${last}`)).text()).includes('"listed":true'), 600_000, 50);
+      const lookupRssMb = node.peakRssMb();
       if (process.env.BENCH_VERBOSE) {
-        const cpu2 = node.cpuSeconds();
         const used = (a: { main: number; others: number }, b: typeof a) => `main ${(b.main - a.main).toFixed(1)} s, others ${(b.others - a.others).toFixed(1)} s`;
-        console.log(`  puller CPU: storing ${used(cpu0, cpu1)} in ${((storedAt - started) / 1000).toFixed(1)} s; then ${used(cpu1, cpu2)} in ${((servedAt - storedAt) / 1000).toFixed(1)} s`);
+        console.log(
+          `  puller CPU: storing ${used(cpu0, cpu1)} in ${((storedAt - started) / 1000).toFixed(1)} s (peak RSS ${storedRssMb.toFixed(0)} MB); ` +
+            `then ${used(cpu1, cpu2)} in ${((servedAt - storedAt) / 1000).toFixed(1)} s`,
+        );
       }
       const listed = (await (await fetch(`${url}/v1/blocklist`)).text()).split('\n').filter((l) => l && !l.startsWith('#')).length;
       if (listed !== entries) throw new Error(`GET /v1/blocklist serves ${listed} entries, expected ${entries}`);
-      return { storedMs: storedAt - started, servedMs: servedAt - started, maxRssMb };
+      return { storedMs: storedAt - started, servedMs: servedAt - started, lookupMs: lookupAt - started, maxRssMb, lookupRssMb };
     } finally {
       db.close();
     }

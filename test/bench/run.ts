@@ -6,6 +6,7 @@ import { build } from '../../src/cli/compiled.mjs';
 import { auditBench } from './audit-bench.js';
 import { dnsblBench } from './dnsbl-bench.js';
 import { exportBench } from './export-bench.js';
+import { firstMinuteBench } from './first-minute-bench.js';
 import { lookupBench } from './lookup-bench.js';
 import { proofBench } from './proof-bench.js';
 import { pullBench } from './pull-bench.js';
@@ -17,6 +18,7 @@ console.log(`spamx benchmarks, node ${process.version}, ${runs} runs each (media
 await pullBench(runs);
 await dnsblBench(runs);
 await lookupBench(runs);
+await firstMinuteBench(runs);
 await exportBench(runs);
 await proofBench(runs);
 await auditBench(runs);
