@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each with its baseline measured in the same run, medians
- * printed with the ratio to the baseline. BENCH_RUNS sets the repetitions (default 3).
+ * printed with the ratio to the baseline. BENCH_RUNS sets the repetitions (default 3). The soak
+ * run comes last: two phases of SOAK_SECONDS each (default 600); BENCH_SOAK=0 leaves it out.
  */
 import { build } from '../../src/cli/compiled.mjs';
 import { auditBench } from './audit-bench.js';
@@ -10,6 +11,7 @@ import { firstMinuteBench } from './first-minute-bench.js';
 import { lookupBench } from './lookup-bench.js';
 import { proofBench } from './proof-bench.js';
 import { pullBench } from './pull-bench.js';
+import { soakBench } from './soak-bench.js';
 
 // Daemons and pullers run compiled, as deployed (src/cli/compiled.mjs).
 build();
@@ -22,3 +24,4 @@ await firstMinuteBench(runs);
 await exportBench(runs);
 await proofBench(runs);
 await auditBench(runs);
+if (process.env.BENCH_SOAK !== '0') await soakBench(runs);
