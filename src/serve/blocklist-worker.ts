@@ -1,7 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorData } from '../core/errors.js';
-import type { Store } from '../store/open-store.js';
-import { openReadOnlyStore } from '../store/read-only-store.js';
+import { openReadOnlyStore, type Store } from '../store/open-store.js';
 import { openBlocklist, type OpenedBlocklist } from './blocklist-export.js';
 import { FORMATS } from './formats/index.js';
 import type { ExportReply, ExportRequest } from './blocklist-threads.js';

@@ -5,7 +5,7 @@ import { SpamxError } from '../core/errors.js';
 import type { ServeDeps } from './deps.js';
 import type { Caller } from './subscriber-access.js';
 
-export interface ResponseLimitOptions {
+interface ResponseLimitOptions {
   /** Streamed responses open at once for one client address, or one subscriber key. */
   readonly perClient: number;
   /** … and for the whole node. */
@@ -35,7 +35,7 @@ const RETRY_AFTER_SECONDS = 5;
  * A slot is held until the response's `close` event: finished, failed or aborted alike. Without
  * node's bindings (`app.request()` in tests) there is no socket to guard and the route runs as is.
  */
-export function responseLimits(options: ResponseLimitOptions): MiddlewareHandler<{ Variables: { caller?: Caller } }> {
+function responseLimits(options: ResponseLimitOptions): MiddlewareHandler<{ Variables: { caller?: Caller } }> {
   const open = new Map<string, number>();
   let total = 0;
   return async (c, next) => {

@@ -27,32 +27,8 @@ export function writeBatchParts(store: Store, publisher: string, seq: number, jw
 
 /** A stored batch's compact JWS, verbatim; undefined when the store does not hold that batch. */
 export function readBatchJws(store: Store, publisher: string, seq: number): string | undefined {
-  return readBatchJwsBytes(store, publisher, seq)?.toString('latin1');
-}
-
-/**
- * The same as bytes, for serving: SQLite hands each part over as a blob, so no batch-sized
- * string is decoded here only to be encoded again on the way out (a 24 MB batch was served
- * in about 165 ms that way).
- */
-export function readBatchJwsBytes(store: Store, publisher: string, seq: number): Buffer<ArrayBuffer> | undefined {
-  return readBatchesJwsBytes(store, publisher, seq - 1, seq).get(seq);
-}
-
-/** The JWS bytes of every stored batch with after < seq ≤ last, by seq, in one query. */
-export function readBatchesJwsBytes(store: Store, publisher: string, after: number, last: number): Map<number, Buffer<ArrayBuffer>> {
-  // Prepared: every batch an evidence bundle includes.
-  const rows = store
-    .prepare('SELECT seq, CAST(text AS BLOB) FROM batch_parts WHERE publisher = ? AND seq > ? AND seq <= ? ORDER BY seq, part')
-    .raw()
-    .all(publisher, after, last) as [number, Buffer<ArrayBuffer>][];
-  const parts = new Map<number, Buffer<ArrayBuffer>[]>();
-  for (const [seq, part] of rows) {
-    const list = parts.get(seq);
-    if (list) list.push(part);
-    else parts.set(seq, [part]);
-  }
-  return new Map([...parts].map(([seq, list]) => [seq, list.length === 1 ? list[0]! : Buffer.concat(list)]));
+  const bytes = store.prepare('SELECT jws_bytes FROM batches WHERE publisher = ? AND seq = ?').pluck().get(publisher, seq) as number | undefined;
+  return bytes === undefined ? undefined : Buffer.concat([...batchJwsParts(store, publisher, seq, bytes)]).toString('latin1');
 }
 
 /**

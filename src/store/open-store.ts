@@ -50,15 +50,22 @@ function wrap(db: Database.Database): Store {
       if (!statement) statements.set(sql, (statement = db.prepare(sql)));
       return statement;
     },
-    openReader: () => {
-      const reader = new Database(db.name, { readonly: true, fileMustExist: true });
-      reader.pragma('busy_timeout = 15000');
-      return wrap(reader);
-    },
+    openReader: () => openReadOnlyStore(db.name),
     close: () => {
       if (db.open) db.close();
     },
   };
+}
+
+/**
+ * The store opened read-only by path: no migration, no write. For a connection of its own
+ * (`openReader`) and for a thread of its own (the blocklist export threads,
+ * serve/blocklist-threads.ts), whose schema the serving process migrated before it started them.
+ */
+export function openReadOnlyStore(path: string): Store {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 15000');
+  return wrap(db);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ListingFacts } from '../core/lookup-index.js';
 import { prunedThrough } from './effective-query.js';
 import type { Store } from './open-store.js';
+import { openSnapshotReader } from './snapshot-reader.js';
 import { lastPendingId, pendingPrunedThrough } from './projector.js';
 
 /*
@@ -100,19 +101,17 @@ export interface ReadSnapshot {
 }
 
 export function openReadSnapshot(store: Store): ReadSnapshot {
-  const reader = store.openReader();
+  const { store: reader, close } = openSnapshotReader(store);
   try {
-    reader.db.prepare('BEGIN').run();
-    const positions = logPositions(reader);
     return {
-      positions,
+      positions: logPositions(reader),
       pieces: () => effectivePieces(reader),
       listings: () => allListings(reader),
       refusedPrefixes: () => refusedPrefixes(reader),
-      close: () => reader.close(),
+      close,
     };
   } catch (err) {
-    reader.close();
+    close();
     throw err;
   }
 }

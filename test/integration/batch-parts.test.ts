@@ -5,7 +5,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { batchPageSizes, PART_BYTES, readBatchesJwsBytes, readBatchJws, writeBatchParts } from '../../src/store/batch-parts.js';
+import { batchJwsParts, batchPageSizes, PART_BYTES, readBatchJws, writeBatchParts } from '../../src/store/batch-parts.js';
 import { lastBatchBytes } from '../../src/store/feed-store.js';
 import { openStore, writeTransaction, type Store } from '../../src/store/open-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -13,8 +13,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 /** A page of batches with their JWS bytes, as the federation route serves it (sizes, then parts). */
 function batchPage(...[store, publisher, after, count, bytes]: Parameters<typeof batchPageSizes>) {
   const page = batchPageSizes(store, publisher, after, count, bytes);
-  const jws = readBatchesJwsBytes(store, publisher, after, page.batches.at(-1)?.seq ?? after);
-  return { next: page.next, batches: page.batches.map(({ seq }) => ({ seq, jws: jws.get(seq)! })) };
+  return { next: page.next, batches: page.batches.map(({ seq, bytes }) => ({ seq, jws: Buffer.concat([...batchJwsParts(store, publisher, seq, bytes)]) })) };
 }
 
 
