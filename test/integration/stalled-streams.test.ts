@@ -107,7 +107,8 @@ describe('HEAD on a streamed endpoint', () => {
     expect(cursorOf(b.id)).toBeUndefined();
     expect(cursorOf(c.id)).toBe(cursor);
     // No snapshot left open: the WAL is copied whole (a leaked one pins it until exit).
-    await waitFor('a full checkpoint after the HEADs', fullyCheckpointed, { timeoutMs: 20_000 });
+    // Within the stall timeout: the cut of a stalled stream must not be what ends a leaked snapshot.
+    await waitFor('a full checkpoint after the HEADs', fullyCheckpointed, { timeoutMs: STALL_MS - 1_000 });
   });
 });
 
@@ -131,6 +132,12 @@ describe('a subscriber stream whose reader stalls', () => {
     const decisions = await stalledRequest(serve.url, '/v1/decisions/stream?startup=true', { localAddress: '127.0.0.20', headers: { 'x-api-key': keys[1]!.key } });
     stalled.push(decisions);
     expect(decisions.status).toBe(200);
+    // The snapshots are held: new frames cannot all be copied while the readers stall (measured
+    // first, well inside the stall timeout).
+    await listMore();
+    const pinned = walCheckpoint(dbPath);
+    const stalledFor = Date.now() - started;
+    if (stalledFor < STALL_MS) expect(pinned.checkpointed).toBeLessThan(pinned.log);
     for (const refused of answers.filter((a) => a.status === 429)) {
       expect(JSON.parse(refused.body).error.code).toBe('TOO_MANY_STREAMS');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
@@ -142,11 +149,6 @@ describe('a subscriber stream whose reader stalls', () => {
       expect(health.status).toBe(200);
       expect(health.ms).toBeLessThan(200);
     }
-    // The snapshots are held: new frames cannot all be copied while the readers stall.
-    await listMore();
-    const pinned = walCheckpoint(dbPath);
-    const stalledFor = Date.now() - started;
-    if (stalledFor < STALL_MS) expect(pinned.checkpointed).toBeLessThan(pinned.log);
 
     // Cut after the stall timeout: sockets closed, snapshots ended, the WAL copied whole again.
     await waitFor('the stalled streams to be closed', () => socketCount(serve.child.pid!) <= sockets, { timeoutMs: 30_000, intervalMs: 50 });
