@@ -48,6 +48,8 @@ describe('projectKeys', () => {
       const publishers = ['aa-one', 'bb-two', 'cc-three', 'dd-four'].slice(0, 1 + int(4));
       let now = 1_000_000_000_000;
       let allowlist = new PrefixSet([]);
+      let viaGeneral = 0;
+      let projectedKeys = 0;
       let pending: string[] = [];
       for (let round = 0; round < 30; round++) {
         now += int(3) * 60_000 + 1;
@@ -71,7 +73,17 @@ describe('projectKeys', () => {
           allowlist = new PrefixSet(members);
         }
         if (random() < 0.3) continue; // several rounds' keys in one projection
-        writeTransaction(sets, () => projectKeys(sets, pending, now, allowlist, new KeyProjector(sets, now, allowlist)));
+        writeTransaction(sets, () => {
+          // Counted, so the test fails should every key fall back to the per-key path.
+          const general = new KeyProjector(sets, now, allowlist);
+          const reproject = general.reproject.bind(general);
+          general.reproject = (key) => {
+            viaGeneral++;
+            reproject(key);
+          };
+          projectKeys(sets, pending, now, allowlist, general);
+        });
+        projectedKeys += pending.length;
         writeTransaction(keys, () => {
           const projector = new KeyProjector(keys, now, allowlist);
           for (const key of pending) projector.reproject(key);
@@ -79,6 +91,7 @@ describe('projectKeys', () => {
         pending = [];
         expect(projected(sets), `round ${round}`).toEqual(projected(keys));
       }
+      expect(viaGeneral).toBeLessThan(projectedKeys / 2);
       sets.close();
       keys.close();
     });
