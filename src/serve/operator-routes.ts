@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SpamxError } from '../core/errors.js';
@@ -7,6 +6,7 @@ import type { ParsedReport } from '../core/report.js';
 import { listRefusals } from '../store/refusal-store.js';
 import { recentPullFailures } from '../store/peer-state-store.js';
 import { intParam } from './query-params.js';
+import { operatorAuth } from './operator-auth.js';
 import type { ServeDeps } from './deps.js';
 
 const DelistBody = z.object({ prefixes: z.array(z.string()).min(1), reason: z.string().max(256).optional() }).strict();
@@ -15,7 +15,7 @@ const ReportsBody = z.union([z.array(z.unknown()), z.object({ entries: z.array(z
 /** PROTOCOL "Operator endpoints": everything here needs the node's operator token. */
 export function operatorRoutes(deps: ServeDeps): Hono {
   const app = new Hono();
-  const auth = bearerAuth(deps.operatorToken);
+  const auth = operatorAuth(deps);
   const limit = bodyLimit({
     maxSize: deps.config.serve.maxRequestBytes,
     onError: () => {
@@ -77,20 +77,5 @@ function reportAnswer(parsed: ParsedReport) {
   return {
     accepted: parsed.accepted.length,
     refused: parsed.refused.map((r) => ({ line: r.line, text: r.text, code: r.code, reason: r.reason })),
-  };
-}
-
-/** Bearer token check in constant time: both sides are hashed first so lengths never leak. */
-function bearerAuth(token: string): MiddlewareHandler {
-  const expected = createHash('sha256').update(token).digest();
-  return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    const digest = createHash('sha256').update(given).digest();
-    if (!given || !timingSafeEqual(digest, expected)) {
-      c.header('www-authenticate', 'Bearer realm="spamx operator"');
-      throw new SpamxError('UNAUTHORIZED', 'operator endpoints need "Authorization: Bearer <operator token>"');
-    }
-    await next();
   };
 }
