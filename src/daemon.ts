@@ -8,6 +8,8 @@ import { BlocklistThreads } from './serve/blocklist-threads.js';
 import type { Descriptor } from './serve/deps.js';
 import { DnsblService } from './serve/dnsbl/dnsbl-service.js';
 import { listen } from './serve/listen.js';
+import { onThreads } from './serve/mail/daily-report.js';
+import { MailReports } from './serve/mail/mail-reports.js';
 import { statusReport } from './store/status-report.js';
 
 export type { NodeContext, NodeOptions } from './node-context.js';
@@ -23,6 +25,7 @@ export class SpamxNode {
   private dnsbl: DnsblService | undefined;
   private listeningUrl: string | undefined;
   private exportThreads: BlocklistThreads | undefined;
+  private mail: MailReports | undefined;
 
   private constructor(
     readonly ctx: NodeContext,
@@ -36,7 +39,7 @@ export class SpamxNode {
   }
 
   async start(): Promise<void> {
-    const { config, store, clock, log, files, projection, pulls, follower, lookups } = this.ctx;
+    const { config, store, clock, log, files, projection, pulls, follower, lookups, origins } = this.ctx;
     // The operator routes' actions are the parts' own operations (the arrow members below).
     const { reportText, reportObjects, delist, publish, pull, lookup } = this;
     const actions = { reportText, reportObjects, delist, publish, pull, lookup, status: () => this.status(), lookupJson: (ip: string) => lookups.lookupJson(ip) };
@@ -50,6 +53,7 @@ export class SpamxNode {
         publicUrl: () => this.url,
         ready: () => follower.models !== undefined,
         exportThreads: (this.exportThreads = new BlocklistThreads(store.db.name, config.subscribers.exportThreads)),
+        origins: () => origins.current(),
       },
       log,
     );
@@ -58,6 +62,7 @@ export class SpamxNode {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     this.listeningUrl = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
     try {
+      origins.current(); // loaded before the node says it is ready, not by its first request
       await follower.start();
       // A DNSBL that cannot bind (port taken) fails the start: nothing may keep the process up.
       if (config.dnsbl.port !== null) this.dnsbl = await DnsblService.start({ config: config.dnsbl, follower, log, publicUrl: () => this.url });
@@ -66,7 +71,20 @@ export class SpamxNode {
       throw err;
     }
     this.schedule();
+    // Scoped subscribers' daily reports, rendered on the export threads (off the DNS thread).
+    this.mail = new MailReports({
+      config, store, log, clock,
+      origins: () => origins.current(),
+      publicUrl: () => this.url,
+      project: () => projection.now(),
+      render: onThreads(this.exportThreads),
+    });
+    this.mail.start();
     await pulls.warm();
+    origins.watch(this.reloadIntervalMs, {
+      reloaded: (datasets) => log.info({ origins: datasets.map((d) => `${d.name} ${d.date}`) }, 'origin data reloaded'),
+      refused: (error) => log.error({ error }, 'origin data not reloaded; the data in use stays'),
+    });
     files.watch(this.reloadIntervalMs, () => {
       void this.ctx.identity.refresh().catch((err: unknown) => log.error({ err: describeError(err) }, 'signing key not reloaded'));
       projection.soon();
@@ -75,8 +93,10 @@ export class SpamxNode {
   }
 
   async destroy(): Promise<void> {
-    const { files, pulls, follower, store } = this.ctx;
+    const { files, pulls, follower, store, origins } = this.ctx;
     files.stop();
+    origins.stop();
+    await this.mail?.stop();
     await pulls.stop();
     await this.dnsbl?.stop();
     await follower.stop();
@@ -113,7 +133,9 @@ export class SpamxNode {
     const { store, config, identity, clock } = this.ctx;
     const { witnessQuorum: quorum, maxWitnessAgeMinutes } = config.transparency;
     const self = { id: config.id, kid: identity.current.kid, publicUrl: this.url, checkpointKey: identity.checkpointKey };
-    return statusReport(store, self, this.peers, clock(), { quorum, maxAgeMs: maxWitnessAgeMinutes * 60_000 });
+    const report = statusReport(store, self, this.peers, clock(), { quorum, maxAgeMs: maxWitnessAgeMinutes * 60_000 });
+    // The origin data in use (PROTOCOL "Additions: origins"): partners compare these to route alike.
+    return { ...report, origins: this.ctx.origins.current().datasets.map(({ name, date, sha256 }) => ({ name, date, sha256 })) };
   }
 
   /** Re-reads the peers directory and the allowlist (at start, on SIGHUP, and on edits). */

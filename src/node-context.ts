@@ -2,6 +2,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type ConfigFile, type NodeConfig } from './config/config.js';
 import { readEnv } from './config/env.js';
 import { NodeFiles } from './config/node-files-watcher.js';
+import { OriginData } from './config/origin-files.js';
 import { LocalReports } from './ingest/local-reports.js';
 import { signOwnCheckpoint } from './ingest/own-checkpoint.js';
 import { OwnIdentity } from './ingest/own-identity.js';
@@ -36,6 +37,8 @@ export interface NodeContext {
   readonly pulls: PullService;
   readonly follower: ChangeFollower;
   readonly lookups: LookupService;
+  /** Where addresses are registered: loaded on first use, reloaded when its files change. */
+  readonly origins: OriginData;
 }
 
 /** What the context needs from the node that holds it. */
@@ -87,6 +90,7 @@ export async function createContext(options: NodeOptions, hooks: NodeHooks): Pro
     },
   });
   const follower: ChangeFollower = new ChangeFollower(store, log, { dnsbl: config.dnsbl.port !== null });
+  const origins = new OriginData(config);
   const lookups = new LookupService({
     store, clock, follower, policy: files.policy,
     freshen: () => {
@@ -94,9 +98,10 @@ export async function createContext(options: NodeOptions, hooks: NodeHooks): Pro
       return `${projection.stamp}:${files.allowlistStamp}`;
     },
     batchUrl: (publisher, seq) => `${hooks.url()}/v1/feeds/${publisher}/batches/${seq}`,
+    origins: () => origins.current(),
   });
   await files.reload();
   backfillTrees(store);
   signOwnCheckpoint(store, { id: config.id, origin: config.origin, key: identity.current.signingKey }, clock());
-  return { config, store, log, clock, identity, files, projection, reports, pulls, follower, lookups };
+  return { config, store, log, clock, identity, files, projection, reports, pulls, follower, lookups, origins };
 }

@@ -5,6 +5,7 @@ import { MemoryTree } from '../core/merkle.js';
 import type { PeerHttpClient } from '../ingest/http-client.js';
 import type { PinnedKeySet } from '../verify/pinned-keys.js';
 import type { FeedHead } from '../core/feed-head.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import { verifyBatchPage } from '../verify/verify-batch-page.js';
 
 const PageSchema = z.object({
@@ -51,7 +52,7 @@ export async function auditBatches(http: PeerHttpClient, url: string, publisher:
   const fetchPage = async (after: number): Promise<Page> => {
     const pageUrl = `${url}/v1/feeds/${encodeURIComponent(publisher)}/batches?after=${after}`;
     const page = PageSchema.safeParse(await http.getJson(pageUrl));
-    if (!page.success || page.data.publisher !== publisher) throw new SpamxError('PEER_BAD_RESPONSE', `${pageUrl} is not a batch page`);
+    if (!page.success || page.data.publisher !== publisher) throw new SpamxError('PEER_BAD_RESPONSE', `${redactCredentials(pageUrl)} is not a batch page`);
     return page.data;
   };
   let pending: Promise<Page> | undefined = fetchPage(0);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isSpamxError, SpamxError } from '../core/errors.js';
 import { EMPTY_KEY_HISTORY } from '../core/key-history.js';
 import { MAX_STATEMENTS } from '../core/key-statement.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import { PeerHttpClient } from '../ingest/http-client.js';
 import { keySetOf } from '../verify/key-set.js';
 import type { PinnedKeySet } from '../verify/pinned-keys.js';
@@ -29,7 +30,7 @@ export async function auditKeys(url: string, publisher: string, given: PinnedKey
     await http.close();
   }
   const page = KeysPageSchema.safeParse(body);
-  if (!page.success || page.data.publisher !== publisher) throw new SpamxError('PEER_BAD_RESPONSE', `${keysUrl} is not a list of key statements`);
+  if (!page.success || page.data.publisher !== publisher) throw new SpamxError('PEER_BAD_RESPONSE', `${redactCredentials(keysUrl)} is not a list of key statements`);
   const { history } = verifyKeyChain(page.data.statements, { publisher, pinned: given, held: [], history: EMPTY_KEY_HISTORY });
   return keySetOf(history, given);
 }

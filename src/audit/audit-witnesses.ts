@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Checkpoint } from '../core/checkpoint.js';
 import type { Witness } from '../core/cosignature.js';
 import { formatTimestamp } from '../core/time.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import { verifyConsistency, type MemoryTree } from '../core/merkle.js';
 import type { VerifierKey } from '../core/signed-note.js';
 import { witnessedCheckpoint } from '../core/witness-quorum.js';
@@ -54,7 +55,7 @@ async function witnessView(
   audited: { url: string; publisher: string; keys: readonly VerifierKey[]; tree: MemoryTree },
   { url, witness }: WitnessTarget,
 ): Promise<Verdict> {
-  const who = `${witness.name} at ${url}`;
+  const who = `${witness.name} at ${redactCredentials(url)}`;
   let text: string;
   try {
     text = await http.getText(`${url}/v1/witness/${encodeURIComponent(audited.publisher)}`, 'text/plain');
@@ -94,7 +95,7 @@ async function provenAhead(
   try {
     const url = `${audited.url}/v1/feeds/${encodeURIComponent(audited.publisher)}/proof/consistency?from=${from}&to=${checkpoint.size}`;
     const body = ProofSchema.safeParse(await http.getJson(url));
-    if (!body.success) return `${url} is not a consistency proof`;
+    if (!body.success) return `${redactCredentials(url)} is not a consistency proof`;
     const proof = parseProofHashes(body.data.proof, 'consistency proof');
     return verifyConsistency(from, checkpoint.size, proof, audited.tree.root(), checkpoint.root)
       ? undefined

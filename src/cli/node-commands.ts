@@ -105,12 +105,15 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .helpGroup(LIST)
     .summary('the served blocklist on stdout, with the formats and filters of GET /v1/blocklist')
     .addOption(dataOption())
-    .option('--format <F>', 'txt (default), csv, json, ndjson, rbldnsd, ipset, nftables or postfix, as GET /v1/blocklist')
+    .option('--format <F>', 'txt (default), csv, json, ndjson, rbldnsd, ipset, nftables, postfix or abuse-csv, as GET /v1/blocklist')
     .option('--family <4|6>', 'only IPv4 or only IPv6 prefixes')
     .option('--min-sources <N>', 'only prefixes listed by at least N sources')
     .addOption(repeatableOption('--source <ID>', 'only prefixes listed by this source; repeatable, or comma-separated'))
     .option('--since <T>', 'only pieces seen since T (RFC 3339 UTC or epoch seconds)')
     .option('--aggregate', 'merge adjacent and covered prefixes')
+    .addOption(repeatableOption('--country <CC>', 'only the listed space registered in this country (repeatable: the union with --asn, --within)'))
+    .addOption(repeatableOption('--asn <N>', 'only the listed space this AS originates (repeatable)'))
+    .addOption(repeatableOption('--within <PREFIX>', 'only the listed space inside this prefix (repeatable)'))
     .action(s.action(async () => (await import('./commands/export.js')).exportCommand));
 
   program

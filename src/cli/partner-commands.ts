@@ -88,6 +88,8 @@ export function definePartnerCommands(program: Command, s: Session): void {
     .summary('create an API key, printed once, alone on the last line')
     .addOption(dataOption())
     .argument('<NAME>', 'who it is for')
+    .addOption(repeatableOption('--scope <SCOPE>', 'the key sees only listings inside this scope: AS4134, country:HK or a prefix such as 61.4.0.0/16 (repeatable: the union)'))
+    .option('--contact <EMAIL>', "mail the scope's daily report to this address (needs mail.smtp in config.json)")
     .action(s.action(async () => (await import('./commands/subscriber.js')).subscriberAdd));
   subscriber
     .command('list')

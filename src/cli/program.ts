@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help } from 'commander';
 import { defineAuditCommands } from './audit-commands.js';
+import { defineJurisdictionCommands } from './jurisdiction-commands.js';
 import { defineNodeCommands } from './node-commands.js';
+import { defineOriginCommands } from './origin-commands.js';
 import { definePartnerCommands } from './partner-commands.js';
+import { defineMailCommands } from './mail-commands.js';
 import type { Session } from './session.js';
 import { wrappedSynopsis } from './synopsis.js';
 
@@ -43,6 +46,9 @@ export function buildProgram(session: Session): Command {
   defineNodeCommands(program, session);
   definePartnerCommands(program, session);
   defineAuditCommands(program, session);
+  defineOriginCommands(program, session);
+  defineJurisdictionCommands(program, session);
+  defineMailCommands(program, session);
   forEachCommand(program, (cmd) => {
     cmd
       .exitOverride((err) => {

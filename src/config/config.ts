@@ -64,9 +64,17 @@ export const ConfigSchema = z
         /**
          * A response whose reader stops reading is ended at most this long after, its socket closed
          * and its buffers and read snapshot freed (src/serve/response-limits.ts). A slow link that
-         * takes some bytes every half of it is never cut.
+         * keeps the node's socket writes moving every half of it is not cut (that file says how much).
          */
         stallTimeoutMs: z.number().int().positive().default(60_000),
+        /**
+         * A streamed response is ended this long after it began however steadily it is read, its
+         * read snapshot closed: a reader taking just enough every half stall timeout would
+         * otherwise hold back WAL checkpoints for ever. An hour carries the largest response (a
+         * 10,000,000-entry blocklist, about 200 MB) at half a megabit a second, and bounds what a
+         * held snapshot keeps in the WAL to an hour of writes.
+         */
+        streamMaxMs: z.number().int().positive().default(3_600_000),
         /** Streamed responses (batch pages, blocklist, change snapshot, decision stream) open at once per subscriber key, or client address (IPv6: /64)… */
         streamsPerClient: z.number().int().positive().default(8),
         /** … and in all; beyond, 429 TOO_MANY_STREAMS or 503 SERVER_BUSY with Retry-After. */
@@ -76,6 +84,8 @@ export const ConfigSchema = z
         requestTimeoutMs: z.number().int().positive().default(300_000),
         /** Open HTTP connections at most; further ones are refused by the socket server. */
         maxConnections: z.number().int().positive().default(4096),
+        /** Wrong operator tokens one client address (IPv6: /64) may send a minute before 429 (addresses counted: subscribers.failedAuthClients). */
+        operatorFailedAuthPerMinute: z.number().int().positive().default(10),
       })
       .strict()
       .prefault({}),
@@ -122,6 +132,56 @@ export const ConfigSchema = z
         witnessQuorum: z.number().int().min(1).default(1),
         /** A feed whose newest witnessed checkpoint is older than this is flagged stale. */
         maxWitnessAgeMinutes: z.number().positive().default(24 * 60),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Where addresses are registered (PROTOCOL "Additions: origins"; src/config/origin-files.ts).
+     * Paths are files or directories, relative to the node's directory unless absolute.
+     */
+    origins: z
+      .object({
+        /**
+         * RIR delegated-extended statistics files, or directories of them (`spamx origins import`
+         * installs a checked set into the default one): country and registry come from them. With
+         * none found, country comes from the pinned @ip-location-db/asn-country package.
+         */
+        delegated: z.array(z.string().min(1)).default(['origins/delegated']),
+        /** ASN CSV files (the @ip-location-db/asn shapes), or directories of them; empty: that package. */
+        asn: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** The daily report mailed to each scoped subscriber with a contact (src/serve/mail/mail-reports.ts). */
+    mail: z
+      .object({
+        /** The relay reports are handed to; null (the default) sends nothing. */
+        smtp: z
+          .object({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(25),
+            /** TLS from the first byte (port 465); false still upgrades with STARTTLS when the relay offers it. */
+            secure: z.boolean().default(false),
+            user: z.string().min(1).optional(),
+            pass: z.string().optional(),
+            /** Never STARTTLS, even when offered (a relay on the same host). */
+            ignoreTLS: z.boolean().optional(),
+          })
+          .strict()
+          .nullable()
+          .default(null),
+        /** The sender; by default spamx@ the public URL's host name, or spamx@<id>.invalid when that is an address. */
+        from: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an address, or "Name <address>"').optional(),
+        /**
+         * When the previous UTC day's reports go out (node-cron; six fields allow seconds). Read
+         * in UTC: node-cron would use the node's local time zone unless given `timezone: 'UTC'`.
+         */
+        schedule: cronExpression.default('15 0 * * *'),
+        /** Sends of one report before it is given up; failed ones are retried after retryBaseMs, doubling each time. */
+        maxAttempts: z.number().int().min(1).max(50).default(8),
+        retryBaseMs: z.number().int().positive().default(60_000),
+        /** One send, connection to the relay's last reply, at most this long. */
+        timeoutMs: z.number().int().positive().default(30_000),
       })
       .strict()
       .prefault({}),

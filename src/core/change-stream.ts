@@ -29,12 +29,16 @@ export function netChanges(changes: Iterable<ListChange>): { added: string[]; re
   return { added, removed };
 }
 
-/** Cursor text: the store's epoch and the id of the last change the client has seen. */
-export function formatCursor(epoch: string, changeId: number): string {
-  return `${epoch}.${changeId}`;
+/**
+ * Cursor text: the store's epoch and the id of the last change the client has seen, and for a
+ * stream cut by origin the id of the origin data it was cut with (`epoch.id.origins`).
+ */
+export function formatCursor(epoch: string, changeId: number, origins?: string): string {
+  return origins === undefined ? `${epoch}.${changeId}` : `${epoch}.${changeId}.${origins}`;
 }
 
-export function parseCursor(text: string): { epoch: string; changeId: number } | undefined {
-  const m = /^([A-Za-z0-9_-]{1,32})\.(\d{1,15})$/.exec(text);
-  return m ? { epoch: m[1]!, changeId: Number(m[2]) } : undefined;
+export function parseCursor(text: string): { epoch: string; changeId: number; origins?: string } | undefined {
+  const m = /^([A-Za-z0-9_-]{1,32})\.(\d{1,15})(?:\.([A-Za-z0-9_-]{1,32}))?$/.exec(text);
+  if (!m) return undefined;
+  return m[3] === undefined ? { epoch: m[1]!, changeId: Number(m[2]) } : { epoch: m[1]!, changeId: Number(m[2]), origins: m[3] };
 }

@@ -57,6 +57,10 @@ export const OTHER_CODES = [
   'BAD_REQUEST',
   'UNAUTHORIZED',
   'FORBIDDEN',
+  // A scoped subscriber key asked about an address outside its scope (PROTOCOL "Additions: origins").
+  'OUTSIDE_SCOPE',
+  // An origin data file (RIR delegated-extended statistics, an ASN or country CSV) that does not parse.
+  'ORIGINS_INVALID',
   'RATE_LIMITED',
   'CURSOR_EXPIRED',
   'NOT_FOUND',

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { SpamxError } from '../core/errors.js';
+import { redactCredentials } from '../core/redact-credentials.js';
 import type { NodeConfig } from '../config/config.js';
 import type { PeerDescriptor } from '../config/descriptor.js';
 import { parsePeerFile, peerFilePath, type Peer, type PeerFile } from '../config/peers.js';
@@ -20,7 +21,7 @@ export interface PinOptions {
  * (a kid is never trusted as given), then the peer file is written atomically.
  */
 export async function pinPeer(config: NodeConfig, descriptor: PeerDescriptor, options: PinOptions): Promise<Peer> {
-  if (descriptor.id === config.id) throw new SpamxError('PEER_INVALID', `${options.url} is this node (${config.id}) itself`);
+  if (descriptor.id === config.id) throw new SpamxError('PEER_INVALID', `${redactCredentials(options.url)} is this node (${config.id}) itself`);
   if (existsSync(peerFilePath(config.paths.peers, descriptor.id)) && !options.force) {
     throw new SpamxError('CONFLICT', `${descriptor.id} is already pinned; remove it first (or --force to re-pin)`);
   }

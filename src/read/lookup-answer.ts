@@ -1,4 +1,5 @@
 import { SpamxError } from '../core/errors.js';
+import type { Origin } from '../core/origin.js';
 import type { ListingFacts } from '../core/lookup-index.js';
 import type { LookupSource, SourceState } from '../core/lookup-source.js';
 import { parsePrefix } from '../core/prefix.js';
@@ -14,7 +15,14 @@ const time = (ms: number | null) => (ms === null ? null : formatTimestamp(ms));
  * that said so; and, when it is not listed though someone reported it, why: allowlisted,
  * refused by policy, expired or delisted.
  */
-export function lookupAddress(source: LookupSource, text: string, now: number, policy: Policy, batchUrl: (publisher: string, seq: number) => string) {
+export function lookupAddress(
+  source: LookupSource,
+  text: string,
+  now: number,
+  policy: Policy,
+  batchUrl: (publisher: string, seq: number) => string,
+  originOf: (address: string) => Origin,
+) {
   const parsed = parsePrefix(text);
   if (!parsed.ok || parsed.prefix.length !== (parsed.prefix.family === 4 ? 32 : 128)) {
     throw new SpamxError('BAD_REQUEST', `"${text}" is not an IP address`);
@@ -41,8 +49,11 @@ export function lookupAddress(source: LookupSource, text: string, now: number, p
       }
     }
   }
+  const addressText = address.text.slice(0, address.text.lastIndexOf('/'));
   return {
-    address: address.text.slice(0, address.text.lastIndexOf('/')),
+    address: addressText,
+    // Where the address is registered (PROTOCOL "Additions: origins"): whose network it is.
+    origin: originOf(addressText),
     listed,
     listedBy: facts.pieces.map((p) => ({ prefix: p.prefix, sources: p.sources.split(' '), expires: formatTimestamp(p.expires) })),
     allowlisted: allowlistedBy ? allowlistedBy.text : null,

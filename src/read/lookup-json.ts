@@ -25,13 +25,17 @@ type Refusal = LookupResult['refusals'][number];
 
 export function lookupAnswerJson(r: LookupResult): string {
   return (
-    `{"address":${raw(r.address)},"listed":${r.listed},` +
+    `{"address":${raw(r.address)},"origin":${originJson(r.origin)},"listed":${r.listed},` +
     `"listedBy":[${r.listedBy.map((p) => `{"prefix":${raw(p.prefix)},"sources":[${p.sources.map(raw).join(',')}],"expires":${raw(p.expires)}}`).join(',')}],` +
     `"allowlisted":${strOrNull(r.allowlisted)},"specialPurpose":${strOrNull(r.specialPurpose)},` +
     `"matches":[${r.matches.map(matchJson).join(',')}],` +
     `"refusals":[${r.refusals.map(refusalJson).join(',')}],` +
     `"notListedBecause":[${r.notListedBecause.map(str).join(',')}]}`
   );
+}
+
+function originJson(o: LookupResult['origin']): string {
+  return `{"country":${rawOrNull(o.country)},"asn":${numOrNull(o.asn)},"asName":${strOrNull(o.asName)},"registry":${rawOrNull(o.registry)}}`;
 }
 
 function matchJson(m: Match): string {

@@ -1,5 +1,6 @@
 import type { LookupIndex } from '../core/lookup-index.js';
 import type { LookupSource } from '../core/lookup-source.js';
+import type { OriginTable } from '../core/origin-table.js';
 import type { Policy } from '../core/policy.js';
 import { leafHashOf } from '../store/feed-store.js';
 import type { Store } from '../store/open-store.js';
@@ -21,6 +22,8 @@ export interface LookupServiceDeps {
   readonly clock: () => number;
   readonly policy: () => Policy;
   readonly batchUrl: (publisher: string, seq: number) => string;
+  /** The origin tables in use: answers name where the address is registered. */
+  readonly origins: () => OriginTable;
 }
 
 /**
@@ -50,7 +53,8 @@ export class LookupService {
 
   /** The lookup answer as JSON text, from the cache while nothing it depends on has changed. */
   lookupJson(ip: string): string {
-    const validity = this.deps.freshen();
+    // Answers name the address's origin, so new origin data makes them stale too.
+    const validity = `${this.deps.freshen()}:${this.deps.origins().digest}`;
     const cached = this.cache.get(ip, validity);
     if (cached !== undefined) return cached;
     const body = lookupAnswerJson(this.answer(ip, validity));
@@ -60,7 +64,8 @@ export class LookupService {
 
   private answer(ip: string, validity: string): LookupResult {
     const { deps } = this;
-    return lookupAddress(this.source(validity), ip, deps.clock(), deps.policy(), deps.batchUrl);
+    const origins = deps.origins();
+    return lookupAddress(this.source(validity), ip, deps.clock(), deps.policy(), deps.batchUrl, (address) => origins.originOf(address));
   }
 
   private source(validity: string): LookupSource {

@@ -8,6 +8,7 @@ import { httpStatus } from './error-status.js';
 import { federationRoutes } from './federation-routes.js';
 import { keyRoutes } from './key-routes.js';
 import { operatorRoutes } from './operator-routes.js';
+import { originRoutes } from './origin-routes.js';
 import { transparencyRoutes } from './transparency-routes.js';
 import { subscriberAccess } from './subscriber-access.js';
 
@@ -29,6 +30,7 @@ export function createApp(deps: ServeDeps, log: Logger): Hono {
   app.route('/', blocklistRoutes(deps, access));
   app.route('/', decisionsRoutes(deps, access.middleware, log));
   app.route('/', operatorRoutes(deps));
+  app.route('/', originRoutes(deps));
   // A load balancer or orchestrator sends no traffic to a node still building its read models.
   app.get('/healthz', (c) => (deps.ready() ? c.json({ ok: true }) : c.json({ ok: false, status: 'starting' }, 503)));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));

@@ -1,27 +1,35 @@
 import { createHash } from 'node:crypto';
-import { aggregateKeyPages } from '../core/aggregate.js';
+import { aggregateKeyPages, aggregatePrefixes } from '../core/aggregate.js';
 import { SpamxError } from '../core/errors.js';
-import { parseTimestamp } from '../core/time.js';
-import { effectiveFilteredCount, effectivePages, parseRowPage } from '../store/effective-pages.js';
+import type { OriginScope } from '../core/origin.js';
+import { cutIsNone, cutRange, keyRange, originCut, PieceOrder, type OriginCut } from '../core/origin-cut.js';
+import type { OriginTable } from '../core/origin-table.js';
+import { parseScopeQuery, scopeIsEmpty } from '../core/scope-spec.js';
+import { effectiveFilteredCount, effectivePages, parseKeyedPage, parseRowPage } from '../store/effective-pages.js';
 import type { EffectiveFilter } from '../store/effective-query.js';
 import { publishersWithBatches } from '../store/feed-store.js';
 import { effectiveVersion, getMeta, storeEpoch } from '../store/meta-store.js';
 import type { Store } from '../store/open-store.js';
 import { openSnapshotReader } from '../store/snapshot-reader.js';
 import { FORMATS, type BlocklistFormat, type BlocklistRow } from './formats/index.js';
-import { listParam } from './query-params.js';
+import { listParam, sinceParam } from './query-params.js';
 
 const MAX_SOURCES = 100;
 
 export interface BlocklistQuery extends EffectiveFilter {
   readonly format: BlocklistFormat;
   readonly aggregate: boolean;
+  /**
+   * Origin scopes the list is cut to, all at once (each a union): the request's `country`, `asn`
+   * and `within` filters, and a scoped subscriber key's scope.
+   */
+  readonly scopes: readonly OriginScope[];
 }
 
 /**
  * Reads `format`, `family`, `min_sources`, `source` (repeatable), `since` (RFC 3339 or epoch
- * seconds; pieces seen since then) and `aggregate` from a query, failing with BAD_REQUEST
- * naming the parameter.
+ * seconds; pieces seen since then), `aggregate`, and the origin filters `country`, `asn` and
+ * `within` (each repeatable) from a query, failing with BAD_REQUEST naming the parameter.
  */
 export function parseBlocklistQuery(get: (name: string) => string | undefined, getAll: (name: string) => string[]): BlocklistQuery {
   const name = get('format') ?? 'txt';
@@ -31,16 +39,12 @@ export function parseBlocklistQuery(get: (name: string) => string | undefined, g
   if (family !== undefined && family !== '4' && family !== '6') throw new SpamxError('BAD_REQUEST', 'family must be 4 or 6');
   const min = get('min_sources');
   if (min !== undefined && !/^[1-9]\d{0,3}$/.test(min)) throw new SpamxError('BAD_REQUEST', 'min_sources must be a positive integer');
-  const sinceText = get('since');
-  let since: number | undefined;
-  if (sinceText !== undefined) {
-    since = /^\d{1,12}$/.test(sinceText) ? Number(sinceText) * 1000 : parseTimestamp(sinceText);
-    if (since === undefined) throw new SpamxError('BAD_REQUEST', 'since must be an RFC 3339 UTC time or epoch seconds');
-  }
+  const since = sinceParam(get('since'));
   const aggregate = get('aggregate');
   if (aggregate !== undefined && aggregate !== 'true' && aggregate !== 'false') throw new SpamxError('BAD_REQUEST', 'aggregate must be true or false');
   // Each one is a condition of the SQL that reads the list (src/store/effective-pages.ts).
   const sources = listParam(getAll('source'), 'source', MAX_SOURCES);
+  const scope = originScopeParams(getAll);
   return {
     format,
     family: family === undefined ? undefined : (Number(family) as 4 | 6),
@@ -48,7 +52,13 @@ export function parseBlocklistQuery(get: (name: string) => string | undefined, g
     sources,
     since,
     aggregate: aggregate === 'true',
+    scopes: scopeIsEmpty(scope) ? [] : [scope],
   };
+}
+
+/** The origin filters `country=CC`, `asn=N`, `within=PREFIX` of a subscriber request, as one scope. */
+export function originScopeParams(getAll: (name: string) => string[]): OriginScope {
+  return parseScopeQuery(listParam(getAll('country'), 'country', MAX_SOURCES), listParam(getAll('asn'), 'asn', MAX_SOURCES), listParam(getAll('within'), 'within', MAX_SOURCES));
 }
 
 export interface OpenedBlocklist {
@@ -65,24 +75,34 @@ export interface OpenedBlocklist {
  * store, the list's version and the query, and the content depends on nothing else (the time in
  * headers is when the list last changed, not now).
  */
-export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: string; url: string; dnsblTtl?: number }): OpenedBlocklist {
+export function openBlocklist(
+  store: Store,
+  query: BlocklistQuery,
+  node: { id: string; url: string; dnsblTtl?: number },
+  origins: OriginTable,
+): OpenedBlocklist {
   const { store: reader, close } = openSnapshotReader(store);
   try {
-    const etag = blocklistEtag(store, reader, query);
-    const sources = publishersWithBatches(reader).filter((s) => !query.sources?.length || query.sources.includes(s));
-    const count = effectiveFilteredCount(reader, query);
     const aggregate = query.aggregate || query.format.alwaysAggregate === true;
+    const cut = originCut(origins, query.scopes, query.format.withOrigin === true && !aggregate);
+    const etag = blocklistEtag(store, reader, query, cutIsNone(cut) ? undefined : origins.digest);
+    const sources = publishersWithBatches(reader).filter((s) => !query.sources?.length || query.sources.includes(s));
+    let count: number | undefined;
     const meta = {
       node: node.id,
       asOf: Number(getMeta(reader, 'effective_updated_at') ?? 0),
-      count,
+      // Read when a format writes it (in its header): a read cut by origin counts its pieces in a
+      // pass over the keys first, which formats without a count never pay for.
+      get count(): number {
+        return (count ??= cutIsNone(cut) ? effectiveFilteredCount(reader, query) : cutCount(reader, query, cut));
+      },
       sources,
       aggregated: aggregate,
       lookupUrl: `${node.url}/v1/lookup/`,
       family: query.family,
       dnsblTtl: node.dnsblTtl,
     };
-    const rows = listedRows(reader, query, aggregate);
+    const rows = cutIsNone(cut) ? listedRows(reader, query, aggregate) : cutRows(reader, query, aggregate, cut, node.url);
     return { etag, contentType: query.format.contentType, chunks: query.format.render(rows, meta), close };
   } catch (err) {
     close();
@@ -95,13 +115,18 @@ export function openBlocklist(store: Store, query: BlocklistQuery, node: { id: s
  * ETag and content type without the body work (RFC 9110 §9.3.2). hono answers HEAD by running
  * the GET handler and dropping its body unread, which left the snapshot of openBlocklist open.
  */
-export function blocklistHead(store: Store, query: BlocklistQuery): Pick<OpenedBlocklist, 'etag' | 'contentType'> {
-  return { etag: blocklistEtag(store, store, query), contentType: query.format.contentType };
+export function blocklistHead(store: Store, query: BlocklistQuery, origins: OriginTable): Pick<OpenedBlocklist, 'etag' | 'contentType'> {
+  const aggregate = query.aggregate || query.format.alwaysAggregate === true;
+  const cut = query.scopes.length > 0 || (query.format.withOrigin === true && !aggregate);
+  return { etag: blocklistEtag(store, store, query, cut ? origins.digest : undefined), contentType: query.format.contentType };
 }
 
-/** The strong ETag of the list `query` asks for, as of `reader`'s view of `store`. */
-function blocklistEtag(store: Store, reader: Store, query: BlocklistQuery): string {
-  const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate]);
+/**
+ * The strong ETag of the list `query` asks for, as of `reader`'s view of `store`; a list cut by
+ * origin also names the origin data it was cut with, which changes the content when reloaded.
+ */
+function blocklistEtag(store: Store, reader: Store, query: BlocklistQuery, originDigest: string | undefined): string {
+  const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate, query.scopes, originDigest]);
   return `"bl-${storeEpoch(store)}-${effectiveVersion(reader)}-${createHash('sha256').update(queryId).digest('base64url').slice(0, 12)}"`;
 }
 
@@ -118,4 +143,81 @@ function* listedRows(reader: Store, query: BlocklistQuery, aggregate: boolean): 
   } else {
     for (const page of effectivePages(reader, query, 'rows')) yield* parseRowPage(page);
   }
+}
+
+/**
+ * The rows of a read cut by origin: each listed range cut to the scopes and at origin boundaries,
+ * one row per piece, each piece with its origin. Aggregated output gets the cover of the pieces,
+ * put back in address order first (nested ranges' pieces interleave).
+ */
+function* cutRows(reader: Store, query: BlocklistQuery, aggregate: boolean, cut: OriginCut, url: string): Generator<BlocklistRow> {
+  if (aggregate || (query.format.prefixOnly && !cut.withOrigin)) {
+    const prefixes = cutKeyPieces(reader, query, cut, aggregate);
+    if (aggregate) for (const prefix of aggregatePrefixes(prefixes)) yield { prefix };
+    else for (const prefix of prefixes) yield { prefix };
+    return;
+  }
+  const withBatch = query.format.withBatch === true;
+  for (const page of effectivePages(reader, query, withBatch ? 'abuseRows' : 'keyedRows')) {
+    for (const row of parseKeyedPage(page, withBatch)) {
+      const { family, start, end } = keyRange(row.key);
+      const batch = row.batch;
+      const batchUrl = batch && `${url}/v1/feeds/${batch.publisher}/batches/${batch.seq}`;
+      // Rows written out member by member: spreading objects per row was most of a CSV export.
+      if (family === 4 && start === end && cut.scopes.length === 0) {
+        // One address, one origin: the segment holding it, with no piece made (most rows).
+        const i = cut.table.originOf4(start as number);
+        yield {
+          prefix: row.prefix,
+          firstSeen: row.firstSeen,
+          lastSeen: row.lastSeen,
+          reports: row.reports,
+          expires: row.expires,
+          sources: row.sources,
+          country: cut.table.countryAt(i),
+          asn: cut.table.asnAt(i),
+          batchUrl,
+          category: batch?.category,
+        };
+        continue;
+      }
+      for (const piece of cutRange(cut, family, start, end, row.prefix)) {
+        yield {
+          prefix: piece.prefix,
+          firstSeen: row.firstSeen,
+          lastSeen: row.lastSeen,
+          reports: row.reports,
+          expires: row.expires,
+          sources: row.sources,
+          country: piece.country,
+          asn: piece.asn,
+          batchUrl,
+          category: batch?.category,
+        };
+      }
+    }
+  }
+}
+
+/** The prefixes of the cut pieces, from the keys alone; in address order when `ordered`. */
+function* cutKeyPieces(reader: Store, query: BlocklistQuery, cut: OriginCut, ordered: boolean): Generator<string> {
+  const order = ordered ? new PieceOrder<{ family: 4 | 6; start: number | bigint; prefix: string }>() : undefined;
+  for (const page of effectivePages(reader, query, 'keys')) {
+    for (let i = 0; i < page.length; ) {
+      const width = page.charCodeAt(i) === 0x34 ? 11 : 35;
+      const { family, start, end } = keyRange(page.slice(i, i + width));
+      i += width;
+      const pieces = cutRange(cut, family, start, end);
+      if (order) for (const p of order.add(family, start, pieces)) yield p.prefix;
+      else for (const p of pieces) yield p.prefix;
+    }
+  }
+  if (order) for (const p of order.finish()) yield p.prefix;
+}
+
+/** How many pieces a read cut by origin writes (before aggregation). */
+function cutCount(reader: Store, query: BlocklistQuery, cut: OriginCut): number {
+  let n = 0;
+  for (const _ of cutKeyPieces(reader, query, cut, false)) n++;
+  return n;
 }

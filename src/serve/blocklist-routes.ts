@@ -5,7 +5,9 @@ import { changesPage, effectiveRows, lastChangeId } from '../store/effective-que
 import { storeEpoch } from '../store/meta-store.js';
 import { openSnapshotReader } from '../store/snapshot-reader.js';
 import { ifNoneMatchHits } from '../core/etag-list.js';
-import { blocklistHead, parseBlocklistQuery } from './blocklist-export.js';
+import { cutIsNone, cutPrefixText, cutRange, keyRange, originCut, scopeCovers, type OriginCut } from '../core/origin-cut.js';
+import type { OriginScope } from '../core/origin.js';
+import { blocklistHead, originScopeParams, parseBlocklistQuery } from './blocklist-export.js';
 import type { ThreadedBlocklist } from './blocklist-threads.js';
 import type { ServeDeps } from './deps.js';
 import { streamGuard } from './response-limits.js';
@@ -32,14 +34,16 @@ export function blocklistRoutes(
   const threads = deps.exportThreads;
 
   app.get('/v1/blocklist', access, guard, async (c) => {
-    const query = parseBlocklistQuery((n) => c.req.query(n), (n) => c.req.queries(n) ?? []);
+    const asked = parseBlocklistQuery((n) => c.req.query(n), (n) => c.req.queries(n) ?? []);
+    const query = { ...asked, scopes: [...asked.scopes, ...keyScopes(c.get('caller'))] };
+    const origins = deps.origins();
     deps.project();
     // HEAD: a GET's headers from no snapshot (blocklistHead); hono drops a GET's body unread.
     const head = c.req.method === 'HEAD';
     storeEpoch(deps.store); // made here if new: the export threads' connections are read-only
     const list: Pick<ThreadedBlocklist, 'etag' | 'contentType' | 'close'> & { body?: ThreadedBlocklist['body'] } = head
-      ? { ...blocklistHead(deps.store, query), close: () => {} }
-      : await threads.open(query, { id: deps.config.id, url: deps.publicUrl(), dnsblTtl: deps.config.dnsbl.ttl });
+      ? { ...blocklistHead(deps.store, query, origins), close: () => {} }
+      : await threads.open(query, { id: deps.config.id, url: deps.publicUrl(), dnsblTtl: deps.config.dnsbl.ttl }, origins);
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
     const etag = gzip ? `${list.etag.slice(0, -1)}-gz"` : list.etag;
     const headers: Record<string, string> = { etag, vary: 'accept-encoding', 'cache-control': 'no-cache' };
@@ -57,14 +61,27 @@ export function blocklistRoutes(
   });
 
   app.get('/v1/blocklist/changes', access, guard, (c) => {
+    // Cut by the request's origin filters and the key's scope; the cursor then also names the
+    // origin data it was cut with, since other data would cut the same changes differently.
+    const origins = deps.origins();
+    const cut = originCut(origins, [originScopeParams((n) => c.req.queries(n) ?? []), ...keyScopes(c.get('caller'))], false);
+    const originId = cutIsNone(cut) ? undefined : origins.digest;
     deps.project();
     const epoch = storeEpoch(deps.store);
     const cursorText = c.req.query('cursor');
-    if (cursorText === undefined || cursorText === '') return snapshot(c, deps, epoch);
+    if (cursorText === undefined || cursorText === '') return snapshot(c, deps, epoch, cutIsNone(cut) ? undefined : cut, originId);
     const cursor = parseCursor(cursorText);
     if (!cursor) throw new SpamxError('BAD_REQUEST', `cursor "${cursorText}" is not a cursor this node issued`);
     const restart = 'restart from a snapshot: GET /v1/blocklist/changes without a cursor';
     if (cursor.epoch !== epoch) throw new SpamxError('CURSOR_EXPIRED', `cursor belongs to another store or an earlier life of this one; ${restart}`);
+    if (cursor.origins !== originId) {
+      throw new SpamxError(
+        'CURSOR_EXPIRED',
+        originId && cursor.origins
+          ? `the origin data changed since this cursor was issued, so the filtered list is cut differently; ${restart}`
+          : `cursor was issued for ${cursor.origins ? 'a list cut by origin' : 'the list without origin filters'}; ${restart} with the same filters`,
+      );
+    }
     // HEAD reads no page: whether the cursor is still within the log shows only on GET.
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'application/json' });
     // The cursor is checked and the page read in one read snapshot (store/effective-query.ts).
@@ -75,30 +92,52 @@ export function blocklistRoutes(
     if (expired === 'ahead') throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
     const more = page.length > CHANGES_PAGE;
     const run = more ? page.slice(0, CHANGES_PAGE) : page;
-    const { added, removed } = netChanges(run);
-    const next = formatCursor(epoch, run.at(-1)?.id ?? cursor.changeId);
+    const net = netChanges(run);
+    // Each prefix entering or leaving the list enters or leaves the scope as its cut parts.
+    const added = cutIsNone(cut) ? net.added : net.added.flatMap((p) => cutPrefixText(cut, p));
+    const removed = cutIsNone(cut) ? net.removed : net.removed.flatMap((p) => cutPrefixText(cut, p));
+    const next = formatCursor(epoch, run.at(-1)?.id ?? cursor.changeId, originId);
     return c.json({ cursor: next, added, removed, ...(more ? { more } : {}) });
   });
 
   // One handler, no middleware: the busiest endpoint skips hono's middleware chain (subscriber-access.ts).
   app.get('/v1/lookup/:ip', (c) => {
-    admit(c);
-    return c.body(deps.actions.lookupJson(c.req.param('ip')), 200, { 'content-type': 'application/json' });
+    const caller = admit(c);
+    const ip = c.req.param('ip');
+    if (caller.kind === 'subscriber' && caller.subscriber.scope) {
+      if (!scopeCovers(deps.origins(), caller.subscriber.scope, ip)) {
+        throw new SpamxError('OUTSIDE_SCOPE', `${ip} is outside the scope of subscriber ${caller.subscriber.name}; ask about addresses in its scope`);
+      }
+    }
+    return c.body(deps.actions.lookupJson(ip), 200, { 'content-type': 'application/json' });
   });
   return app;
 }
 
+/** A scoped key's scope, as one more scope every read it makes is cut to. */
+export function keyScopes(caller: Caller | undefined): OriginScope[] {
+  return caller?.kind === 'subscriber' && caller.subscriber.scope ? [caller.subscriber.scope] : [];
+}
+
 /** Without a cursor: the whole list as `added`, with the cursor of that exact snapshot. */
-function snapshot(c: Context, deps: ServeDeps, epoch: string): Response {
+function snapshot(c: Context, deps: ServeDeps, epoch: string, cut: OriginCut | undefined, originId: string | undefined): Response {
   const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
   // HEAD opens no snapshot: hono would drop the stream unread and leave the snapshot open.
   if (c.req.method === 'HEAD') return c.body(null, 200, headers);
   const { store: reader, close } = openSnapshotReader(deps.store);
-  const cursor = formatCursor(epoch, lastChangeId(reader));
+  const cursor = formatCursor(epoch, lastChangeId(reader), originId);
   function* chunks(): Generator<string> {
     yield `{"cursor":"${cursor}","added":[`;
     let first = true;
     for (const row of effectiveRows(reader)) {
+      if (cut) {
+        const { family, start, end } = keyRange(row.key);
+        for (const part of cutRange(cut, family, start, end)) {
+          yield `${first ? '' : ','}"${part.prefix}"`;
+          first = false;
+        }
+        continue;
+      }
       yield `${first ? '' : ','}"${row.prefix}"`;
       first = false;
     }

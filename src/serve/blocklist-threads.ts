@@ -1,6 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { fromErrorData, SpamxError, type SpamxErrorData } from '../core/errors.js';
+import type { OriginScope } from '../core/origin.js';
+import type { OriginTable, SharedOriginTable } from '../core/origin-table.js';
 import type { EffectiveFilter } from '../store/effective-query.js';
+import type { JurisdictionQueryData } from '../read/jurisdiction.js';
+import type { StatsQuery } from '../read/origin-stats.js';
 import type { BlocklistQuery } from './blocklist-export.js';
 
 // Compiled (src/cli/compiled.mjs) the worker is plain JavaScript; from the sources a small .mjs
@@ -15,15 +19,33 @@ export type ExportRequest =
       readonly op: 'open';
       readonly id: number;
       readonly database: string;
-      readonly query: EffectiveFilter & { readonly format: string; readonly aggregate: boolean };
+      readonly query: EffectiveFilter & { readonly format: string; readonly aggregate: boolean; readonly scopes: readonly OriginScope[] };
       readonly node: { readonly id: string; readonly url: string; readonly dnsblTtl?: number };
+      /** The origin tables in use, on shared memory: every thread reads the main thread's copy. */
+      readonly origins: SharedOriginTable;
     }
-  | { readonly op: 'next' | 'close'; readonly id: number };
+  | { readonly op: 'next' | 'close'; readonly id: number }
+  | {
+      readonly op: 'task';
+      readonly id: number;
+      readonly database: string;
+      readonly task: ReadTask;
+      readonly origins: SharedOriginTable;
+    };
+
+/**
+ * Long reads of the served list besides exports, run on the same threads for the same reason:
+ * the statistics and the jurisdiction list read every piece, seconds on a large store.
+ */
+export type ReadTask =
+  | { readonly kind: 'stats'; readonly query: StatsQuery; readonly now: number }
+  | { readonly kind: 'jurisdiction'; readonly query: JurisdictionQueryData };
 
 export type ExportReply =
   | { readonly id: number; readonly op: 'head'; readonly etag: string; readonly contentType: string }
   | { readonly id: number; readonly op: 'chunk'; readonly bytes: Uint8Array }
   | { readonly id: number; readonly op: 'end' }
+  | { readonly id: number; readonly op: 'result'; readonly value: unknown }
   | { readonly id: number; readonly op: 'error'; readonly error: SpamxErrorData };
 
 /** An export opened on a thread: its validator, and its body read a chunk at a time. */
@@ -63,7 +85,7 @@ export class BlocklistThreads {
   }
 
   /** Opens an export; resolves once the thread has read its ETag (the snapshot's version). */
-  async open(query: BlocklistQuery, node: { id: string; url: string; dnsblTtl?: number }): Promise<ThreadedBlocklist> {
+  async open(query: BlocklistQuery, node: { id: string; url: string; dnsblTtl?: number }, origins: OriginTable): Promise<ThreadedBlocklist> {
     const thread = this.leastBusy();
     const id = this.nextId++;
     const { format, ...filter } = query;
@@ -81,7 +103,7 @@ export class BlocklistThreads {
       if (!thread.dead) thread.worker.postMessage({ op: 'close', id } satisfies ExportRequest);
       this.settle(thread);
     };
-    const head = await ask({ op: 'open', id, database: this.database, query: { ...filter, format: format.name }, node });
+    const head = await ask({ op: 'open', id, database: this.database, query: { ...filter, format: format.name }, node, origins: origins.toShared() });
     if (head.op !== 'head') {
       close();
       throw head.op === 'error' ? fromErrorData(head.error) : new SpamxError('INTERNAL', `export thread answered ${head.op} to open`);
@@ -102,6 +124,24 @@ export class BlocklistThreads {
       { highWaterMark: 0 },
     );
     return { etag: head.etag, contentType: head.contentType, body, close };
+  }
+
+  /** Runs a read task on the least busy thread; resolves with its result. */
+  async run<T>(task: ReadTask, origins: OriginTable): Promise<T> {
+    const thread = this.leastBusy();
+    const id = this.nextId++;
+    try {
+      const reply = await new Promise<ExportReply>((resolve) => {
+        if (thread.dead) return resolve({ id, op: 'error', error: { code: 'INTERNAL', message: thread.dead } });
+        thread.waiting.set(id, resolve);
+        thread.worker.postMessage({ op: 'task', id, database: this.database, task, origins: origins.toShared() } satisfies ExportRequest);
+      });
+      if (reply.op === 'result') return reply.value as T;
+      throw reply.op === 'error' ? fromErrorData(reply.error) : new SpamxError('INTERNAL', `export thread answered ${reply.op} to a task`);
+    } finally {
+      thread.waiting.delete(id);
+      this.settle(thread);
+    }
   }
 
   /** Ends every thread (the node stops); exports still open fail. */

@@ -1,13 +1,17 @@
 import { parentPort } from 'node:worker_threads';
 import { toErrorData } from '../core/errors.js';
+import { OriginTable, type SharedOriginTable } from '../core/origin-table.js';
 import { openReadOnlyStore, type Store } from '../store/open-store.js';
+import { jurisdictionRows } from '../read/jurisdiction.js';
+import { computeStats } from '../read/origin-stats.js';
 import { openBlocklist, type OpenedBlocklist } from './blocklist-export.js';
 import { FORMATS } from './formats/index.js';
 import type { ExportReply, ExportRequest } from './blocklist-threads.js';
 
 /**
  * A blocklist export thread: renders `GET /v1/blocklist` on read-only connections of its own,
- * a chunk of about 64 KiB each time the main thread asks for one. A filter SQLite must scan the
+ * a chunk of about 64 KiB each time the main thread asks for one, and runs the other long reads
+ * of the list (statistics, the jurisdiction list) whole. A filter SQLite must scan the
  * whole list for (publishers no row names) costs seconds here, not on the thread that answers
  * DNS, lookups and `/healthz`. Exports interleave by chunk.
  */
@@ -17,6 +21,14 @@ const open = new Map<number, OpenedBlocklist>();
 const encoder = new TextEncoder();
 
 const CHUNK = 65_536;
+
+/** The origin tables last sent, by digest: the typed arrays are the main thread's, shared. */
+let origins: OriginTable | undefined;
+
+function originTable(shared: SharedOriginTable): OriginTable {
+  if (origins?.digest !== shared.digest) origins = OriginTable.fromShared(shared);
+  return origins;
+}
 
 function reply(message: ExportReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -42,9 +54,15 @@ function finish(id: number): void {
 port.on('message', (request: ExportRequest) => {
   const { id } = request;
   try {
-    if (request.op === 'open') {
+    if (request.op === 'task') {
+      const { task } = request;
+      const table = originTable(request.origins);
+      const db = store(request.database);
+      const value = task.kind === 'stats' ? computeStats(db, table, task.query, task.now) : jurisdictionRows(db, table, task.query);
+      reply({ id, op: 'result', value });
+    } else if (request.op === 'open') {
       const format = FORMATS.get(request.query.format)!;
-      const list = openBlocklist(store(request.database), { ...request.query, format }, request.node);
+      const list = openBlocklist(store(request.database), { ...request.query, format }, request.node, originTable(request.origins));
       open.set(id, list);
       reply({ id, op: 'head', etag: list.etag, contentType: list.contentType });
     } else if (request.op === 'next') {

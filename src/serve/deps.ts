@@ -7,6 +7,8 @@ import type { ParsedReport } from '../core/report.js';
 import type { Store } from '../store/open-store.js';
 import type { StatusReport } from '../store/status-report.js';
 import type { LookupResult } from '../read/lookup-answer.js';
+import type { OriginTable } from '../core/origin-table.js';
+import type { OriginDataset } from '../core/origin.js';
 
 /** What the operator endpoints may ask the node to do; wired to ingest by daemon.ts. */
 export interface OperatorActions {
@@ -16,7 +18,8 @@ export interface OperatorActions {
   publish(): Promise<PublishedBatch[]>;
   /** Undefined when no such peer is pinned. */
   pull(peerId: string): Promise<PullReport | undefined>;
-  status(): StatusReport;
+  /** The store's report, and the origin data sets in use (PROTOCOL "Additions: origins"). */
+  status(): StatusReport & { readonly origins: readonly OriginDataset[] };
   lookup(ip: string): LookupResult;
   /** lookup() serialized, cached while the store is unchanged. */
   lookupJson(ip: string): string;
@@ -38,6 +41,8 @@ export interface ServeDeps {
   readonly ready: () => boolean;
   /** The threads `GET /v1/blocklist` renders on, off the thread that answers DNS and /healthz. */
   readonly exportThreads: BlocklistThreads;
+  /** The origin tables in use (country, AS, registry); replaced whole when the data is reloaded. */
+  readonly origins: () => OriginTable;
 }
 
 /** `GET /.well-known/spamx` (PROTOCOL "Federation endpoints"). */

@@ -1,4 +1,5 @@
 import { SpamxError } from '../core/errors.js';
+import { parseTimestamp } from '../core/time.js';
 
 /** Reads an integer query parameter within bounds, or fails with BAD_REQUEST naming it. */
 export function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
@@ -29,4 +30,12 @@ export function listParam(values: readonly string[], name: string, max: number):
     }
   }
   return out;
+}
+
+/** `since`: an RFC 3339 UTC time or epoch seconds, as milliseconds; BAD_REQUEST otherwise. */
+export function sinceParam(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const since = /^\d{1,12}$/.test(text) ? Number(text) * 1000 : parseTimestamp(text);
+  if (since === undefined) throw new SpamxError('BAD_REQUEST', 'since must be an RFC 3339 UTC time or epoch seconds');
+  return since;
 }

@@ -1,8 +1,8 @@
-import { clientNetwork } from '../core/client-network.js';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import { SpamxError } from '../core/errors.js';
 import { FailureLimiter } from '../core/failure-limiter.js';
+import { clientOf } from './client-address.js';
 import { subscriberByKey, subscribersRevision, type Subscriber } from '../store/subscriber-store.js';
 import type { Store } from '../store/open-store.js';
 
@@ -104,9 +104,4 @@ export function subscriberAccess(options: SubscriberAccessOptions): SubscriberAc
       return next();
     },
   };
-}
-
-/** The client a failure counts against: its address, or an IPv6 address's /64. */
-function clientOf(c: Context): string {
-  return clientNetwork((c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress ?? '');
 }

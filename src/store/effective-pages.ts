@@ -21,6 +21,25 @@ const PAGE_TEXT = {
     columns: 'key, prefix, first_seen, last_seen, reports, expires, sources',
     text: `group_concat(prefix || ' ' || first_seen || ' ' || last_seen || ' ' || reports || ' ' || expires || ' ' || sources, char(10))`,
   },
+  /** `rows` led by the key, for a read cut by origin (the key gives the range without parsing). */
+  keyedRows: {
+    rows: 1024,
+    columns: 'key, prefix, first_seen, last_seen, reports, expires, sources',
+    text: `group_concat(key || ' ' || prefix || ' ' || first_seen || ' ' || last_seen || ' ' || reports || ' ' || expires || ' ' || sources, char(10))`,
+  },
+  /**
+   * `keyedRows` and, for the abuse-desk format, the batch that last listed the piece (its most
+   * recently seen active source's) and that entry's category, JSON-quoted (free text).
+   */
+  abuseRows: {
+    rows: 1024,
+    columns: `key, prefix, first_seen, last_seen, reports, expires, sources,
+      (SELECT l.publisher || ' ' || l.seq || ' ' || json_quote(coalesce(l.category, ''))
+       FROM origin_pieces o JOIN listings l ON l.key = o.origin
+       WHERE o.piece = effective.key AND l.op = 'list' AND instr(' ' || effective.sources || ' ', ' ' || l.publisher || ' ') > 0
+       ORDER BY l.last_seen DESC, l.publisher LIMIT 1) AS batch`,
+    text: `group_concat(key || ' ' || prefix || ' ' || first_seen || ' ' || last_seen || ' ' || reports || ' ' || expires || ' ' || coalesce(batch, '- 0 ""') || ' ' || sources, char(10))`,
+  },
 } as const;
 
 export type PageText = keyof typeof PAGE_TEXT;
@@ -51,6 +70,54 @@ export function* effectivePages(store: Store, filter: EffectiveFilter, what: Pag
     if (count < pageRows) return;
     after = lastKey;
   }
+}
+
+/** A `keyedRows` or `abuseRows` line: the piece with its key, and for the latter its batch. */
+export interface KeyedPiece extends ListedPiece {
+  readonly key: string;
+  /** The batch that last listed it and that entry's category (`abuseRows` only). */
+  readonly batch?: { readonly publisher: string; readonly seq: number; readonly category: string };
+}
+
+/**
+ * Splits a `keyedRows` (or, with `withBatch`, an `abuseRows`) page into pieces, by position as
+ * parseRowPage does: a field array or a spread per line made this the export's slowest step.
+ */
+export function parseKeyedPage(text: string, withBatch: boolean): KeyedPiece[] {
+  const out: KeyedPiece[] = [];
+  for (const line of text.split('\n')) {
+    const k = line.indexOf(' ');
+    const a = line.indexOf(' ', k + 1);
+    const b = line.indexOf(' ', a + 1);
+    const c = line.indexOf(' ', b + 1);
+    const d = line.indexOf(' ', c + 1);
+    const e = line.indexOf(' ', d + 1);
+    const key = line.slice(0, k);
+    const prefix = line.slice(k + 1, a);
+    const firstSeen = Number(line.slice(a + 1, b));
+    const lastSeen = Number(line.slice(b + 1, c));
+    const reports = Number(line.slice(c + 1, d));
+    const expires = Number(line.slice(d + 1, e));
+    if (!withBatch) {
+      out.push({ key, prefix, firstSeen, lastSeen, reports, expires, sources: line.slice(e + 1) });
+      continue;
+    }
+    // publisher seq "category" sources: the category is a JSON string, spaces and all.
+    const p = line.indexOf(' ', e + 1);
+    const q = line.indexOf(' ', p + 1);
+    const category = jsonStringAt(line, q + 1);
+    const publisher = line.slice(e + 1, p);
+    const batch = publisher === '-' ? undefined : { publisher, seq: Number(line.slice(p + 1, q)), category: category.value };
+    out.push({ key, prefix, firstSeen, lastSeen, reports, expires, sources: line.slice(category.end + 1), batch });
+  }
+  return out;
+}
+
+/** The JSON string starting at `from` (SQLite's json_quote output) and where it ends. */
+function jsonStringAt(line: string, from: number): { value: string; end: number } {
+  let i = from + 1;
+  while (i < line.length && line.charCodeAt(i) !== 0x22) i += line.charCodeAt(i) === 0x5c ? 2 : 1;
+  return { value: JSON.parse(line.slice(from, i + 1)) as string, end: i + 1 };
 }
 
 /** How many pieces pass the filter. */

@@ -7,8 +7,10 @@ import { changes } from './schema.js';
  * Reads of the effective list (what subscribers are served) and of its change log. The list's
  * queries are kept together in these store files: this one (rows, one piece, the change log),
  * effective-pages.ts (the blocklist export, a page of text at a time), decision-stream-store.ts
- * (the CrowdSec decision stream), read-logs.ts (what the read models follow). Only the projector
- * (projector.ts) writes the list. Prepared statements: each of these reads serves subscribers.
+ * (the CrowdSec decision stream), read-logs.ts (what the read models follow), piece-sources.ts
+ * (the listings behind a piece: the jurisdiction list), mail-report-store.ts (a day's changes, for
+ * the daily reports). Only the projector (projector.ts) writes the list. Prepared statements:
+ * each of these reads serves subscribers.
  */
 
 /** A listed prefix and its values merged over its active sources. */

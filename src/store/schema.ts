@@ -212,7 +212,32 @@ export const subscribers = sqliteTable('subscribers', {
   keyHash: text('key_hash').notNull().unique(),
   createdAt: integer('created_at').notNull(),
   revokedAt: integer('revoked_at'),
+  /**
+   * A network owner's key sees only listings inside this scope (PROTOCOL "Additions: origins"):
+   * JSON `{"countries":[…],"asns":[…],"within":[…]}`, null for the whole list.
+   */
+  scope: text('scope'),
+  /** Where the daily report of the scope goes (README "Network owners' own feeds"); null for none. */
+  contact: text('contact'),
 });
+
+/**
+ * The daily scope reports mailed to subscribers with a contact (one row per subscriber and UTC
+ * day): a report is sent once, retried with backoff while it fails, and its last error kept.
+ */
+export const mailReports = sqliteTable(
+  'mail_reports',
+  {
+    subscriberId: integer('subscriber_id').notNull(),
+    /** The UTC day reported, YYYY-MM-DD. */
+    day: text('day').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    sentAt: integer('sent_at'),
+    nextAttemptAt: integer('next_attempt_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [primaryKey({ columns: [t.subscriberId, t.day] })],
+);
 
 /** Per subscriber key, the change-stream position the CrowdSec bouncer stream has sent up to. */
 export const decisionStreams = sqliteTable('decision_streams', {

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.js';
+import { loadOriginTable } from '../../src/config/origin-files.js';
 import { openBlocklist, parseBlocklistQuery } from '../../src/serve/blocklist-export.js';
 import { FORMATS } from '../../src/serve/formats/index.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
@@ -16,6 +17,8 @@ const PRINT_MAX_RSS = fileURLToPath(new URL('./print-max-rss.mjs', import.meta.u
 const LIST = 1_000_000;
 const BIG_LIST = 10_000_000;
 const NODE = { id: 'bench-export', url: 'https://spamx.example.net' };
+/** The default origin data, which csv and json rows are cut by (their country and asn columns). */
+const origins = loadOriginTable({ paths: { dir: '.' }, origins: { delegated: [], asn: [] } });
 
 /**
  * Blocklist export. (1) A 1,000,000-prefix list rendered in every format to /dev/null, as
@@ -71,7 +74,7 @@ function exportTo(path: string, store: Store, query: string): { ms: number; byte
   const fd = openSync(path, 'w');
   try {
     const started = performance.now();
-    const list = openBlocklist(store, q, NODE);
+    const list = openBlocklist(store, q, NODE, origins);
     let bytes = 0;
     try {
       let buffer = '';

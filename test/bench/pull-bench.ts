@@ -10,10 +10,11 @@ import { loadConfig } from '../../src/config/config.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { parsePrefix } from '../../src/core/prefix.js';
-import { spawnServe } from '../helpers/spawn.js';
+import { spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { median, publicAddresses } from './bench-data.js';
-import { spawnServeChild, whenTrue } from './serve-child.js';
+import { spawnServeChild } from './serve-child.js';
 
 const BATCH = 100_000;
 
@@ -35,8 +36,11 @@ export async function pullBench(runs: number): Promise<void> {
     const addresses = publicAddresses(10 * BATCH);
     const single = await makePublisher(tmp.path, 'cn-isc', addresses.slice(0, BATCH), 1);
     const history = await makePublisher(tmp.path, 'hk-ofta', addresses, 10);
-    const servers = [await spawnServe(single), await spawnServe(history)];
+    const servers: ServeProcess[] = [];
     try {
+      // Each started inside the try: a second that fails to start must not leave the first running.
+      servers.push(await spawnServe(single));
+      servers.push(await spawnServe(history));
       for (const [label, peer, entries, url] of [
         ['100k batch', 'cn-isc', BATCH, servers[0]!.url],
         ['1M history (10 batches)', 'hk-ofta', 10 * BATCH, servers[1]!.url],
@@ -95,7 +99,7 @@ async function measuredPull(dir: string, peer: string, entries: number, last: st
   const node = spawnServeChild(dir);
   try {
     const url = await node.serving;
-    await whenTrue(async () => (await fetch(`${url}/healthz`)).ok, 60_000, 20);
+    await waitFor('the puller to be ready', async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 60_000, intervalMs: 20 });
     const db = new Database(loadConfig(dir).paths.database, { readonly: true, fileMustExist: true });
     try {
       const lastChange = db.prepare('SELECT ifnull(max(id), 0) FROM changes').pluck();
@@ -108,11 +112,16 @@ async function measuredPull(dir: string, peer: string, entries: number, last: st
       const storedRssMb = node.peakRssMb();
       if (!report.ok) throw new Error(`pull failed: ${JSON.stringify(report)}`);
       if (report.listed + report.delisted + report.refused !== entries) throw new Error(`pulled ${report.listed} entries, expected ${entries}`);
-      const servedAt = await whenTrue(() => (lastChange.get() as number) >= entries, 600_000);
+      // Each check answers the time it first held, on this process's clock.
+      const servedAt = await waitFor('every pulled listing served', () => (lastChange.get() as number) >= entries && performance.now(), { timeoutMs: 600_000, intervalMs: 10 });
       const cpu2 = node.cpuSeconds();
       const maxRssMb = node.peakRssMb();
       // Lookups answer from the read models, which follow the change log after the projection.
-      const lookupAt = await whenTrue(async () => (await (await fetch(`${url}/v1/lookup/${last}`)).text()).includes('"listed":true'), 600_000, 50);
+      const lookupAt = await waitFor(
+        'lookups to answer for the pulled listings',
+        async () => (await (await fetch(`${url}/v1/lookup/${last}`)).text()).includes('"listed":true') && performance.now(),
+        { timeoutMs: 600_000, intervalMs: 50 },
+      );
       const lookupRssMb = node.peakRssMb();
       if (process.env.BENCH_VERBOSE) {
         const used = (a: { main: number; others: number }, b: typeof a) => `main ${(b.main - a.main).toFixed(1)} s, others ${(b.others - a.others).toFixed(1)} s`;

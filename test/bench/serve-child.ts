@@ -26,6 +26,8 @@ export interface ServeChild {
 export const NODE_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 export function spawnServeChild(dir: string): ServeChild {
+  // Read before the spawn: a node directory without its token must not leave a child behind.
+  const token = loadOperatorToken(loadConfig(dir).paths);
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,11 +54,11 @@ export function spawnServeChild(dir: string): ServeChild {
     child,
     started,
     serving,
-    token: loadOperatorToken(loadConfig(dir).paths),
+    token,
     peakRssMb: () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024,
     cpuSeconds: () => threadCpu(child.pid!),
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
@@ -74,14 +76,4 @@ function threadCpu(pid: number): { main: number; others: number } {
     else others += seconds;
   }
   return { main, others };
-}
-
-/** Polls `check` every `intervalMs` until it is true; the time it first was, on this process's clock. */
-export async function whenTrue(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 10): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return performance.now();
-    if (performance.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }

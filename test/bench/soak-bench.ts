@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from '../../src/cli/compiled.mjs';
 import { tempDir } from '../helpers/temp-dir.js';
 import { publicAddresses } from './bench-data.js';
 import type { AttackPlan } from './soak-attack.js';
@@ -152,4 +154,11 @@ function print(seconds: number, clean: Phase, attacked: Phase, kinds: readonly s
     );
   }
   console.log(`  bad clients (${kinds.join(', ')}): ${Object.entries(attacked.attack ?? {}).map(([k, v]) => `${k}: ${v.toLocaleString('en-US')}`).join(', ')}`);
+}
+
+// `npx tsx test/bench/soak-bench.ts`: the soak alone (SOAK_SECONDS, SOAK_ATTACKS as above),
+// compiled first as run.ts does, so both phases run the build.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  build();
+  await soakBench(1);
 }

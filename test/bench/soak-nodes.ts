@@ -6,7 +6,8 @@ import { SpamxNode } from '../../src/daemon.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { pino } from 'pino';
 import { initTestNode, startTestNode } from '../helpers/nodes.js';
-import { spawnServeChild, whenTrue, type ServeChild } from './serve-child.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { spawnServeChild, type ServeChild } from './serve-child.js';
 
 export const SOAK_ZONE = 'bl.soak';
 export const PARTNER = 'cn-isc';
@@ -69,7 +70,7 @@ export async function startSoakNodes(root: string, ownListings: readonly string[
       if (line.includes('"spamx node serving"')) dnsblPort = (JSON.parse(line) as { dnsblPort?: number }).dnsblPort;
     });
     const url = await measured.serving;
-    await whenTrue(async () => dnsblPort !== undefined && (await fetch(`${url}/healthz`)).ok, 120_000, 50);
+    await waitFor('the measured node to be ready', async () => dnsblPort !== undefined && (await fetch(`${url}/healthz`)).ok, { timeoutMs: 120_000, intervalMs: 50 });
     return {
       url,
       dnsblPort: dnsblPort!,

@@ -57,21 +57,29 @@ export async function spawnServe(dir: string, extraArgs: readonly string[] = [])
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await waitFor(`spamx serve ${dir} to listen`, () => {
-    if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
-    return lines.find((l) => l.msg === 'spamx node serving')?.url as string | undefined;
-  });
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  let url: string;
+  try {
+    url = await waitFor(`spamx serve ${dir} to listen`, () => {
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
+      return lines.find((l) => l.msg === 'spamx node serving')?.url as string | undefined;
+    });
+  } catch (err) {
+    // Never listened (or too slowly): the caller has no handle to stop it, so it is stopped here.
+    await kill();
+    throw err;
+  }
   return {
     child,
     url,
     lines: () => lines,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
-    kill: async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    kill,
   };
 }

@@ -59,15 +59,39 @@ export function rssMb(pid: number): number {
 
 /** How many sockets a process holds open (its fds that are sockets). */
 export function socketCount(pid: number): number {
-  let n = 0;
+  return socketInodes(pid).size;
+}
+
+/**
+ * Whether process `pid` still holds open its end of the IPv4 TCP connection whose other end is
+ * local port `peerPort` (as /proc/net/tcp lists it, by socket inode). Unlike a count of its
+ * sockets, other connections opening and closing meanwhile do not change the answer.
+ */
+export function holdsConnection(pid: number, peerPort: number): boolean {
+  const inodes = socketInodes(pid);
+  const port = peerPort.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .some((line) => {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+      const fields = line.trim().split(/\s+/);
+      return fields[2]?.endsWith(`:${port}`) === true && inodes.has(fields[9]!);
+    });
+}
+
+/** The inodes of the sockets a process holds open (`socket:[INODE]` in /proc/PID/fd). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+      if (inode) inodes.add(inode);
     } catch {
       // closed while listed
     }
   }
-  return n;
+  return inodes;
 }
 
 /**

@@ -193,20 +193,24 @@ describe('csv, json, ndjson', () => {
   it('parse and hold the txt list with each piece’s sources', async () => {
     const txt = lines(await body(''));
     const csv = lines(await body('?format=csv'));
-    expect(csv[0]).toBe('prefix,first_seen,last_seen,reports,sources,expires');
+    expect(csv[0]).toBe('prefix,first_seen,last_seen,reports,sources,expires,country,asn');
     const csvRows = csv.slice(1).map((l) => l.split(','));
-    expect(csvRows.map((r) => r[0])).toEqual(txt);
+    // A piece spanning several origins is written as its parts, one per origin: the same space.
+    expect(space(csvRows.map((r) => r[0]!))).toEqual(space(txt));
+    expect(csvRows.length).toBeGreaterThan(txt.length);
     for (const r of csvRows) {
-      expect(r).toHaveLength(6);
+      expect(r).toHaveLength(8);
+      expect(r[6]).toMatch(/^([A-Z]{2})?$/);
+      expect(r[7]).toMatch(/^(\d+)?$/);
       expect(Date.parse(r[1]!)).toBeLessThanOrEqual(Date.parse(r[2]!));
       expect(Number(r[3])).toBeGreaterThan(0);
       expect(Date.parse(r[5]!)).toBeGreaterThan(Date.now());
     }
     const json = JSON.parse(await body('?format=json')) as { node: string; count: number; sources: string[]; prefixes: { prefix: string; sources: string[] }[] };
     expect(json.node).toBe('jp-dekyo');
-    expect(json.count).toBe(txt.length);
+    expect(json.count).toBe(csvRows.length);
     expect(json.sources).toEqual(['cn-isc', 'hk-ofta', 'jp-dekyo']);
-    expect(json.prefixes.map((p) => p.prefix)).toEqual(txt);
+    expect(json.prefixes.map((p) => p.prefix)).toEqual(csvRows.map((r) => r[0]));
     const ndjson = lines(await body('?format=ndjson')).map((l) => JSON.parse(l) as { prefix: string; sources: string[] });
     expect(ndjson).toEqual(json.prefixes);
     // A piece carved from a prefix both sources list carries both.
@@ -220,13 +224,14 @@ describe('filters', () => {
   it('family, min_sources, source and since select the same pieces in every format', async () => {
     const all = (await body('?format=csv')).split('\n').slice(1).filter(Boolean).map((l) => l.split(','));
     const expectPrefixes = async (query: string, keep: (row: string[]) => boolean) => {
-      const want = all.filter(keep).map((r) => r[0]);
+      const want = all.filter(keep).map((r) => r[0]!);
       expect(want.length, query).toBeGreaterThan(0);
-      expect(lines(await body(`?${query}`)), query).toEqual(want);
+      // csv rows are the pieces cut by origin; txt and postfix write each listed piece whole.
+      expect(space(lines(await body(`?${query}`))), query).toEqual(space(want));
       const csv = (await body(`?format=csv&${query}`)).split('\n').slice(1).filter(Boolean);
       expect(csv.map((l) => l.split(',')[0]), query).toEqual(want);
-      const postfix = lines(await body(`?format=postfix&${query}`)).map((l) => l.split(' ')[0]);
-      expect(postfix, query).toEqual(want);
+      const postfix = lines(await body(`?format=postfix&${query}`)).map((l) => l.split(' ')[0]!);
+      expect(space(postfix), query).toEqual(space(want));
     };
     await expectPrefixes('family=4', (r) => !r[0]!.includes(':'));
     await expectPrefixes('family=6', (r) => r[0]!.includes(':'));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressesIn, inCountries, mergeRanges, prefixRanges, v4Range } from '../helpers/origin-rows.js';
 import { runCli, spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -11,6 +12,7 @@ import { waitFor } from '../helpers/wait-for.js';
  * one merged list equal to the union the test computes itself.
  */
 const CENTRES = ['jp-dekyo', 'cn-isc', 'hk-ofta', 'tw-ncc'] as const;
+const COUNTRY: Record<(typeof CENTRES)[number], string> = { 'jp-dekyo': 'JP', 'cn-isc': 'CN', 'hk-ofta': 'HK', 'tw-ncc': 'TW' };
 const EVERY_2S = '*/2 * * * * *';
 const tmp = tempDir();
 const nodes = new Map<string, { dir: string; serve: ServeProcess; token: string }>();
@@ -32,6 +34,10 @@ const reported = new Map<string, string[]>(
     ],
   ]),
 );
+// Each centre's monitors also see sources in the partners' countries, picked from the origin data.
+for (const [c, id] of CENTRES.entries()) {
+  for (const other of CENTRES) if (other !== id) reported.get(id)!.push(...addressesIn(COUNTRY[other], 8).slice(2 * c, 2 * c + 2));
+}
 // Input in a non-canonical IPv6 form; the canonical form is written out by hand (RFC 5952).
 reported.get('hk-ofta')!.push('2400:CB00:0002:0:0:0:0:1');
 const CANONICAL_V6 = '2400:cb00:2::1/128';
@@ -60,7 +66,7 @@ beforeAll(async () => {
   await Promise.all(
     CENTRES.map(async (id) => {
       const dir = join(tmp.path, id);
-      const init = await runCli(['init', '--data', dir, '--id', id, '--port', '0', '--publish-schedule', EVERY_2S, '--public']);
+      const init = await runCli(['init', '--data', dir, '--id', id, '--country', COUNTRY[id], '--port', '0', '--publish-schedule', EVERY_2S, '--public']);
       expect(init.code, init.stderr).toBe(0);
       const serve = await spawnServe(dir);
       nodes.set(id, { dir, serve, token: readFileSync(join(dir, 'operator.token'), 'utf8').trim() });
@@ -112,6 +118,53 @@ describe('four centres exchanging batches', () => {
       const feeds = (await (await fetch(`${n.serve.url}/v1/feeds`)).json()) as { publisher: string; size: number }[];
       expect(feeds.map((f) => f.publisher).sort()).toEqual([...CENTRES].sort());
     }
+  });
+
+  it("each centre's jurisdiction is what its partners list inside its own country, with each partner named", async () => {
+    for (const id of CENTRES) {
+      const n = nodes.get(id)!;
+      const res = await fetch(`${n.serve.url}/v1/jurisdiction`, { headers: { authorization: `Bearer ${n.token}` } });
+      expect(res.status).toBe(200);
+      const answer = (await res.json()) as {
+        country: string;
+        rows: { prefix: string; asn: number | null; asName: string | null; sources: { publisher: string; seq: number }[] }[];
+      };
+      expect(answer.country).toBe(COUNTRY[id]);
+      // The AS data names every AS it holds (the names come from the main thread's tables).
+      for (const row of answer.rows) if (row.asn !== null) expect(row.asName, row.prefix).toEqual(expect.any(String));
+      // Computed from the data files: every prefix a partner reported, cut to this country.
+      const own = new Set([COUNTRY[id]]);
+      const byPartners = new Map<string, Set<string>>();
+      for (const [other, lines] of reported) {
+        if (other === id) continue;
+        for (const line of lines.map(canonical)) {
+          if (line.includes(':')) continue;
+          for (const [lo, hi] of inCountries(...v4Range(line), own)) {
+            const key = `${lo}-${hi}`;
+            if (!byPartners.has(key)) byPartners.set(key, new Set());
+            byPartners.get(key)!.add(other);
+          }
+        }
+      }
+      expect(byPartners.size).toBeGreaterThan(0);
+      expect(prefixRanges(answer.rows.map((r) => r.prefix))).toEqual(mergeRanges([...byPartners.keys()].map((k) => k.split('-').map(Number) as [number, number])));
+      for (const row of answer.rows) {
+        const [lo, hi] = v4Range(row.prefix);
+        const expected = [...byPartners].filter(([k]) => {
+          const [a, b] = k.split('-').map(Number) as [number, number];
+          return a <= lo && hi <= b;
+        });
+        const partners = new Set(expected.flatMap(([, set]) => [...set]));
+        expect(new Set(row.sources.map((s) => s.publisher)), row.prefix).toEqual(partners);
+        expect(row.sources.every((s) => s.seq >= 1)).toBe(true);
+      }
+      // Grouped by network: rows of one AS are together.
+      const asns = answer.rows.map((r) => r.asn ?? -1);
+      expect(asns.filter((a, i) => i > 0 && a !== asns[i - 1]).length + 1).toBe(new Set(asns).size);
+    }
+    const csv = await runCli(['jurisdiction', '--data', nodes.get('jp-dekyo')!.dir]);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toBe('prefix,asn,as_name,country,publisher,first_seen,last_seen,reports,seq,batch_url');
   });
 
   it('a delisting by one source keeps prefixes another source lists, and removes sole listings everywhere', async () => {

@@ -15,8 +15,9 @@ import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * Issue 18, item 7 ("the small ones"), each against a real `spamx serve` or the real CLI: a
- * revoked key refused on the very next request, failed authentications limited per address,
- * peer URLs held to http(s) and their credentials never logged, refused report text escaped
+ * revoked key refused on the very next request, failed authentications limited per address
+ * (subscriber keys and operator tokens), peer URLs held to http(s) and their credentials never
+ * logged or printed, refused report text escaped
  * and truncated, an allowlist error that names the line and not its content, and a pull lease
  * whose holder is a zombie or a reused pid taken over.
  */
@@ -49,12 +50,19 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** A GET from a chosen loopback source address, so one "client" can be told from another. */
-function getFrom(localAddress: string, path: string, headers: Record<string, string>): Promise<{ status: number; retryAfter: string | undefined }> {
+/** A request from a chosen loopback source address, so one "client" can be told from another. */
+function getFrom(
+  localAddress: string,
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${serve.url}${path}`, { localAddress, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
+    const req = httpRequest(`${serve.url}${path}`, { localAddress, headers, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body }));
     });
     req.on('error', reject);
     req.end();
@@ -93,6 +101,30 @@ describe('subscriber keys on a serving node', () => {
   });
 });
 
+describe('operator tokens on a serving node', () => {
+  it('limits wrong tokens per client address across every operator route (429 RATE_LIMITED with Retry-After), not other addresses', async () => {
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const answers: { status: number; retryAfter: string | undefined; body: string }[] = [];
+    // Wrong guesses spread over routes: the count is one per address, whichever route is asked.
+    for (let i = 0; i < 20; i++) {
+      answers.push(await (i % 2 === 0 ? getFrom('127.0.0.5', '/v1/status', bearer(`wrong-${i}`)) : getFrom('127.0.0.5', '/v1/publish', bearer(`wrong-${i}`), 'POST')));
+    }
+    const statuses = answers.map((a) => a.status);
+    expect(statuses[0]).toBe(401);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    expect(statuses.slice(-5)).toEqual([429, 429, 429, 429, 429]);
+    const limited = answers.at(-1)!;
+    expect(JSON.parse(limited.body).error.code).toBe('RATE_LIMITED');
+    expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+    // Once limited, even the right token is refused from that address: the answer must not tell a guess from the token.
+    expect((await getFrom('127.0.0.5', '/v1/status', bearer(operatorToken))).status).toBe(429);
+    // Another address, with the token, is served; a request with no token at all guesses nothing and is not counted.
+    expect((await getFrom('127.0.0.6', '/v1/status', bearer(operatorToken))).status).toBe(200);
+    for (let i = 0; i < 15; i++) expect((await getFrom('127.0.0.6', '/v1/status', {})).status).toBe(401);
+    expect((await getFrom('127.0.0.6', '/v1/status', bearer(operatorToken))).status).toBe(200);
+  });
+});
+
 describe('peer URLs', () => {
   it('refuses a peer file whose URL is not http(s), naming the file and the field', async () => {
     const ignored = await waitFor('the ftp peer to be refused', () => serve.lines().find((l) => l.msg === 'peer file ignored'));
@@ -109,6 +141,29 @@ describe('peer URLs', () => {
     const status = await runCli(['status', '--json', '--data', dir]);
     expect(failures).toContain('127.0.0.1:9');
     for (const text of [answer, JSON.stringify(serve.lines()), failures, status.stdout, status.stderr]) expect(text).not.toContain(SECRET);
+  });
+
+  it('`spamx peer list` shows peer and mirror URLs without their credentials, as text and as JSON', async () => {
+    const text = await runCli(['peer', 'list', '--data', dir]);
+    const json = await runCli(['peer', 'list', '--json', '--data', dir]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(json.code, json.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^cn-isc\thttp:\/\/\*\*\*@127\.0\.0\.1:9\t.*\tmirrors=http:\/\/\*\*\*@127\.0\.0\.1:9\/m$/m);
+    const [peer] = JSON.parse(json.stdout) as { id: string; url: string; mirrors: string[] }[];
+    expect(peer).toMatchObject({ id: 'cn-isc', url: 'http://***@127.0.0.1:9', mirrors: ['http://***@127.0.0.1:9/m'] });
+    for (const out of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(out).not.toContain(SECRET);
+  });
+
+  it('`spamx peer add` prints the URL it pinned without its credentials', async () => {
+    const other = await initTestNode(tmp.path, { id: 'jp-add' });
+    const withCredentials = publisher.url.replace('http://', `http://user:${SECRET}@`);
+    const added = await runCli(['peer', 'add', withCredentials, '--mirror', withCredentials, '--data', other]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain(`at ${publisher.url.replace('http://', 'http://***@')}`);
+    const listed = await runCli(['peer', 'list', '--data', other]);
+    for (const out of [added.stdout, added.stderr, listed.stdout, listed.stderr]) expect(out).not.toContain(SECRET);
+    // The peer file keeps them: the node needs them to pull.
+    expect(readFileSync(join(loadConfig(other).paths.peers, 'cn-isc.json'), 'utf8')).toContain(SECRET);
   });
 });
 

@@ -5,7 +5,7 @@ import { nodePaths } from '../../src/config/paths.js';
 import { addSubscriber } from '../../src/store/subscriber-store.js';
 import { initTestNode, startTestNode } from '../helpers/nodes.js';
 import { spawnServe, type ServeProcess } from '../helpers/spawn.js';
-import { socketCount, stalledRequest, timed, walCheckpoint, type StalledClient } from '../helpers/stalled-client.js';
+import { holdsConnection, socketCount, stalledRequest, timed, walCheckpoint, type StalledClient } from '../helpers/stalled-client.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -13,7 +13,8 @@ import { waitFor } from '../helpers/wait-for.js';
  * Streams that hold a read snapshot (the blocklist, the change snapshot, the CrowdSec decision
  * stream) against a real `spamx serve`: a HEAD runs no stream and moves no cursor; a reader that
  * stops reading is cut after `serve.stallTimeoutMs`, and its snapshot with it, so the WAL
- * checkpoints again; one key holds at most `serve.streamsPerClient` streams.
+ * checkpoints again; one key holds at most `serve.streamsPerClient` streams; a reader that keeps
+ * taking a little, never stalling, is cut `serve.streamMaxMs` after it began, with its snapshot.
  */
 const tmp = tempDir();
 const STALL_MS = 4_000;
@@ -24,21 +25,30 @@ let dbPath: string;
 let token: string;
 const keys: { id: number; key: string }[] = [];
 const stalled: StalledClient[] = [];
+const servers: ServeProcess[] = [];
+
+/** A `spamx serve` over a store of LISTED listings and three subscribers. */
+interface SeededNode {
+  readonly serve: ServeProcess;
+  readonly dbPath: string;
+  readonly token: string;
+  readonly keys: readonly { id: number; key: string }[];
+}
 
 /** The i-th public /32 from 61.0.0.0/8 upward. */
 const address = (i: number) => `61.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
-async function operator(path: string, body = ''): Promise<void> {
-  const res = await fetch(`${serve.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body });
+async function operator(path: string, body = '', on: Pick<SeededNode, 'serve' | 'token'> = { serve, token }): Promise<void> {
+  const res = await fetch(`${on.serve.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${on.token}`, 'content-type': 'text/plain' }, body });
   expect(res.status, `${path}: ${await res.clone().text()}`).toBeLessThan(300);
   await res.arrayBuffer();
 }
 
 /** A few more listings, published: new WAL frames that a checkpoint must copy. */
 let more = LISTED;
-async function listMore(count = 20): Promise<void> {
-  await operator('/v1/reports', Array.from({ length: count }, () => address(more++)).join('\n'));
-  await operator('/v1/publish');
+async function listMore(count = 20, on: Pick<SeededNode, 'serve' | 'token'> = { serve, token }): Promise<void> {
+  await operator('/v1/reports', Array.from({ length: count }, () => address(more++)).join('\n'), on);
+  await operator('/v1/publish', '', on);
 }
 
 const cursorOf = (id: number) => {
@@ -50,15 +60,15 @@ const cursorOf = (id: number) => {
   }
 };
 
-const fullyCheckpointed = () => {
-  const wal = walCheckpoint(dbPath);
+const fullyCheckpointed = (path = dbPath) => {
+  const wal = walCheckpoint(path);
   return wal.log > 0 && wal.checkpointed === wal.log && wal;
 };
 
-beforeAll(async () => {
-  const dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { serve: { stallTimeoutMs: STALL_MS, streamsPerClient: PER_KEY } } });
-  dbPath = nodePaths(dir).database;
+async function seededNode(id: string, serveConfig: Record<string, number>): Promise<SeededNode> {
+  const dir = await initTestNode(tmp.path, { id, config: { serve: serveConfig } });
   const node = await startTestNode(dir);
+  const keys: { id: number; key: string }[] = [];
   try {
     expect(node.reportText(Array.from({ length: LISTED }, (_, i) => address(i)).join('\n')).refused).toEqual([]);
     await node.publish();
@@ -70,13 +80,20 @@ beforeAll(async () => {
   } finally {
     await node.destroy();
   }
-  serve = await spawnServe(dir);
-  token = readFileSync(nodePaths(dir).operatorToken, 'utf8').trim();
+  const serve = await spawnServe(dir);
+  servers.push(serve);
+  return { serve, dbPath: nodePaths(dir).database, token: readFileSync(nodePaths(dir).operatorToken, 'utf8').trim(), keys };
+}
+
+beforeAll(async () => {
+  const main = await seededNode('jp-dekyo', { stallTimeoutMs: STALL_MS, streamsPerClient: PER_KEY });
+  ({ serve, dbPath, token } = main);
+  keys.push(...main.keys);
 });
 
 afterAll(async () => {
   for (const s of stalled) s.socket.destroy();
-  await serve?.stop();
+  await Promise.all(servers.map((s) => s.stop()));
   tmp.cleanup();
 });
 
@@ -162,5 +179,69 @@ describe('a subscriber stream whose reader stalls', () => {
     const again = await fetch(`${serve.url}/v1/blocklist?format=txt`, { headers: { 'x-api-key': keys[0]!.key } });
     expect(again.status).toBe(200);
     expect((await again.text()).split('\n').filter((l) => l && !l.startsWith('#')).length).toBe(more);
+  });
+});
+
+describe('a subscriber stream whose reader trickles', () => {
+  /**
+   * A node of its own: with the default stall timeout (60 s, so its socket timeout fires only
+   * after 30 s without progress) nothing but the lifetime can end this stream within the test.
+   * (At 4 s, as above, a reader must take a third of the node's socket send buffer, over 1 MB,
+   * every 2 s for its writes to be seen moving; a slower one is cut as stalled.)
+   */
+  const STREAM_MAX_MS = 5_000;
+  let node: SeededNode;
+  beforeAll(async () => {
+    node = await seededNode('cn-trickle', { streamMaxMs: STREAM_MAX_MS });
+  });
+
+  it('is ended with its snapshot serve.streamMaxMs after it began, though it never stalled', async () => {
+    const checkpointed = () => fullyCheckpointed(node.dbPath);
+    await waitFor('a full checkpoint before', async () => {
+      await listMore(20, node); // a WAL with frames in it
+      return checkpointed();
+    }, { timeoutMs: 20_000 });
+    const pid = node.serve.child.pid!;
+    const started = Date.now();
+    const reader = await stalledRequest(node.serve.url, '/v1/blocklist?format=json', { localAddress: '127.0.0.30', headers: { 'x-api-key': node.keys[0]!.key } });
+    stalled.push(reader);
+    expect(reader.status).toBe(200);
+    const port = reader.socket.localPort!;
+    expect(holdsConnection(pid, port)).toBe(true);
+    // 64 KiB every 500 ms: a slow link that never stops, far too slow to read the list (over 10 MB) whole.
+    const arrivals: number[] = [];
+    let received = reader.body.length;
+    let taken = 0;
+    reader.socket.on('data', (chunk: Buffer) => {
+      arrivals.push(Date.now());
+      received += chunk.length;
+      taken += chunk.length;
+      if (taken >= 64 * 1024) reader.socket.pause();
+    });
+    const trickle = setInterval(() => {
+      taken = 0;
+      reader.socket.resume();
+    }, 500);
+    let cutAt: number;
+    try {
+      // The snapshot is held while it reads: new frames cannot all be copied.
+      await listMore(20, node);
+      const pinned = walCheckpoint(node.dbPath);
+      if (Date.now() - started < STREAM_MAX_MS) expect(pinned.checkpointed).toBeLessThan(pinned.log);
+      // Watched on the node's side: the reader still has bytes in its kernel buffers after the cut.
+      cutAt = await waitFor('the node to end the trickling stream', () => !holdsConnection(pid, port) && Date.now(), { timeoutMs: 60_000, intervalMs: 50 });
+    } finally {
+      clearInterval(trickle);
+      reader.socket.destroy();
+    }
+    const lived = cutAt - started;
+    const gaps = arrivals.filter((at) => at <= cutAt).map((at, i, all) => (i === 0 ? at - started : at - all[i - 1]!));
+    const wal = await waitFor('a full checkpoint after the stream ended', checkpointed, { timeoutMs: 20_000 });
+    console.log(`trickling stream: ${(received / 1e6).toFixed(1)} MB taken, ended after ${lived} ms (limit ${STREAM_MAX_MS}), longest gap between reads ${Math.max(...gaps)} ms; then WAL ${wal.checkpointed}/${wal.log}`);
+    expect(lived).toBeGreaterThanOrEqual(STREAM_MAX_MS);
+    // The lifetime ended it: the stall timeout cannot fire before 30 s, and data kept coming.
+    expect(lived).toBeLessThan(30_000);
+    expect(Math.max(...gaps)).toBeLessThan(2_000);
+    expect(received).toBeLessThan(10_000_000);
   });
 });

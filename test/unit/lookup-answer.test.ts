@@ -36,6 +36,12 @@ function source(): LookupSource {
 
 const policy = (allow: string[]): Policy => ({ allowlist: new PrefixSet(allow.map(prefix)) }) as unknown as Policy;
 
+/** Origins with every kind of member: known, unknown, and a name that needs escaping. */
+const originOf = (address: string) =>
+  address === '61.4.12.7'
+    ? { country: 'CN', asn: 4134, asName: 'CHINANET-BACKBONE No.31,Jin-rong Street "x"', registry: 'apnic' }
+    : { country: address.includes(':') ? null : 'HK', asn: null, asName: null, registry: null };
+
 describe('lookup answers', () => {
   it('serialize exactly as JSON.stringify would, for every kind of answer', () => {
     const src = source();
@@ -49,16 +55,16 @@ describe('lookup answers', () => {
       ['2001:db8::1', []],
       ['8.8.4.4', []],
     ] as const) {
-      const answer = lookupAddress(src, ip, NOW, policy([...allow]), url);
+      const answer = lookupAddress(src, ip, NOW, policy([...allow]), url, originOf);
       expect(lookupAnswerJson(answer), ip).toBe(JSON.stringify(answer));
     }
   });
 
   it('say why an address is not listed', () => {
-    const answer = lookupAddress(source(), '58.5.5.5', NOW, policy([]), () => 'u');
+    const answer = lookupAddress(source(), '58.5.5.5', NOW, policy([]), () => 'u', originOf);
     expect(answer.listed).toBe(false);
     expect(answer.notListedBecause).toEqual(["hk-ofta's report of 58.0.0.0/8 was refused: PREFIX_TOO_SHORT", 'jp-dekyo delisted 58.5.5.0/24']);
-    const expired = lookupAddress(source(), '61.4.12.7', NOW, policy([]), () => 'u');
+    const expired = lookupAddress(source(), '61.4.12.7', NOW, policy([]), () => 'u', originOf);
     expect(expired.listed).toBe(true);
     expect(expired.matches.map((m) => [m.prefix, m.listed, m.sources.map((s) => s.state)])).toEqual([
       ['61.4.12.0/24', true, ['active', 'delisted']],

@@ -2,6 +2,7 @@ import type { TransparencyOptions } from '../../audit/audit-feed.js';
 import type { WitnessTarget } from '../../audit/audit-witnesses.js';
 import { parseDescriptor } from '../../config/descriptor.js';
 import { SpamxError } from '../../core/errors.js';
+import { redactCredentials } from '../../core/redact-credentials.js';
 import { publisherCheckpointKeys } from '../../verify/checkpoint-note.js';
 import { parseWitnessKey } from '../../verify/cosigners.js';
 import type { PinnedKeySet } from '../../verify/pinned-keys.js';
@@ -56,6 +57,6 @@ function witnessFromDescriptor(file: string): WitnessTarget {
 }
 
 function checkedUrl(text: string, where: string): string {
-  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) throw new UsageError(`${where}: "${text}" is not an http(s) URL`);
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) throw new UsageError(`${where}: "${redactCredentials(text)}" is not an http(s) URL`);
   return text.replace(/\/+$/, '');
 }

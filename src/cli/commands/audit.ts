@@ -4,6 +4,7 @@ import { auditFeed, type FeedAudit } from '../../audit/audit-feed.js';
 import { auditKeys } from '../../audit/audit-keys.js';
 import { loadConfig } from '../../config/config.js';
 import { describeError } from '../../core/errors.js';
+import { redactCredentials } from '../../core/redact-credentials.js';
 import { formatTimestamp } from '../../core/time.js';
 import { PeerHttpClient } from '../../ingest/http-client.js';
 import { UsageError, type JsonOptions } from '../args.js';
@@ -33,6 +34,7 @@ export interface AuditOptions extends JsonOptions {
 export async function audit(given: string, publisher: string, o: AuditOptions): Promise<number> {
   if (!o.key) throw new UsageError('--key JWK-FILE is required');
   const url = given.replace(/\/+$/, '');
+  const shownUrl = redactCredentials(url); // a partner's URL may carry user:password@
   const keys = await auditKeys(url, publisher, await readPublisherKeys(o.key)); // follows key rotations
   const flags = { 'checkpoint-key': o.checkpointKey, witness: o.witness, 'witness-key': o.witnessKey, quorum: o.quorum, since: o.since, save: o.save };
   const options = transparencyOptions(flags, publisher, keys);
@@ -46,7 +48,7 @@ export async function audit(given: string, publisher: string, o: AuditOptions): 
   } catch (err) {
     if (!(err instanceof BadBatchError)) throw err;
     const reason = describeError(err.reason);
-    if (o.json) process.stdout.write(`${JSON.stringify({ url, publisher, ok: false, badBatch: { seq: err.seq, servedAs: err.servedAs, reason } }, null, 2)}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify({ url: shownUrl, publisher, ok: false, badBatch: { seq: err.seq, servedAs: err.servedAs, reason } }, null, 2)}\n`);
     process.stderr.write(`spamx audit: ${publisher} seq ${err.seq} (served as ${err.servedAs}) is bad: ${reason}\n`);
     return 1;
   } finally {
@@ -62,12 +64,12 @@ export async function audit(given: string, publisher: string, o: AuditOptions): 
   }
   const { head, entries, issued } = result.batches;
   if (o.json) {
-    const summary = { url, publisher, ok: failed.length === 0, size: head.size, head: head.head, entries, kids: [...keys.keys()] };
+    const summary = { url: shownUrl, publisher, ok: failed.length === 0, size: head.size, head: head.head, entries, kids: [...keys.keys()] };
     const times = issued ? { issued: { first: formatTimestamp(issued.first), last: formatTimestamp(issued.last) } } : {};
     process.stdout.write(`${JSON.stringify({ ...summary, ...times, checks: result.checks, ...(saved ? { saved } : {}) }, null, 2)}\n`);
   } else {
     const lines = [
-      `${publisher} at ${url}: ${head.size} batches verified, ${entries} entries`,
+      `${publisher} at ${shownUrl}: ${head.size} batches verified, ${entries} entries`,
       `  head leaf hash: ${head.head ?? '-'}`,
       ...(issued ? [`  issued ${formatTimestamp(issued.first)} .. ${formatTimestamp(issued.last)}`] : []),
       `  every signature, header, seq and prev link checks out with key(s) ${[...keys.keys()].join(', ')}`,

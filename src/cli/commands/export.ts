@@ -11,12 +11,15 @@ export interface ExportOptions extends DataOptions {
   readonly source?: string[];
   readonly since?: string;
   readonly aggregate?: boolean;
+  readonly country?: string[];
+  readonly asn?: string[];
+  readonly within?: string[];
 }
 
 /**
  * `spamx export`: the effective blocklist on stdout, in every format and with every filter of
  * GET /v1/blocklist (`--format`, `--family`, `--min-sources`, `--source` repeatable, `--since`,
- * `--aggregate`).
+ * `--aggregate`, and the origin filters `--country`, `--asn`, `--within`, each repeatable).
  */
 export async function exportCommand(o: ExportOptions): Promise<number> {
   const params: Record<string, string | undefined> = {
@@ -28,7 +31,8 @@ export async function exportCommand(o: ExportOptions): Promise<number> {
   };
   let query;
   try {
-    query = parseBlocklistQuery((n) => params[n], (n) => (n === 'source' ? (o.source ?? []) : []));
+    const lists: Record<string, string[] | undefined> = { source: o.source, country: o.country, asn: o.asn, within: o.within };
+    query = parseBlocklistQuery((n) => params[n], (n) => lists[n] ?? []);
   } catch (err) {
     // The query's own messages, which name the HTTP parameter: a bad flag is a usage error.
     if (err instanceof SpamxError) throw new UsageError(err.message);
@@ -36,7 +40,7 @@ export async function exportCommand(o: ExportOptions): Promise<number> {
   }
   return withNode(dataDir(o.data), async (node) => {
     node.project();
-    const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url, dnsblTtl: node.config.dnsbl.ttl });
+    const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url, dnsblTtl: node.config.dnsbl.ttl }, node.ctx.origins.current());
     try {
       let buffer = '';
       for (const chunk of list.chunks) {

@@ -1,4 +1,5 @@
 import { isSpamxError } from '../../core/errors.js';
+import { printable } from '../../core/printable.js';
 import { dataDir, UsageError, type DataOptions, type JsonOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
@@ -22,7 +23,11 @@ export async function lookup(ip: string, o: DataOptions & JsonOptions): Promise<
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return code;
     }
-    const lines = [`${r.address}: ${r.listed ? 'LISTED' : 'not listed'}`];
+    const o2 = r.origin;
+    const lines = [
+      `${r.address}: ${r.listed ? 'LISTED' : 'not listed'}`,
+      `  registered in ${o2.country ?? 'unknown country'}${o2.asn === null ? '' : `, AS${o2.asn}${o2.asName ? ` ${printable(o2.asName)}` : ''}`}${o2.registry ? ` (${o2.registry})` : ''}`,
+    ];
     for (const e of r.listedBy) lines.push(`  listed as ${e.prefix} by ${e.sources.join(', ')} until ${e.expires}`);
     for (const why of r.notListedBecause) lines.push(`  not listed: ${why}`);
     for (const m of r.matches) {

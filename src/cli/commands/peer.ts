@@ -7,6 +7,7 @@ import { removePeerFile } from '../../node-files/write-peer-file.js';
 import { openStore } from '../../store/open-store.js';
 import { unfreezeFeed } from '../../store/witness-store.js';
 import { SpamxError } from '../../core/errors.js';
+import { redactCredentials } from '../../core/redact-credentials.js';
 import { PeerHttpClient } from '../../ingest/http-client.js';
 import { dataDir, intOption, UsageError, type DataOptions, type JsonOptions } from '../args.js';
 
@@ -33,7 +34,7 @@ export async function peerAdd(given: string | undefined, o: PeerAddOptions): Pro
     url = given!.replace(/\/+$/, '');
     const http = new PeerHttpClient({ ...config.pull, maxBodyBytes: 1024 * 1024 });
     try {
-      descriptor = parseDescriptor(await http.getJson(`${url}/.well-known/spamx`), `${url}/.well-known/spamx`);
+      descriptor = parseDescriptor(await http.getJson(`${url}/.well-known/spamx`), `${redactCredentials(url)}/.well-known/spamx`);
     } finally {
       await http.close();
     }
@@ -46,24 +47,29 @@ export async function peerAdd(given: string | undefined, o: PeerAddOptions): Pro
     force: o.force ?? false,
   });
   process.stdout.write(
-    `pinned ${descriptor.id}${descriptor.name ? ` (${descriptor.name}${descriptor.country ? `, ${descriptor.country}` : ''})` : ''} at ${url}\n` +
+    `pinned ${descriptor.id}${descriptor.name ? ` (${descriptor.name}${descriptor.country ? `, ${descriptor.country}` : ''})` : ''} at ${redactCredentials(url)}\n` +
       [...pinned.pinned.keys()].map((kid) => `  key fingerprint (RFC 7638 SHA-256): ${kid}\n`).join(''),
   );
   return 0;
 }
 
-/** `spamx peer list`: one pinned peer a line; with none, a line on stderr saying so (exit 0). */
+/**
+ * `spamx peer list`: one pinned peer a line; with none, a line on stderr saying so (exit 0). URLs
+ * are shown without their credentials (core/redact-credentials.ts): a listing gets pasted into
+ * tickets and chats, and the password is in the peer file for whoever may read it.
+ */
 export async function peerList(o: DataOptions & JsonOptions): Promise<number> {
   const config = loadConfig(dataDir(o.data));
   const { peers, errors } = await loadPeers(config.paths.peers);
   if (peers.length === 0) process.stderr.write(`spamx peer list: no peer is pinned in ${config.paths.peers} (spamx peer add pins one)\n`);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(peers.map(({ pinned, file, ...p }) => ({ ...p, kids: [...pinned.keys()] })), null, 2)}\n`);
+    const shown = peers.map(({ pinned, file, ...p }) => ({ ...p, url: redactCredentials(p.url), mirrors: p.mirrors.map(redactCredentials), kids: [...pinned.keys()] }));
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   } else {
     for (const p of peers) {
       process.stdout.write(
-        `${p.id}\t${p.url}\tschedule=${p.schedule ?? config.pull.defaultSchedule}\tkeys=${[...p.pinned.keys()].join(',')}` +
-          `${p.mirrors.length ? `\tmirrors=${p.mirrors.join(',')}` : ''}\n`,
+        `${p.id}\t${redactCredentials(p.url)}\tschedule=${p.schedule ?? config.pull.defaultSchedule}\tkeys=${[...p.pinned.keys()].join(',')}` +
+          `${p.mirrors.length ? `\tmirrors=${p.mirrors.map(redactCredentials).join(',')}` : ''}\n`,
       );
     }
   }

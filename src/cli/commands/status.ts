@@ -23,6 +23,7 @@ export async function status(o: DataOptions & JsonOptions): Promise<number> {
         Object.entries(s.store.refusals.byPublisher)
           .map(([p, codes]) => `\n    ${p}: ${Object.entries(codes).map(([c, n]) => `${c}=${n}`).join(' ')}`)
           .join(''),
+      `  origin data: ${s.origins.map((d) => `${d.name} (${d.date}, sha256 ${d.sha256.slice(0, 16)}…)`).join('; ') || 'none'}`,
       `  peers: ${s.peers.length}`,
       ...s.peers.map(
         (p) =>

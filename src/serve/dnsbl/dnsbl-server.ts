@@ -13,13 +13,11 @@ export interface DnsblServerOptions {
   readonly port: number;
   readonly zone: () => DnsblZone;
   readonly log: Logger;
-  /** Limits of each TCP connection (dns-tcp-connection.ts); the defaults are config.ts's. */
-  readonly tcp?: Partial<DnsTcpLimits>;
+  /** Limits of each TCP connection (dns-tcp-connection.ts), from config.ts's `dnsbl.tcp*`. */
+  readonly tcp: DnsTcpLimits;
   /** At this many TCP connections, a new one closes the one idle the longest. */
-  readonly maxTcpConnections?: number;
+  readonly maxTcpConnections: number;
 }
-
-const TCP_DEFAULTS: DnsTcpLimits = { idleMs: 10_000, lifetimeMs: 120_000, maxQueuedBytes: 64 * 1024 };
 
 /**
  * The DNSBL's sockets: UDP and TCP on one port (RFC 1035 §4.2; TCP is required for answers that
@@ -94,8 +92,8 @@ export class DnsblServer {
   }
 
   private async listenTcp(port: number): Promise<Server> {
-    const limits: DnsTcpLimits = { ...TCP_DEFAULTS, ...this.options.tcp };
-    const max = this.options.maxTcpConnections ?? 512;
+    const limits = this.options.tcp;
+    const max = this.options.maxTcpConnections;
     const server = createServer({ highWaterMark: limits.maxQueuedBytes }, (socket) => {
       // RFC 7766 §6.2.3: under load a server may give idle connections no time at all. So at the
       // cap, the connection answered the longest ago (or never) makes room: a stranger's idle

@@ -7,6 +7,12 @@ export interface BlocklistRow {
   readonly expires?: number;
   /** Sorted, space-separated. */
   readonly sources?: string;
+  /** The piece's origin (PROTOCOL "Additions: origins"), for formats with `withOrigin`. */
+  readonly country?: string | null;
+  readonly asn?: number | null;
+  /** The batch that last listed the piece, and that entry's category (`abuse-csv`). */
+  readonly batchUrl?: string;
+  readonly category?: string;
 }
 
 export interface BlocklistMeta {
@@ -34,6 +40,10 @@ export interface BlocklistFormat {
   readonly prefixOnly?: boolean;
   /** The format needs the minimal cover whatever `aggregate` says (nft interval sets refuse overlaps). */
   readonly alwaysAggregate?: boolean;
+  /** Rows carry `country` and `asn`: each listed range is written as its pieces, one per origin. */
+  readonly withOrigin?: boolean;
+  /** Rows carry the batch that listed them (`batchUrl`, `category`). */
+  readonly withBatch?: boolean;
 }
 
 /** `1.2.3.4/32` → `1.2.3.4`, `2400:cb00::1/128` → `2400:cb00::1`; other prefixes (an IPv6 /32 too) unchanged. */

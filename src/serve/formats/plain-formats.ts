@@ -29,16 +29,24 @@ export const txt: BlocklistFormat = {
   },
 };
 
-const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+export const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
-/** `prefix,first_seen,last_seen,reports,sources,expires`; sources space-separated. */
+/**
+ * `prefix,first_seen,last_seen,reports,sources,expires,country,asn`; sources space-separated. A
+ * range spanning several origins is written as its pieces, one per origin (PROTOCOL "Additions:
+ * origins": columns are only ever added at the end).
+ */
 export const csv: BlocklistFormat = {
   name: 'csv',
   contentType: 'text/csv; charset=utf-8',
+  withOrigin: true,
   *render(rows) {
     const iso = stamps();
-    yield 'prefix,first_seen,last_seen,reports,sources,expires\n';
-    yield* lineChunks(rows, (r) => `${r.prefix},${iso(r.firstSeen)},${iso(r.lastSeen)},${r.reports ?? ''},${csvField(r.sources ?? '')},${iso(r.expires)}`);
+    yield 'prefix,first_seen,last_seen,reports,sources,expires,country,asn\n';
+    yield* lineChunks(
+      rows,
+      (r) => `${r.prefix},${iso(r.firstSeen)},${iso(r.lastSeen)},${r.reports ?? ''},${csvField(r.sources ?? '')},${iso(r.expires)},${r.country ?? ''},${r.asn ?? ''}`,
+    );
   },
 };
 
@@ -51,6 +59,8 @@ function jsonRow(r: BlocklistRow, iso: Stamp) {
     reports: r.reports,
     expires: iso(r.expires),
     sources: r.sources.split(' '),
+    country: r.country ?? null,
+    asn: r.asn ?? null,
   };
 }
 
@@ -58,6 +68,7 @@ function jsonRow(r: BlocklistRow, iso: Stamp) {
 export const json: BlocklistFormat = {
   name: 'json',
   contentType: 'application/json',
+  withOrigin: true,
   *render(rows, meta) {
     yield `{"node":${JSON.stringify(meta.node)},"asOf":"${formatTimestamp(meta.asOf)}","count":${meta.count},` +
       `"aggregated":${meta.aggregated},"sources":${JSON.stringify(meta.sources)},"prefixes":[`;
@@ -75,6 +86,7 @@ export const json: BlocklistFormat = {
 export const ndjson: BlocklistFormat = {
   name: 'ndjson',
   contentType: 'application/x-ndjson',
+  withOrigin: true,
   *render(rows) {
     const iso = stamps();
     yield* lineChunks(rows, (row) => JSON.stringify(jsonRow(row, iso)));
