@@ -10,6 +10,7 @@ import { DnsblService } from './serve/dnsbl/dnsbl-service.js';
 import { listen } from './serve/listen.js';
 import { onThreads } from './serve/mail/daily-report.js';
 import { MailReports } from './serve/mail/mail-reports.js';
+import { datasetOf } from './read/origin-dataset.js';
 import { statusReport } from './store/status-report.js';
 
 export type { NodeContext, NodeOptions } from './node-context.js';
@@ -162,4 +163,5 @@ export class SpamxNode {
   pullAll = () => this.ctx.pulls.pullAll();
   project = () => this.ctx.projection.now();
   lookup = (ip: string) => this.ctx.lookups.lookup(ip);
+  originDataset = () => datasetOf(this.ctx.origins.current());
 }

@@ -49,6 +49,16 @@ export function buildEvidence(node: EvidenceSource, ip: string): { bundle: Evide
   const usedFeeds = Object.fromEntries(
     [...new Set(listings.map((l) => l.publisher))].map((p) => [p, (feeds.get(p) as HeldFeed).feed]),
   );
-  const bundle = { format: EVIDENCE_FORMAT, address: found.address, node: node.config.id, createdAt: formatTimestamp(node.clock()), listings, feeds: usedFeeds } as const;
+  const dataset = node.originDataset();
+  const bundle: EvidenceBundle = {
+    format: EVIDENCE_FORMAT,
+    address: found.address,
+    node: node.config.id,
+    createdAt: formatTimestamp(node.clock()),
+    // Informational, as node and createdAt: where the node routes the address, by which data.
+    origin: { ...found.origin, dataset: { id: dataset.id, sets: dataset.sets.map((d) => ({ ...d })) } },
+    listings,
+    feeds: usedFeeds,
+  };
   return { bundle, skipped };
 }

@@ -1,5 +1,6 @@
 import type { Identity } from '../config/identity.js';
 import type { Peer } from '../config/peers.js';
+import type { Origin, OriginDataset } from '../core/origin.js';
 import type { Store } from '../store/open-store.js';
 
 /** One stored prefix covering the address, and each source's latest op on it. */
@@ -14,6 +15,8 @@ export interface EvidenceLookup {
   readonly listed: boolean;
   readonly notListedBecause: readonly string[];
   readonly matches: readonly EvidenceMatch[];
+  /** Where the address is registered, by the node's origin data. */
+  readonly origin: Origin;
 }
 
 /**
@@ -30,4 +33,6 @@ export interface EvidenceSource {
   readonly checkpointKey: string;
   clock(): number;
   lookup(ip: string): EvidenceLookup;
+  /** The origin data in use: its combined id and each data set. */
+  originDataset(): { readonly id: string; readonly sets: readonly OriginDataset[] };
 }

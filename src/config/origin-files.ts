@@ -174,8 +174,9 @@ export function loadOrigins(config: OriginConfig): LoadedOrigins {
  * The origin tables a config names (src/core/origin-table.ts). The default data (no delegated or
  * ASN files in use) comes from the tables prebuilt at install (`cacheFile`,
  * src/config/origin-cache-reader.ts) when they were built from the packages installed: about
- * 15 ms where parsing the 41 MB of CSV takes 350. A file absent, stale or damaged is passed over
- * in silence (null: never tried), and the CSVs are parsed as they always were.
+ * 20 ms where parsing the CSVs takes 350 or more (test/bench/README.md "Origin data"). A file
+ * absent, stale or damaged is passed over in silence (`cacheFile` null: none is tried), and the
+ * CSVs are parsed as they always were.
  */
 export function loadOriginTable(config: OriginConfig, cacheFile: string | null = ORIGIN_CACHE_FILE): OriginTable {
   return (cacheFile !== null && cachedDefaultTable(config, cacheFile)) || loadOrigins(config).table;

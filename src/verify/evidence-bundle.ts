@@ -45,6 +45,25 @@ const EvidenceSchema = z
     /** The node that made the bundle, and when (informational: nothing below trusts either). */
     node: z.string().max(64),
     createdAt: z.string().max(64),
+    /**
+     * Where the making node routes the address, and the origin data it routes by (informational:
+     * nothing is verified against it). Bundles made before origins have none.
+     */
+    origin: z
+      .object({
+        country: z.string().max(2).nullable(),
+        asn: z.number().int().nullable(),
+        asName: z.string().max(1000).nullable(),
+        registry: z.string().max(64).nullable(),
+        dataset: z
+          .object({
+            id: z.string().max(64),
+            sets: z.array(z.object({ name: z.string().max(300), date: z.string().max(64), sha256: z.string().max(64) }).strict()).max(100),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
     listings: z.array(ListingSchema).min(1).max(1000),
     feeds: z.record(z.string().regex(CENTRE_ID_RE), FeedSchema),
   })

@@ -214,6 +214,9 @@ describe('evidence bundles, verified offline', () => {
     const b = bundle();
     expect(b.listings).toHaveLength(1);
     expect(b.listings[0]).toMatchObject({ publisher: 'jp-dekyo', prefix: '61.4.12.0/24', seq: 6, inclusion: { leafIndex: 5, treeSize: 7 } });
+    // The maker's origin data is named, so two centres can tell whether they route alike.
+    expect(b.origin).toMatchObject({ country: expect.any(String), dataset: { id: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+    expect(b.origin.dataset.sets.map((d: { name: string }) => d.name).join(' ')).toMatch(/asn-country/);
     for (const args of [[], ['--key', jpKey(), '--quorum', '2'], ['--witness', cn.checkpointKey, '--witness', hk.checkpointKey, '--quorum', '2', '--checkpoint-key', jp.checkpointKey]]) {
       const r = await verify(file('bundle.json'), ...args);
       expect(r.code, r.stderr + r.stdout).toBe(0);

@@ -162,9 +162,17 @@ describe('four centres exchanging batches', () => {
       const asns = answer.rows.map((r) => r.asn ?? -1);
       expect(asns.filter((a, i) => i > 0 && a !== asns[i - 1]).length + 1).toBe(new Set(asns).size);
     }
+    // `since`: only what is new since the last hand-over; nothing is newer than now.
+    const jp = nodes.get('jp-dekyo')!;
+    const later = await fetch(`${jp.serve.url}/v1/jurisdiction?since=${new Date(Date.now() + 60_000).toISOString()}`, { headers: { authorization: `Bearer ${jp.token}` } });
+    expect(((await later.json()) as { rows: unknown[] }).rows).toEqual([]);
     const csv = await runCli(['jurisdiction', '--data', nodes.get('jp-dekyo')!.dir]);
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stdout.split('\n')[0]).toBe('prefix,asn,as_name,country,publisher,first_seen,last_seen,reports,seq,batch_url');
+    expect(csv.stdout.trim().split('\n').length).toBeGreaterThan(1);
+    const since = await runCli(['jurisdiction', '--data', jp.dir, '--since', String(Math.floor(Date.now() / 1000) + 60), '--format', 'json']);
+    expect(since.code, since.stderr).toBe(0);
+    expect((JSON.parse(since.stdout) as { rows: unknown[] }).rows).toEqual([]);
   });
 
   it('a delisting by one source keeps prefixes another source lists, and removes sole listings everywhere', async () => {

@@ -16,7 +16,10 @@ import { tempDir } from '../helpers/temp-dir.js';
  */
 const DAY = 86_400_000;
 const tmp = tempDir();
-let now = Date.parse('2026-12-01T00:00:00Z');
+// The node's clock starts at the real time: CLI commands the test runs beside it (export, lookup)
+// project the same store by the real clock, which must not expire what the node's clock keeps.
+let now = Date.now();
+const MONTH = new Date(now).toISOString().slice(0, 7);
 let node: SpamxNode;
 let dir: string;
 const keys = new Map<string, string>();
@@ -129,6 +132,18 @@ describe('origin filters', () => {
     }
   });
 
+  it('`spamx export --country --within` writes what GET /v1/blocklist does', async () => {
+    const cli = await runCli(['export', '--data', dir, '--country', 'HK', '--within', STRADDLE, '--format', 'abuse-csv']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const http = await (await get(`/v1/blocklist?format=abuse-csv&country=HK&within=${STRADDLE}`)).text();
+    expect(prefixesOf('abuse-csv', cli.stdout)).toEqual(prefixesOf('abuse-csv', http));
+    const [lo, hi] = v4Range(STRADDLE);
+    expect(prefixRanges(prefixesOf('abuse-csv', cli.stdout))).toEqual(mergeRanges([[lo, hi], ...expectedIn(['HK'])]));
+    const bad = await runCli(['export', '--data', dir, '--country', 'Hong Kong']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('country=Hong Kong');
+  });
+
   it('a bad filter value is a 400 naming it', async () => {
     for (const [query, text] of [
       ['country=China', 'country=China'],
@@ -197,7 +212,7 @@ describe('statistics and lookups', () => {
     const filtered = (await (await fetch(`${node.url}/v1/stats?by=source&country=HK`, { headers: operator() })).json()) as Stats;
     expect(filtered.rows).toEqual([{ key: 'jp-dekyo', pieces: HK.length, addresses: HK.length, reports: HK.length }]);
     const months = (await (await fetch(`${node.url}/v1/stats?by=month`, { headers: operator() })).json()) as Stats;
-    expect(months.rows.map((r) => r.key)).toEqual(['2026-12']);
+    expect(months.rows.map((r) => r.key)).toEqual([MONTH]);
     expect((await fetch(`${node.url}/v1/stats?by=planet`, { headers: operator() })).status).toBe(400);
     expect((await get('/v1/stats')).status).toBe(401); // a subscriber key is no operator token
   });

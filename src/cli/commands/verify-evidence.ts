@@ -25,9 +25,12 @@ export async function verifyEvidenceCommand(file: string, o: VerifyEvidenceOptio
   const result = await verifyEvidence(bundle, { keys, checkpointKey: o.checkpointKey, witnesses, quorum });
   if (o.json) {
     const { address, ok, listings } = result;
-    process.stdout.write(`${JSON.stringify({ address, node: bundle.node, createdAt: bundle.createdAt, ok, listings }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ address, node: bundle.node, createdAt: bundle.createdAt, origin: bundle.origin ?? null, ok, listings }, null, 2)}\n`);
   } else {
     const lines = [`evidence for ${result.address} from ${bundle.node}, made ${bundle.createdAt}`];
+    const o = bundle.origin;
+    // Informational, as the maker and time: nothing here is checked against it.
+    if (o) lines.push(`  registered in ${o.country ?? 'unknown country'}${o.asn === null ? '' : `, AS${o.asn}`} by ${bundle.node}'s origin data ${o.dataset.id}`);
     for (const l of result.listings) {
       lines.push(`  ${l.publisher} lists ${l.prefix} in batch seq ${l.seq}:`);
       for (const step of l.steps) lines.push(`    ${step.name}: ${step.ok ? 'ok' : 'FAILED'}: ${step.detail}`);
