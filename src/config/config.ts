@@ -65,8 +65,12 @@ export const ConfigSchema = z
          * A response whose reader stops reading is ended at most this long after, its socket closed
          * and its buffers and read snapshot freed (src/serve/response-limits.ts). A slow link that
          * keeps the node's socket writes moving every half of it is not cut (that file says how much).
+         * 20 s, not the 60 s usual for a send timeout: a stalled stream pins the WAL at its snapshot,
+         * and a stranger's few stalled streams, each cut only after 60 s and opened again, overlapped
+         * so that the WAL could not restart: 737 MB in the soak's ten attacked minutes, and a minute
+         * without checkpoint progress (test/bench/README.md, Soak). A subscriber cut short retries.
          */
-        stallTimeoutMs: z.number().int().positive().default(60_000),
+        stallTimeoutMs: z.number().int().positive().default(20_000),
         /**
          * A streamed response is ended this long after it began however steadily it is read, its
          * read snapshot closed: a reader taking just enough every half stall timeout would

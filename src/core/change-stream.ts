@@ -12,6 +12,12 @@ export interface ListChange {
  * `updated` (the sources changed) does not change membership and is left out.
  */
 export function netChanges(changes: Iterable<ListChange>): { added: string[]; removed: string[] } {
+  const { added, removed } = netChangeRows(changes);
+  return { added: added.map((c) => c.prefix), removed: removed.map((c) => c.prefix) };
+}
+
+/** netChanges with each change's row kept (its key too: a stream cut by origin reads the range from it). */
+export function netChangeRows(changes: Iterable<ListChange>): { added: ListChange[]; removed: ListChange[] } {
   const first = new Map<string, ListChange>();
   const last = new Map<string, ListChange>();
   for (const c of changes) {
@@ -19,12 +25,12 @@ export function netChanges(changes: Iterable<ListChange>): { added: string[]; re
     if (!first.has(c.key)) first.set(c.key, c);
     last.set(c.key, c);
   }
-  const added: string[] = [];
-  const removed: string[] = [];
+  const added: ListChange[] = [];
+  const removed: ListChange[] = [];
   for (const [key, end] of last) {
     const start = first.get(key)!;
-    if (start.op === 'added' && end.op === 'added') added.push(end.prefix);
-    else if (start.op === 'removed' && end.op === 'removed') removed.push(end.prefix);
+    if (start.op === 'added' && end.op === 'added') added.push(end);
+    else if (start.op === 'removed' && end.op === 'removed') removed.push(end);
   }
   return { added, removed };
 }

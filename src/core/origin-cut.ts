@@ -68,6 +68,26 @@ export function cutRange(cut: OriginCut, family: Family, start: number | bigint,
 }
 
 /**
+ * The cut pieces of the listed range a store key names (`text` its prefix), with no allocation
+ * for the common answer of a filtered read: an IPv4 range outside a scope. The change stream cuts
+ * every change of a page; building the range object first made a filtered page slower to serve
+ * than an unfiltered one, which writes twenty times the prefixes.
+ */
+export function cutKey(cut: OriginCut, key: string, text: string): readonly OriginPiece[] {
+  if (key.charCodeAt(0) === 0x34 && cut.scopes.length > 0) {
+    let start = 0;
+    for (let i = 1; i < 9; i++) start = start * 16 + hexDigit(key.charCodeAt(i));
+    const end = start + 2 ** (32 - (hexDigit(key.charCodeAt(9)) * 16 + hexDigit(key.charCodeAt(10)))) - 1;
+    for (const scope of cut.scopes) if (!cut.table.overlaps(4, start, end, scope)) return NOTHING;
+    return cutRange(cut, 4, start, end, text);
+  }
+  const { family, start, end } = keyRange(key);
+  return cutRange(cut, family, start, end, text);
+}
+
+const NOTHING: readonly OriginPiece[] = Object.freeze([]);
+
+/**
  * A listed range read from a store sort key (`core/prefix.ts` `prefixKey`: family digit, start in
  * hex, length in hex).
  */
@@ -155,12 +175,4 @@ export function cutIdentified<T extends { readonly id: number; readonly prefix: 
   const p = parsed.prefix;
   const parts = cutRange(cut, p.family, p.start, prefixEnd(p));
   return parts.slice(0, CUT_ID_FACTOR).map((part, i) => ({ ...piece, id: piece.id * CUT_ID_FACTOR + i, prefix: part.prefix }));
-}
-
-/** The cut parts' prefixes of a listed prefix given as text (the change log's rows). */
-export function cutPrefixText(cut: OriginCut, prefix: string): string[] {
-  const parsed = parsePrefix(prefix);
-  if (!parsed.ok) return [];
-  const p = parsed.prefix;
-  return cutRange(cut, p.family, p.start, prefixEnd(p)).map((part) => part.prefix);
 }

@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
-import { formatCursor, netChanges, parseCursor } from '../core/change-stream.js';
+import { formatCursor, netChangeRows, netChanges, parseCursor, type ListChange } from '../core/change-stream.js';
 import { SpamxError } from '../core/errors.js';
 import { changesPage, effectiveRows, lastChangeId } from '../store/effective-query.js';
 import { storeEpoch } from '../store/meta-store.js';
 import { openSnapshotReader } from '../store/snapshot-reader.js';
 import { ifNoneMatchHits } from '../core/etag-list.js';
-import { cutIsNone, cutPrefixText, cutRange, keyRange, originCut, scopeCovers, type OriginCut } from '../core/origin-cut.js';
+import { cutIsNone, cutKey, originCut, scopeCovers, type OriginCut } from '../core/origin-cut.js';
 import type { OriginScope } from '../core/origin.js';
 import { blocklistHead, originScopeParams, parseBlocklistQuery } from './blocklist-export.js';
 import type { ThreadedBlocklist } from './blocklist-threads.js';
@@ -92,10 +92,16 @@ export function blocklistRoutes(
     if (expired === 'ahead') throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
     const more = page.length > CHANGES_PAGE;
     const run = more ? page.slice(0, CHANGES_PAGE) : page;
-    const net = netChanges(run);
-    // Each prefix entering or leaving the list enters or leaves the scope as its cut parts.
-    const added = cutIsNone(cut) ? net.added : net.added.flatMap((p) => cutPrefixText(cut, p));
-    const removed = cutIsNone(cut) ? net.removed : net.removed.flatMap((p) => cutPrefixText(cut, p));
+    let added: string[];
+    let removed: string[];
+    if (cutIsNone(cut)) ({ added, removed } = netChanges(run));
+    else {
+      // Each prefix entering or leaving the list enters or leaves the scope as its cut parts.
+      const net = netChangeRows(run);
+      const parts = (c: ListChange) => cutKey(cut, c.key, c.prefix).map((p) => p.prefix);
+      added = net.added.flatMap(parts);
+      removed = net.removed.flatMap(parts);
+    }
     const next = formatCursor(epoch, run.at(-1)?.id ?? cursor.changeId, originId);
     return c.json({ cursor: next, added, removed, ...(more ? { more } : {}) });
   });
@@ -131,8 +137,7 @@ function snapshot(c: Context, deps: ServeDeps, epoch: string, cut: OriginCut | u
     let first = true;
     for (const row of effectiveRows(reader)) {
       if (cut) {
-        const { family, start, end } = keyRange(row.key);
-        for (const part of cutRange(cut, family, start, end)) {
+        for (const part of cutKey(cut, row.key, row.prefix)) {
           yield `${first ? '' : ','}"${part.prefix}"`;
           first = false;
         }

@@ -184,15 +184,15 @@ describe('a subscriber stream whose reader stalls', () => {
 
 describe('a subscriber stream whose reader trickles', () => {
   /**
-   * A node of its own: with the default stall timeout (60 s, so its socket timeout fires only
-   * after 30 s without progress) nothing but the lifetime can end this stream within the test.
+   * A node of its own: with a stall timeout of 60 s (its socket timeout fires only after 30 s
+   * without progress) nothing but the lifetime can end this stream within the test.
    * (At 4 s, as above, a reader must take a third of the node's socket send buffer, over 1 MB,
    * every 2 s for its writes to be seen moving; a slower one is cut as stalled.)
    */
   const STREAM_MAX_MS = 5_000;
   let node: SeededNode;
   beforeAll(async () => {
-    node = await seededNode('cn-trickle', { streamMaxMs: STREAM_MAX_MS });
+    node = await seededNode('cn-trickle', { stallTimeoutMs: 60_000, streamMaxMs: STREAM_MAX_MS });
   });
 
   it('is ended with its snapshot serve.streamMaxMs after it began, though it never stalled', async () => {

@@ -1,8 +1,7 @@
 import { SpamxError } from '../../core/errors.js';
 import { jurisdictionRows, withAsNames } from '../../read/jurisdiction.js';
 import { csvField } from '../../serve/formats/plain-formats.js';
-import { sinceParam } from '../../serve/query-params.js';
-import { dataDir, UsageError, type DataOptions } from '../args.js';
+import { dataDir, sinceOption, UsageError, type DataOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
 /**
@@ -13,13 +12,7 @@ import { withNode } from './open-node.js';
 export async function jurisdictionCommand(o: DataOptions & { since?: string; format?: string }): Promise<number> {
   const format = o.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not "${format}"`);
-  let since: number | undefined;
-  try {
-    since = sinceParam(o.since);
-  } catch (err) {
-    if (err instanceof SpamxError) throw new UsageError(`--since: ${err.message}`);
-    throw err;
-  }
+  const since = sinceOption(o.since);
   return withNode(dataDir(o.data), async (node) => {
     const country = node.config.country;
     if (!country) throw new SpamxError('CONFIG_INVALID', `${node.config.paths.config} has no "country": set the centre's ISO 3166-1 alpha-2 code`);

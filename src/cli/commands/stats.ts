@@ -1,20 +1,12 @@
-import { SpamxError } from '../../core/errors.js';
 import { computeStats, STATS_BY, type StatsBy } from '../../read/origin-stats.js';
-import { sinceParam } from '../../serve/query-params.js';
-import { dataDir, UsageError, type DataOptions, type JsonOptions } from '../args.js';
+import { dataDir, sinceOption, UsageError, type DataOptions, type JsonOptions } from '../args.js';
 import { withNode } from './open-node.js';
 
 /** `spamx stats`: the served list counted by country, AS, source centre or month (GET /v1/stats). */
 export async function statsCommand(o: DataOptions & JsonOptions & { by?: string; source?: string[]; country?: string[]; since?: string }): Promise<number> {
   const by = o.by ?? 'country';
   if (!(STATS_BY as readonly string[]).includes(by)) throw new UsageError(`--by must be one of ${STATS_BY.join(', ')}`);
-  let since: number | undefined;
-  try {
-    since = sinceParam(o.since);
-  } catch (err) {
-    if (err instanceof SpamxError) throw new UsageError(`--since: ${err.message}`);
-    throw err;
-  }
+  const since = sinceOption(o.since);
   const countries = (o.country ?? []).map((cc) => {
     if (!/^[A-Za-z]{2}$/.test(cc)) throw new UsageError(`--country ${cc}: not an ISO 3166-1 alpha-2 code`);
     return cc.toUpperCase();
