@@ -70,7 +70,9 @@ describe('subscriber filters', () => {
   });
 
   it('keeps /healthz and DNSBL answers under 200 ms while heavy filters are read', async () => {
-    const none = Array.from({ length: 100 }, (_, i) => `a${i}`).join(',');
+    // 99 names no feed has and one it has: a filter naming only unknown publishers is answered
+    // without a scan, so one known name keeps SQLite testing every row of the list.
+    const none = [...Array.from({ length: 99 }, (_, i) => `a${i}`), 'jp-dekyo'].join(',');
     const heavy = [`source=${none}`, `source=${none}&min_sources=2&since=2000-01-01T00:00:00Z`, `source=${none}&format=rbldnsd`, 'since=1'];
     const attack = Promise.all(
       heavy.map(async (q) => {
