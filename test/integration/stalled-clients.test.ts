@@ -99,7 +99,9 @@ describe('a batch download whose reader stalls', () => {
       }
       await waitFor('the stalled downloads to be ended', () => socketCount(pid) <= sockets, { timeoutMs: 30_000, intervalMs: 50 });
       const freedAfter = Date.now() - started;
-      const after = await waitFor('memory to settle', () => rssMb(pid) < before + 32 && rssMb(pid), { timeoutMs: 10_000 });
+      // Freed buffers go back when V8 next collects; on an idle node that is its memory reducer,
+      // which waits for a quiet spell of several seconds: a generous deadline, not a tight one.
+      const after = await waitFor('memory to settle', () => rssMb(pid) < before + 32 && rssMb(pid), { timeoutMs: 40_000 });
       console.log(`… ${peak.toFixed(0)} MB at peak, ${after.toFixed(0)} MB after; sockets freed after ${freedAfter} ms`);
       expect(peak - before).toBeLessThan(80);
       expect(freedAfter).toBeGreaterThanOrEqual(STALL_MS / 2);
