@@ -8,6 +8,8 @@
  */
 export class PackedAsNames {
   private readonly decoder = new TextDecoder();
+  /** Names decoded once: a lookup answer names its AS, and a few thousand ASes get most lookups. */
+  private readonly decoded = new Map<number, string | null>();
 
   private constructor(
     private readonly asns: Uint32Array,
@@ -54,6 +56,15 @@ export class PackedAsNames {
   }
 
   get(asn: number): string | null {
+    const known = this.decoded.get(asn);
+    if (known !== undefined) return known;
+    const name = this.find(asn);
+    if (this.decoded.size >= 65_536) this.decoded.clear();
+    this.decoded.set(asn, name);
+    return name;
+  }
+
+  private find(asn: number): string | null {
     const asns = this.asns;
     let lo = 0;
     let hi = asns.length;

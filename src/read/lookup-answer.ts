@@ -2,7 +2,7 @@ import { SpamxError } from '../core/errors.js';
 import type { Origin } from '../core/origin.js';
 import type { ListingFacts } from '../core/lookup-index.js';
 import type { LookupSource, SourceState } from '../core/lookup-source.js';
-import { parsePrefix } from '../core/prefix.js';
+import { parsePrefix, type Prefix } from '../core/prefix.js';
 import type { Policy } from '../core/policy.js';
 import { specialPurposeRange } from '../core/special-purpose.js';
 import { formatTimestamp } from '../core/time.js';
@@ -21,7 +21,7 @@ export function lookupAddress(
   now: number,
   policy: Policy,
   batchUrl: (publisher: string, seq: number) => string,
-  originOf: (address: string) => Origin,
+  originOf: (address: Prefix) => Origin,
 ) {
   const parsed = parsePrefix(text);
   if (!parsed.ok || parsed.prefix.length !== (parsed.prefix.family === 4 ? 32 : 128)) {
@@ -53,7 +53,7 @@ export function lookupAddress(
   return {
     address: addressText,
     // Where the address is registered (PROTOCOL "Additions: origins"): whose network it is.
-    origin: originOf(addressText),
+    origin: originOf(address),
     listed,
     listedBy: facts.pieces.map((p) => ({ prefix: p.prefix, sources: p.sources.split(' '), expires: formatTimestamp(p.expires) })),
     allowlisted: allowlistedBy ? allowlistedBy.text : null,

@@ -79,13 +79,16 @@ export function openBlocklist(
   store: Store,
   query: BlocklistQuery,
   node: { id: string; url: string; dnsblTtl?: number },
-  origins: OriginTable,
+  origins: () => OriginTable,
 ): OpenedBlocklist {
   const { store: reader, close } = openSnapshotReader(store);
   try {
     const aggregate = query.aggregate || query.format.alwaysAggregate === true;
-    const cut = originCut(origins, query.scopes, query.format.withOrigin === true && !aggregate);
-    const etag = blocklistEtag(store, reader, query, cutIsNone(cut) ? undefined : origins.digest);
+    // The origin tables only when the read is cut by them: `spamx export` of a plain list never loads them.
+    const withOrigin = query.format.withOrigin === true && !aggregate;
+    const table = query.scopes.length > 0 || withOrigin ? origins() : undefined;
+    const cut = table ? originCut(table, query.scopes, withOrigin) : undefined;
+    const etag = blocklistEtag(store, reader, query, cutIsNone(cut) ? undefined : table!.digest);
     const sources = publishersWithBatches(reader).filter((s) => !query.sources?.length || query.sources.includes(s));
     // A `source` filter is read as the publishers this store holds batches of: names it holds none
     // of can list nothing, and a filter naming only such names is answered without a scan (100
@@ -100,7 +103,7 @@ export function openBlocklist(
       // Read when a format writes it (in its header): a read cut by origin counts its pieces in a
       // pass over the keys first, which formats without a count never pay for.
       get count(): number {
-        return (count ??= nothing ? 0 : cutIsNone(cut) ? effectiveFilteredCount(reader, query) : cutCount(reader, query, cut));
+        return (count ??= nothing ? 0 : !cut || cutIsNone(cut) ? effectiveFilteredCount(reader, query) : cutCount(reader, query, cut));
       },
       sources,
       aggregated: aggregate,
@@ -108,7 +111,7 @@ export function openBlocklist(
       family: query.family,
       dnsblTtl: node.dnsblTtl,
     };
-    const rows = nothing ? [] : cutIsNone(cut) ? listedRows(reader, query, aggregate) : cutRows(reader, query, aggregate, cut, node.url);
+    const rows = nothing ? [] : !cut || cutIsNone(cut) ? listedRows(reader, query, aggregate) : cutRows(reader, query, aggregate, cut, node.url);
     return { etag, contentType: query.format.contentType, chunks: query.format.render(rows, meta), close };
   } catch (err) {
     close();
@@ -121,10 +124,10 @@ export function openBlocklist(
  * ETag and content type without the body work (RFC 9110 §9.3.2). hono answers HEAD by running
  * the GET handler and dropping its body unread, which left the snapshot of openBlocklist open.
  */
-export function blocklistHead(store: Store, query: BlocklistQuery, origins: OriginTable): Pick<OpenedBlocklist, 'etag' | 'contentType'> {
+export function blocklistHead(store: Store, query: BlocklistQuery, origins: () => OriginTable): Pick<OpenedBlocklist, 'etag' | 'contentType'> {
   const aggregate = query.aggregate || query.format.alwaysAggregate === true;
   const cut = query.scopes.length > 0 || (query.format.withOrigin === true && !aggregate);
-  return { etag: blocklistEtag(store, store, query, cut ? origins.digest : undefined), contentType: query.format.contentType };
+  return { etag: blocklistEtag(store, store, query, cut ? origins().digest : undefined), contentType: query.format.contentType };
 }
 
 /**

@@ -42,7 +42,7 @@ export function blocklistRoutes(
     const head = c.req.method === 'HEAD';
     storeEpoch(deps.store); // made here if new: the export threads' connections are read-only
     const list: Pick<ThreadedBlocklist, 'etag' | 'contentType' | 'close'> & { body?: ThreadedBlocklist['body'] } = head
-      ? { ...blocklistHead(deps.store, query, origins), close: () => {} }
+      ? { ...blocklistHead(deps.store, query, () => origins), close: () => {} }
       : await threads.open(query, { id: deps.config.id, url: deps.publicUrl(), dnsblTtl: deps.config.dnsbl.ttl }, origins);
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
     const etag = gzip ? `${list.etag.slice(0, -1)}-gz"` : list.etag;

@@ -62,7 +62,7 @@ port.on('message', (request: ExportRequest) => {
       reply({ id, op: 'result', value });
     } else if (request.op === 'open') {
       const format = FORMATS.get(request.query.format)!;
-      const list = openBlocklist(store(request.database), { ...request.query, format }, request.node, originTable(request.origins));
+      const list = openBlocklist(store(request.database), { ...request.query, format }, request.node, () => originTable(request.origins));
       open.set(id, list);
       reply({ id, op: 'head', etag: list.etag, contentType: list.contentType });
     } else if (request.op === 'next') {

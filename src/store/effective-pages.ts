@@ -21,9 +21,13 @@ const PAGE_TEXT = {
     columns: 'key, prefix, first_seen, last_seen, reports, expires, sources',
     text: `group_concat(prefix || ' ' || first_seen || ' ' || last_seen || ' ' || reports || ' ' || expires || ' ' || sources, char(10))`,
   },
-  /** `rows` led by the key, for a read cut by origin (the key gives the range without parsing). */
+  /**
+   * `rows` led by the key, for a read cut by origin (the key gives the range without parsing).
+   * 256 rows a page: a row cut by origin makes objects of twice the members, and at 1,024 a page
+   * `spamx export --format csv` of 10,000,000 rows peaked at 285 MB RSS (158 MB at 256).
+   */
   keyedRows: {
-    rows: 1024,
+    rows: 256,
     columns: 'key, prefix, first_seen, last_seen, reports, expires, sources',
     text: `group_concat(key || ' ' || prefix || ' ' || first_seen || ' ' || last_seen || ' ' || reports || ' ' || expires || ' ' || sources, char(10))`,
   },
@@ -32,7 +36,7 @@ const PAGE_TEXT = {
    * recently seen active source's) and that entry's category, JSON-quoted (free text).
    */
   abuseRows: {
-    rows: 1024,
+    rows: 256,
     columns: `key, prefix, first_seen, last_seen, reports, expires, sources,
       (SELECT l.publisher || ' ' || l.seq || ' ' || json_quote(coalesce(l.category, ''))
        FROM origin_pieces o JOIN listings l ON l.key = o.origin

@@ -74,7 +74,7 @@ function exportTo(path: string, store: Store, query: string): { ms: number; byte
   const fd = openSync(path, 'w');
   try {
     const started = performance.now();
-    const list = openBlocklist(store, q, NODE, origins);
+    const list = openBlocklist(store, q, NODE, () => origins);
     let bytes = 0;
     try {
       let buffer = '';

@@ -37,10 +37,10 @@ function source(): LookupSource {
 const policy = (allow: string[]): Policy => ({ allowlist: new PrefixSet(allow.map(prefix)) }) as unknown as Policy;
 
 /** Origins with every kind of member: known, unknown, and a name that needs escaping. */
-const originOf = (address: string) =>
-  address === '61.4.12.7'
+const originOf = ({ text }: { text: string }) =>
+  text === '61.4.12.7/32'
     ? { country: 'CN', asn: 4134, asName: 'CHINANET-BACKBONE No.31,Jin-rong Street "x"', registry: 'apnic' }
-    : { country: address.includes(':') ? null : 'HK', asn: null, asName: null, registry: null };
+    : { country: text.includes(':') ? null : 'HK', asn: null, asName: null, registry: null };
 
 describe('lookup answers', () => {
   it('serialize exactly as JSON.stringify would, for every kind of answer', () => {

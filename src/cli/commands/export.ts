@@ -40,7 +40,7 @@ export async function exportCommand(o: ExportOptions): Promise<number> {
   }
   return withNode(dataDir(o.data), async (node) => {
     node.project();
-    const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url, dnsblTtl: node.config.dnsbl.ttl }, node.ctx.origins.current());
+    const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url, dnsblTtl: node.config.dnsbl.ttl }, () => node.ctx.origins.current());
     try {
       let buffer = '';
       for (const chunk of list.chunks) {

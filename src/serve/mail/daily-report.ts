@@ -184,7 +184,7 @@ export interface RenderedList {
 export type ListRenderer = (query: BlocklistQuery, node: ReportSources['node'], origins: OriginTable) => Promise<RenderedList>;
 
 export function renderHere(store: Store): ListRenderer {
-  return async (query, node, origins) => openBlocklist(store, query, node, origins);
+  return async (query, node, origins) => openBlocklist(store, query, node, () => origins);
 }
 
 export function onThreads(threads: { open: (...args: Parameters<ListRenderer>) => Promise<{ body: AsyncIterable<Uint8Array>; close(): void }> }): ListRenderer {

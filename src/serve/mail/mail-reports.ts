@@ -1,5 +1,4 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../../config/config.js';
 import { backoffDelay } from '../../core/backoff.js';
@@ -199,6 +198,8 @@ export class MailReports {
   private async send(report: DailyReport): Promise<void> {
     const { mail } = this.deps.config;
     const smtp = mail.smtp!;
+    // Loaded on the first send: a node with no relay configured never holds the mail library.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: smtp.host,
       port: smtp.port,
