@@ -119,7 +119,8 @@ describe('DNS over TCP under load (RFC 7766)', () => {
     for (let i = 0; i < 512; i++) idle.push(await openTcp(port));
     for (const socket of idle) socket.resume(); // to see the server's FIN
     // Every one accepted by the server before the legitimate client arrives.
-    await waitFor('the server to hold 512 more sockets', () => socketCount(pid) >= before + 512, { timeoutMs: 30_000, intervalMs: 50 });
+    // Nearly every one: a connection left by an earlier test may close meanwhile.
+    await waitFor('the server to hold about 512 more sockets', () => socketCount(pid) >= before + 500, { timeoutMs: 60_000, intervalMs: 50 });
     const { reply, ms } = await tcpQuery(port, query(77, v4Name('61.4.12.7', ZONE)), 10_000);
     console.log(`512 idle TCP connections: a new TCP query answered in ${ms.toFixed(1)} ms`);
     expect(dnsPacket.decode(reply).answers?.[0]).toMatchObject({ type: 'A', data: '127.0.0.2' });

@@ -225,8 +225,9 @@ describe('pull lease', () => {
   });
 
   it('is taken over from a zombie', async () => {
-    // `sleep 0` exits under a parent (`sleep 60`, exec'd by sh) that never reaps it: a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sleep 1` exits under a parent (`sleep 60`, exec'd by sh) that never reaps it: a zombie. (A
+    // child that exits at once can be reaped by sh itself before the exec, on a loaded machine.)
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       let out = '';
       parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
