@@ -63,7 +63,6 @@ export class SpamxNode {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     this.listeningUrl = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
     try {
-      origins.current(); // loaded before the node says it is ready, not by its first request
       await follower.start();
       // A DNSBL that cannot bind (port taken) fails the start: nothing may keep the process up.
       if (config.dnsbl.port !== null) this.dnsbl = await DnsblService.start({ config: config.dnsbl, follower, log, publicUrl: () => this.url });
