@@ -68,12 +68,12 @@ export function cutRange(cut: OriginCut, family: Family, start: number | bigint,
 }
 
 /**
- * The cut pieces of the listed range a store key names (`text` its prefix), with no allocation
+ * The cut pieces of the listed range a store key names (`text` its prefix, if at hand), with no allocation
  * for the common answer of a filtered read: an IPv4 range outside a scope. The change stream cuts
  * every change of a page; building the range object first made a filtered page slower to serve
  * than an unfiltered one, which writes twenty times the prefixes.
  */
-export function cutKey(cut: OriginCut, key: string, text: string): readonly OriginPiece[] {
+export function cutKey(cut: OriginCut, key: string, text?: string): readonly OriginPiece[] {
   if (key.charCodeAt(0) === 0x34 && cut.scopes.length > 0) {
     let start = 0;
     for (let i = 1; i < 9; i++) start = start * 16 + hexDigit(key.charCodeAt(i));

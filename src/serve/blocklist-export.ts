@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { aggregateKeyPages, aggregatePrefixes } from '../core/aggregate.js';
 import { SpamxError } from '../core/errors.js';
 import type { OriginScope } from '../core/origin.js';
-import { cutIsNone, cutRange, keyRange, originCut, PieceOrder, type OriginCut } from '../core/origin-cut.js';
+import { cutIsNone, cutKey, cutRange, keyRange, originCut, PieceOrder, type OriginCut } from '../core/origin-cut.js';
 import type { OriginTable } from '../core/origin-table.js';
 import { parseScopeQuery, scopeIsEmpty } from '../core/scope-spec.js';
 import { effectiveFilteredCount, effectivePages, parseKeyedPage, parseRowPage } from '../store/effective-pages.js';
@@ -86,7 +86,7 @@ export function openBlocklist(
     const aggregate = query.aggregate || query.format.alwaysAggregate === true;
     // The origin tables only when the read is cut by them: `spamx export` of a plain list never loads them.
     const withOrigin = query.format.withOrigin === true && !aggregate;
-    const table = query.scopes.length > 0 || withOrigin ? origins() : undefined;
+    const table = cutByOrigin(query) ? origins() : undefined;
     const cut = table ? originCut(table, query.scopes, withOrigin) : undefined;
     const etag = blocklistEtag(store, reader, query, cutIsNone(cut) ? undefined : table!.digest);
     const sources = publishersWithBatches(reader).filter((s) => !query.sources?.length || query.sources.includes(s));
@@ -125,9 +125,13 @@ export function openBlocklist(
  * the GET handler and dropping its body unread, which left the snapshot of openBlocklist open.
  */
 export function blocklistHead(store: Store, query: BlocklistQuery, origins: () => OriginTable): Pick<OpenedBlocklist, 'etag' | 'contentType'> {
+  return { etag: blocklistEtag(store, store, query, cutByOrigin(query) ? origins().digest : undefined), contentType: query.format.contentType };
+}
+
+/** Whether a read is cut by origin: it is filtered by a scope, or its rows carry their origin. */
+function cutByOrigin(query: BlocklistQuery): boolean {
   const aggregate = query.aggregate || query.format.alwaysAggregate === true;
-  const cut = query.scopes.length > 0 || (query.format.withOrigin === true && !aggregate);
-  return { etag: blocklistEtag(store, store, query, cut ? origins().digest : undefined), contentType: query.format.contentType };
+  return query.scopes.length > 0 || (query.format.withOrigin === true && !aggregate);
 }
 
 /**
@@ -214,11 +218,14 @@ function* cutKeyPieces(reader: Store, query: BlocklistQuery, cut: OriginCut, ord
   for (const page of effectivePages(reader, query, 'keys')) {
     for (let i = 0; i < page.length; ) {
       const width = page.charCodeAt(i) === 0x34 ? 11 : 35;
-      const { family, start, end } = keyRange(page.slice(i, i + width));
+      const key = page.slice(i, i + width);
       i += width;
-      const pieces = cutRange(cut, family, start, end);
-      if (order) for (const p of order.add(family, start, pieces)) yield p.prefix;
-      else for (const p of pieces) yield p.prefix;
+      const pieces = cutKey(cut, key);
+      if (!order) for (const p of pieces) yield p.prefix;
+      else {
+        const { family, start } = keyRange(key);
+        for (const p of order.add(family, start, pieces)) yield p.prefix;
+      }
     }
   }
   if (order) for (const p of order.finish()) yield p.prefix;
