@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { describeError } from '../core/errors.js';
 import type { PrefixSet } from '../core/prefix-set.js';
 import { DAY_MS } from '../core/time.js';
+import { advanceConsoleCounters } from './console-counters.js';
 import { pruneChanges } from './effective-query.js';
 import type { Store } from './open-store.js';
 import { lastPendingId, projectExpired, projectPending, prunePendingKeys } from './projector.js';
@@ -72,6 +73,13 @@ export class Projection {
       this.deps.projected();
     }
     if (pending.keys > 0) this.prunePendingKeys();
+    // The console's counters follow the logs just written, before old changes are pruned. They
+    // are a view: a failure is logged and retried on the next projection, never fails a read.
+    try {
+      advanceConsoleCounters(store);
+    } catch (err) {
+      log.error({ err: describeError(err) }, 'console counters not advanced');
+    }
     if (now - this.lastPrune > 3_600_000) {
       this.lastPrune = now;
       pruneChanges(store, now - this.deps.changesRetentionDays * DAY_MS);

@@ -344,3 +344,84 @@ export const keyStatements = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.publisher, t.statement] })],
 );
+
+/**
+ * The console's counters (README "The operator's console"), advanced from the `changes` and
+ * `refusals` logs right after each projection (store/console-counters.ts), never by reading
+ * batches again. Listings started and ended per UTC month and source centre: a piece entering
+ * the merged list counts once for each centre listing it then, a piece leaving it once for each
+ * centre that last listed it.
+ */
+export const listingMonths = sqliteTable(
+  'listing_months',
+  {
+    /** UTC month, YYYY-MM. */
+    month: text('month').notNull(),
+    source: text('source').notNull(),
+    started: integer('started').notNull().default(0),
+    ended: integer('ended').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.month, t.source] })],
+);
+
+/** The merged list's size at the end of each UTC hour it changed in (a running total of `changes`). */
+export const listSizeHours = sqliteTable('list_size_hours', {
+  /** The hour's start, ms since the epoch. */
+  hour: integer('hour').primaryKey(),
+  listed: integer('listed').notNull(),
+});
+
+/** Entries and report lines refused per UTC month, publisher and reason code. */
+export const refusalMonths = sqliteTable(
+  'refusal_months',
+  {
+    month: text('month').notNull(),
+    publisher: text('publisher').notNull(),
+    code: text('code').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.month, t.publisher, t.code] })],
+);
+
+/**
+ * Each subscriber key's use per UTC hour, flushed from the serving node's memory about once a
+ * minute: requests answered and requests refused with 429. Hours older than 8 days are pruned.
+ */
+export const subscriberUsage = sqliteTable(
+  'subscriber_usage',
+  {
+    subscriberId: integer('subscriber_id').notNull(),
+    hour: integer('hour').notNull(),
+    requests: integer('requests').notNull().default(0),
+    limited: integer('limited').notNull().default(0),
+    lastUsedAt: integer('last_used_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subscriberId, t.hour] })],
+);
+
+/**
+ * Removal requests from listed parties (PROTOCOL "Additions: console"): stored, never acted on by
+ * themselves; the operator accepts one (which queues a delist) or rejects it.
+ */
+export const removalRequests = sqliteTable(
+  'removal_requests',
+  {
+    /** Random, unguessable: the id a requester is given back. */
+    id: text('id').primaryKey(),
+    address: text('address').notNull(),
+    contact: text('contact').notNull(),
+    message: text('message').notNull(),
+    /** The client address (an IPv6 client's /64) the request came from, for the per-client bound. */
+    client: text('client').notNull(),
+    createdAt: integer('created_at').notNull(),
+    status: text('status', { enum: ['open', 'accepted', 'rejected'] }).notNull().default('open'),
+    decidedAt: integer('decided_at'),
+    /** The operator's note on the decision (the delist reason when accepted). */
+    decisionNote: text('decision_note'),
+  },
+  (t) => [
+    index('removal_requests_address').on(t.address, t.createdAt),
+    index('removal_requests_client').on(t.client, t.createdAt),
+    index('removal_requests_status').on(t.status, t.createdAt),
+  ],
+);

@@ -1,0 +1,138 @@
+import { getMeta, setMeta } from './meta-store.js';
+import { writeTransaction, type Store } from './open-store.js';
+
+const CHANGES_AT = 'console_changes_position';
+const REFUSALS_AT = 'console_refusals_position';
+const LISTED = 'console_listed';
+const HOUR_MS = 3_600_000;
+/** At most this many log rows are counted per call, so one call never holds the thread long. */
+const STEP = 200_000;
+
+/** `YYYY-MM` of a time in ms, in UTC. */
+export function monthOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 7);
+}
+
+/**
+ * Advances the console's counters (schema.ts `listing_months`, `list_size_hours`,
+ * `refusal_months`) over the `changes` and `refusals` rows logged since the last call, in one
+ * write transaction, so two processes projecting the same store never count a row twice. Called
+ * right after each projection, before old changes are pruned. A store that had listings before
+ * the counters existed is counted once from `effective` (each piece's `listed_at` month and its
+ * sources), and the logs from their ends. Returns the rows counted.
+ */
+export function advanceConsoleCounters(store: Store): number {
+  return writeTransaction(store, () => {
+    const changesAt = getMeta(store, CHANGES_AT);
+    if (changesAt === undefined) {
+      startCounters(store);
+      return 0;
+    }
+    let position = Number(changesAt);
+    let listed = Number(getMeta(store, LISTED) ?? '0');
+    const rows = store
+      .prepare(`SELECT id, op, at, sources FROM changes WHERE id > ? ORDER BY id LIMIT ${STEP}`)
+      .all(position) as { id: number; op: 'added' | 'removed' | 'updated'; at: number; sources: string | null }[];
+    const months = new Map<string, { started: number; ended: number }>();
+    const hours = new Map<number, number>();
+    for (const row of rows) {
+      position = row.id;
+      if (row.op === 'updated') continue;
+      listed += row.op === 'added' ? 1 : -1;
+      hours.set(row.at - (row.at % HOUR_MS), listed);
+      for (const source of row.sources ? row.sources.split(' ') : []) {
+        const key = `${monthOf(row.at)} ${source}`;
+        const counts = months.get(key) ?? { started: 0, ended: 0 };
+        if (row.op === 'added') counts.started++;
+        else counts.ended++;
+        months.set(key, counts);
+      }
+    }
+    const addMonth = store.prepare(
+      `INSERT INTO listing_months (month, source, started, ended) VALUES (?, ?, ?, ?)
+       ON CONFLICT (month, source) DO UPDATE SET started = started + excluded.started, ended = ended + excluded.ended`,
+    );
+    for (const [key, counts] of months) {
+      const [month, source] = key.split(' ') as [string, string];
+      addMonth.run(month, source, counts.started, counts.ended);
+    }
+    const setHour = store.prepare('INSERT INTO list_size_hours (hour, listed) VALUES (?, ?) ON CONFLICT (hour) DO UPDATE SET listed = excluded.listed');
+    for (const [hour, size] of hours) setHour.run(hour, size);
+    setMeta(store, CHANGES_AT, String(position));
+    setMeta(store, LISTED, String(listed));
+    return rows.length + countRefusals(store);
+  });
+}
+
+/** Refusals logged since the last call, added to their month's counts in one statement. */
+function countRefusals(store: Store): number {
+  const from = Number(getMeta(store, REFUSALS_AT) ?? '0');
+  const to = store.prepare('SELECT max(id) FROM refusals').pluck().get() as number | null;
+  if (to === null || to <= from) return 0;
+  const counted = store
+    .prepare(
+      `INSERT INTO refusal_months (month, publisher, code, count)
+       SELECT strftime('%Y-%m', at / 1000, 'unixepoch'), publisher, code, count(*) FROM refusals WHERE id > ? AND id <= ? GROUP BY 1, 2, 3
+       ON CONFLICT (month, publisher, code) DO UPDATE SET count = count + excluded.count`,
+    )
+    .run(from, to).changes;
+  setMeta(store, REFUSALS_AT, String(to));
+  return counted;
+}
+
+/** The first call on a store: what is listed now stands for the history the logs no longer hold. */
+function startCounters(store: Store): void {
+  const rows = store.prepare('SELECT listed_at AS at, sources FROM effective').iterate() as IterableIterator<{ at: number; sources: string }>;
+  const months = new Map<string, number>();
+  let listed = 0;
+  for (const row of rows) {
+    listed++;
+    for (const source of row.sources.split(' ')) {
+      const key = `${monthOf(row.at)} ${source}`;
+      months.set(key, (months.get(key) ?? 0) + 1);
+    }
+  }
+  const addMonth = store.prepare('INSERT INTO listing_months (month, source, started) VALUES (?, ?, ?) ON CONFLICT (month, source) DO UPDATE SET started = started + excluded.started');
+  for (const [key, started] of months) {
+    const [month, source] = key.split(' ') as [string, string];
+    addMonth.run(month, source, started);
+  }
+  const newest = store.prepare('SELECT max(id) AS id, max(at) AS at FROM changes').get() as { id: number | null; at: number | null };
+  if (newest.at !== null) store.prepare('INSERT OR REPLACE INTO list_size_hours (hour, listed) VALUES (?, ?)').run(newest.at - (newest.at % HOUR_MS), listed);
+  setMeta(store, CHANGES_AT, String(newest.id ?? 0));
+  setMeta(store, LISTED, String(listed));
+  countRefusals(store);
+}
+
+export interface ListingMonth {
+  readonly month: string;
+  readonly source: string;
+  readonly started: number;
+  readonly ended: number;
+}
+
+/** Listings started and ended per month and source centre, from `from` (YYYY-MM) to `to`, inclusive. */
+export function listingMonths(store: Store, from = '0000-00', to = '9999-99'): ListingMonth[] {
+  return store
+    .prepare('SELECT month, source, started, ended FROM listing_months WHERE month >= ? AND month <= ? ORDER BY month, source')
+    .all(from, to) as ListingMonth[];
+}
+
+/** The merged list's size at the end of each hour it changed in, between two times (ms). */
+export function listSizeHours(store: Store, from = 0, to = Number.MAX_SAFE_INTEGER): { hour: number; listed: number }[] {
+  return store.prepare('SELECT hour, listed FROM list_size_hours WHERE hour >= ? AND hour <= ? ORDER BY hour').all(from, to) as { hour: number; listed: number }[];
+}
+
+export interface RefusalMonth {
+  readonly month: string;
+  readonly publisher: string;
+  readonly code: string;
+  readonly count: number;
+}
+
+/** Refusals per month, publisher and code, from `from` (YYYY-MM) to `to`, inclusive. */
+export function refusalMonths(store: Store, from = '0000-00', to = '9999-99'): RefusalMonth[] {
+  return store
+    .prepare('SELECT month, publisher, code, count FROM refusal_months WHERE month >= ? AND month <= ? ORDER BY month, publisher, code')
+    .all(from, to) as RefusalMonth[];
+}
