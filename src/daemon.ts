@@ -1,13 +1,17 @@
 import type { ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { loadOperatorToken } from './config/identity.js';
+import { buildEvidence } from './audit/build-evidence.js';
 import { describeError } from './core/errors.js';
+import type { RemovalDecision } from './core/removal-request.js';
+import { decideRemovalRequest } from './ingest/removal-decisions.js';
 import { createContext, type NodeContext, type NodeOptions } from './node-context.js';
 import { createApp } from './serve/app.js';
 import { BlocklistThreads } from './serve/blocklist-threads.js';
 import type { Descriptor } from './serve/deps.js';
 import { DnsblService } from './serve/dnsbl/dnsbl-service.js';
 import { listen } from './serve/listen.js';
+import { observeRequests } from './serve/access-log.js';
 import { onThreads } from './serve/mail/daily-report.js';
 import { MailReports } from './serve/mail/mail-reports.js';
 import { datasetOf } from './read/origin-dataset.js';
@@ -40,10 +44,10 @@ export class SpamxNode {
   }
 
   async start(): Promise<void> {
-    const { config, store, clock, log, files, projection, pulls, follower, lookups, origins } = this.ctx;
+    const { config, store, clock, log, files, projection, pulls, follower, lookups, origins, metrics } = this.ctx;
     // The operator routes' actions are the parts' own operations (the arrow members below).
     const { reportText, reportObjects, delist, publish, pull, lookup } = this;
-    const actions = { reportText, reportObjects, delist, publish, pull, lookup, status: () => this.status(), lookupJson: (ip: string) => lookups.lookupJson(ip) };
+    const actions = { reportText, reportObjects, delist, publish, pull, lookup, status: () => this.status(), lookupJson: (ip: string) => lookups.lookupJson(ip), decideRemovalRequest: this.decideRemovalRequest };
     const app = createApp(
       {
         config, store, clock, actions,
@@ -55,17 +59,21 @@ export class SpamxNode {
         ready: () => follower.models !== undefined,
         exportThreads: (this.exportThreads = new BlocklistThreads(store.db.name, config.subscribers.exportThreads)),
         origins: () => origins.current(),
+        metrics,
+        evidence: (ip: string) => buildEvidence(this, ip),
       },
       log,
     );
-    this.server = await listen(app.fetch, config);
+    // The access log and HTTP metrics, once around the whole app (serve/access-log.ts).
+    this.server = await listen(observeRequests(app, { http: metrics.http, log: config.serve.accessLog ? log : undefined }), config);
+    metrics.start();
     const { port } = this.server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     this.listeningUrl = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
     try {
       await follower.start();
       // A DNSBL that cannot bind (port taken) fails the start: nothing may keep the process up.
-      if (config.dnsbl.port !== null) this.dnsbl = await DnsblService.start({ config: config.dnsbl, follower, log, publicUrl: () => this.url });
+      if (config.dnsbl.port !== null) this.dnsbl = await DnsblService.start({ config: config.dnsbl, follower, log, publicUrl: () => this.url, counts: metrics.dns });
     } catch (err) {
       await this.destroy();
       throw err;
@@ -109,6 +117,8 @@ export class SpamxNode {
     }
     await this.exportThreads?.close();
     await pulls.close();
+    // The subscriber usage counted since the last flush, written while the store is open.
+    this.ctx.metrics.stop();
     store.close();
   }
 
@@ -162,5 +172,7 @@ export class SpamxNode {
   pullAll = () => this.ctx.pulls.pullAll();
   project = () => this.ctx.projection.now();
   lookup = (ip: string) => this.ctx.lookups.lookup(ip);
+  decideRemovalRequest = (id: string, decision: RemovalDecision, note: string | null) =>
+    decideRemovalRequest({ store: this.store, clock: this.clock, ownId: this.config.id, delist: this.delist, lookup: this.lookup }, id, decision, note);
   originDataset = () => datasetOf(this.ctx.origins.current());
 }

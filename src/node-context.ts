@@ -7,12 +7,14 @@ import { LocalReports } from './ingest/local-reports.js';
 import { signOwnCheckpoint } from './ingest/own-checkpoint.js';
 import { OwnIdentity } from './ingest/own-identity.js';
 import { PullService } from './ingest/pull-service.js';
+import { NodeMetrics } from './serve/metrics/node-metrics.js';
 import { ChangeFollower } from './read/change-follower.js';
 import { LookupService } from './read/lookup-service.js';
 import { openNodeStore, writeTransaction, type Store } from './store/open-store.js';
 import { Projection } from './store/projection.js';
 import { queueOverlapping } from './store/projector.js';
 import { backfillTrees } from './store/tree-store.js';
+import { logOptions } from './config/log-options.js';
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -39,6 +41,8 @@ export interface NodeContext {
   readonly lookups: LookupService;
   /** Where addresses are registered: loaded on first use, reloaded when its files change. */
   readonly origins: OriginData;
+  /** Prometheus metrics and subscriber usage counts (src/serve/metrics/), fed by ingest's observer. */
+  readonly metrics: NodeMetrics;
 }
 
 /** What the context needs from the node that holds it. */
@@ -55,7 +59,7 @@ export interface NodeHooks {
  */
 export async function createContext(options: NodeOptions, hooks: NodeHooks): Promise<NodeContext> {
   const config = loadConfig(options.dataDir, options.overrides);
-  const log = options.logger ?? pino({ level: readEnv().logLevel ?? config.logLevel, base: { node: config.id } });
+  const log = options.logger ?? pino(logOptions(readEnv().logLevel ?? config.logLevel, { node: config.id }));
   const clock = options.clock ?? Date.now;
   const store = openNodeStore(config.paths.database);
   const identity = await OwnIdentity.load(config, store, log);
@@ -67,7 +71,14 @@ export async function createContext(options: NodeOptions, hooks: NodeHooks): Pro
     },
     peersChanged: () => hooks.peersChanged(),
   });
-  const base = { config, store, log, clock, policy: files.policy, identity };
+  const metrics = new NodeMetrics({
+    store, log, clock,
+    peers: () => files.peers().keys(),
+    changePosition: () => follower.serial,
+    originDatasets: () => origins.loaded()?.datasets,
+    witnessQuorum: config.transparency.witnessQuorum,
+  });
+  const base = { config, store, log, clock, policy: files.policy, identity, observer: metrics.observer };
   const projection: Projection = new Projection({
     store, log, clock,
     changesRetentionDays: config.subscribers.changesRetentionDays,
@@ -103,5 +114,5 @@ export async function createContext(options: NodeOptions, hooks: NodeHooks): Pro
   await files.reload();
   backfillTrees(store);
   signOwnCheckpoint(store, { id: config.id, origin: config.origin, key: identity.current.signingKey }, clock());
-  return { config, store, log, clock, identity, files, projection, reports, pulls, follower, lookups, origins };
+  return { config, store, log, clock, identity, files, projection, reports, pulls, follower, lookups, origins, metrics };
 }

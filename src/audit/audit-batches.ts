@@ -44,7 +44,13 @@ export class BadBatchError extends Error {
  * on libuv's thread pool while this thread checks the payloads (`verifyBatchPage`); verdicts
  * are still taken in seq order, so the first bad batch is the one reported.
  */
-export async function auditBatches(http: PeerHttpClient, url: string, publisher: string, keys: PinnedKeySet): Promise<AuditedBatches> {
+export async function auditBatches(
+  http: PeerHttpClient,
+  url: string,
+  publisher: string,
+  keys: PinnedKeySet,
+  progress?: (verified: { readonly batches: number; readonly entries: number }) => void,
+): Promise<AuditedBatches> {
   const tree = new MemoryTree();
   let head: FeedHead = { size: 0, head: null };
   let entries = 0;
@@ -68,6 +74,7 @@ export async function auditBatches(http: PeerHttpClient, url: string, publisher:
       issued = { first: issued?.first ?? b.issuedAt, last: b.issuedAt };
     }
     if (batches.length > 0) head = { size: batches.at(-1)!.seq, head: toBase64Url(batches.at(-1)!.leaf) };
+    progress?.({ batches: head.size, entries });
     if (failed) throw new BadBatchError(head.size + 1, page.batches[failed.index]!.seq, failed.error);
   }
   return { head, entries, issued, tree };

@@ -35,14 +35,20 @@ export interface FeedAudit {
  * A whole feed end to end, in a fixed order: the served checkpoint is fetched first, then every
  * batch is verified and the tree recomputed (a bad batch ends the audit: BadBatchError); then the
  * checkpoint is checked against that tree, then `since`, then the witnesses. The checks after
- * the batches all run, so one audit names every failure.
+ * the batches all run, so one audit names every failure. `progress` is told the batches verified
+ * so far after each page.
  */
-export async function auditFeed(http: PeerHttpClient, target: AuditTarget, options?: TransparencyOptions): Promise<FeedAudit> {
+export async function auditFeed(
+  http: PeerHttpClient,
+  target: AuditTarget,
+  options?: TransparencyOptions,
+  progress?: (verified: { readonly batches: number; readonly entries: number }) => void,
+): Promise<FeedAudit> {
   const { url, publisher, keys } = target;
   const served = options
     ? await http.getText(`${url}/v1/feeds/${encodeURIComponent(publisher)}/checkpoint`, 'text/plain').catch((err: unknown) => err as Error)
     : undefined;
-  const batches = await auditBatches(http, url, publisher, keys);
+  const batches = await auditBatches(http, url, publisher, keys, progress);
   if (!options || served === undefined) return { batches, checks: [], checkpoint: undefined };
   const { tree } = batches;
   const { check, verified } = checkServedCheckpoint(served, options.checkpointKeys, tree);

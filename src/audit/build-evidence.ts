@@ -16,14 +16,22 @@ const b64 = (h: Buffer) => h.toString('base64');
  * yet, publisher no longer pinned); the bundle is undefined when the address is not listed or
  * nothing could be proven.
  */
-export function buildEvidence(node: EvidenceSource, ip: string): { bundle: EvidenceBundle | undefined; skipped: string[]; notListed?: string } {
+export function buildEvidence(
+  node: EvidenceSource,
+  ip: string,
+  progress?: (done: number, total: number) => void,
+): { bundle: EvidenceBundle | undefined; skipped: string[]; notListed?: string } {
   const found = node.lookup(ip);
   if (!found.listed) return { bundle: undefined, skipped: [], notListed: found.notListedBecause.join('; ') || 'no active listing covers it' };
   const feeds = new Map<string, HeldFeed | string>();
   const listings: EvidenceListing[] = [];
   const skipped: string[] = [];
+  // Each listing reads its batch (up to 48 MiB) and a proof: `progress` counts them.
+  const total = found.matches.reduce((n, m) => n + m.sources.filter((s) => s.state === 'active').length, 0);
+  let done = 0;
   for (const match of found.matches) {
     for (const source of match.sources.filter((s) => s.state === 'active')) {
+      progress?.(done++, total);
       const { publisher, seq } = source.batch;
       if (!feeds.has(publisher)) feeds.set(publisher, feedEvidence(node, publisher));
       const held = feeds.get(publisher)!;
@@ -45,6 +53,7 @@ export function buildEvidence(node: EvidenceSource, ip: string): { bundle: Evide
       });
     }
   }
+  progress?.(done, total);
   if (listings.length === 0) return { bundle: undefined, skipped };
   const usedFeeds = Object.fromEntries(
     [...new Set(listings.map((l) => l.publisher))].map((p) => [p, (feeds.get(p) as HeldFeed).feed]),

@@ -27,6 +27,7 @@ export function defineAuditCommands(program: Command, s: Session): void {
     .option('--since <FILE>', 'a checkpoint saved by an earlier audit: the log must extend it')
     .option('--save <FILE>', 'save the checkpoint when every check passes, for the next --since')
     .option('--json', 'print the result as JSON')
+    .option('--quiet', 'no progress bar (there is none unless stderr is a terminal, nor with --json)')
     .addHelpText('after', '\nExit status: 0 every check passed, 1 a batch or check failed (one line on stderr each), 2 bad arguments.')
     .action(s.action(async () => (await import('./commands/audit.js')).audit));
 
@@ -40,6 +41,7 @@ export function defineAuditCommands(program: Command, s: Session): void {
     )
     .addOption(dataOption())
     .argument('<IP>', 'the address')
+    .option('--quiet', 'no progress bar (there is none unless stderr is a terminal)')
     .addHelpText('after', '\nExit status: 0 a bundle was printed, 1 the address is not listed or no listing can be proven yet, 2 bad arguments.')
     .action(s.action(async () => (await import('./commands/evidence.js')).evidence));
 

@@ -71,6 +71,7 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .summary('queue reports for the next batch (plain lines or CSV); refused lines go to stderr')
     .addOption(dataOption())
     .argument('<FILE>', 'the reports; - reads stdin')
+    .option('--quiet', 'no progress bar (there is none unless stderr is a terminal)')
     .action(s.action(async () => (await import('./commands/queue.js')).report));
 
   program
@@ -87,6 +88,7 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .helpGroup(LIST)
     .summary('cut batches from the queue now')
     .addOption(dataOption())
+    .option('--quiet', 'no progress bar (there is none unless stderr is a terminal)')
     .action(s.action(async () => (await import('./commands/queue.js')).publish));
 
   program
@@ -114,6 +116,7 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .addOption(repeatableOption('--country <CC>', 'only the listed space registered in this country (repeatable: the union with --asn, --within)'))
     .addOption(repeatableOption('--asn <N>', 'only the listed space this AS originates (repeatable)'))
     .addOption(repeatableOption('--within <PREFIX>', 'only the listed space inside this prefix (repeatable)'))
+    .option('--quiet', 'no progress bar (there is none unless stderr is a terminal)')
     .action(s.action(async () => (await import('./commands/export.js')).exportCommand));
 
   program

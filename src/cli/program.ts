@@ -6,6 +6,8 @@ import { defineNodeCommands } from './node-commands.js';
 import { defineOriginCommands } from './origin-commands.js';
 import { definePartnerCommands } from './partner-commands.js';
 import { defineMailCommands } from './mail-commands.js';
+import { defineRequestCommands } from './request-commands.js';
+import { defineMonthlyCommands } from './monthly-commands.js';
 import type { Session } from './session.js';
 import { wrappedSynopsis } from './synopsis.js';
 
@@ -49,6 +51,8 @@ export function buildProgram(session: Session): Command {
   defineOriginCommands(program, session);
   defineJurisdictionCommands(program, session);
   defineMailCommands(program, session);
+  defineRequestCommands(program, session);
+  defineMonthlyCommands(program, session);
   forEachCommand(program, (cmd) => {
     cmd
       .exitOverride((err) => {

@@ -90,6 +90,10 @@ export const ConfigSchema = z
         maxConnections: z.number().int().positive().default(4096),
         /** Wrong operator tokens one client address (IPv6: /64) may send a minute before 429 (addresses counted: subscribers.failedAuthClients). */
         operatorFailedAuthPerMinute: z.number().int().positive().default(10),
+        /** One pino line per HTTP request at info level (method, route template, status, ms, subscriber name, client); false for none (src/serve/access-log.ts). */
+        accessLog: z.boolean().default(true),
+        /** `GET /lookup/{ip}` pages and `POST /v1/removal-requests` one client address (IPv6: /64) may ask for a minute before 429. */
+        publicLookupsPerMinute: z.number().int().positive().default(30),
       })
       .strict()
       .prefault({}),
@@ -186,6 +190,34 @@ export const ConfigSchema = z
         retryBaseMs: z.number().int().positive().default(60_000),
         /** One send, connection to the relay's last reply, at most this long. */
         timeoutMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    /** The operator's console at /ui/ (src/serve/ui/). */
+    ui: z
+      .object({
+        /** A console session unused this long ends; the operator logs in again. */
+        sessionIdleMinutes: z.number().int().positive().max(7 * 24 * 60).default(12 * 60),
+      })
+      .strict()
+      .prefault({}),
+    /** Listed parties' removal requests (PROTOCOL "Additions: console"; src/serve/removal-routes.ts). */
+    removals: z
+      .object({
+        /** Requests one client address (IPv6: /64) may make in any 24 hours. */
+        perClientPerDay: z.number().int().positive().default(5),
+        /** Open requests one listed address may have at once; the same address and contact again answers the open one. */
+        openPerAddress: z.number().int().positive().default(3),
+        /** Characters a request's message may hold. */
+        maxMessageChars: z.number().int().min(1).max(100_000).default(2000),
+      })
+      .strict()
+      .prefault({}),
+    /** `GET /metrics`, Prometheus text format (src/serve/metrics/). */
+    metrics: z
+      .object({
+        /** Serve /metrics without the operator token (for a scraper on a trusted network only: it shows peers, routes and volumes). */
+        public: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -271,6 +271,11 @@ export class OriginData {
     return this.table;
   }
 
+  /** The tables if already loaded, else undefined: for a reader (the metrics) that must never cause the load. */
+  loaded(): OriginTable | undefined {
+    return this.table;
+  }
+
   /** Reads the data again; `changed` when the data sets differ from those in use. */
   reload(): { changed: boolean; error?: string } {
     const signature = originSignature(this.config);

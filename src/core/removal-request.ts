@@ -1,3 +1,5 @@
+import { parsePrefix } from './prefix.js';
+
 /**
  * A listed party's request to be removed (PROTOCOL "Additions: console"): stored as sent, never
  * acted on by itself. The operator accepts it (a delist of the address is queued for this node's
@@ -17,3 +19,14 @@ export interface RemovalRequest {
 }
 
 export type RemovalDecision = 'accept' | 'reject';
+
+/**
+ * The canonical text of one IP address (no length, IPv6 compressed as RFC 5952 §4), or
+ * undefined when `text` is not one address: what requests are stored and counted under.
+ */
+export function canonicalAddress(text: string): string | undefined {
+  const parsed = parsePrefix(text.trim());
+  if (!parsed.ok || text.includes('/')) return undefined;
+  if (parsed.prefix.length !== (parsed.prefix.family === 4 ? 32 : 128)) return undefined;
+  return parsed.prefix.text.slice(0, parsed.prefix.text.lastIndexOf('/'));
+}

@@ -4,6 +4,7 @@ import type { EntryRefusal } from './entry.js';
 import { SpamxError } from './errors.js';
 import { parsePrefix, type Prefix } from './prefix.js';
 import { policyRefusal, type Policy } from './policy.js';
+import { LineSplitter, MAX_LINE_CHARS, type ReportLine } from './report-lines.js';
 import { parseTimestamp } from './time.js';
 
 /** One observation queued for the next batch of this node's own feed. */
@@ -38,9 +39,22 @@ export const CSV_COLUMNS = ['prefix', 'first_seen', 'last_seen', 'reports', 'exp
  * checked against local policy here, so the operator learns at once what will not be sent.
  */
 export function parseReport(text: string, now: number, policy: Policy): ParsedReport {
-  const firstLine = text.split('\n', 64).find((l) => l.trim() !== '' && !l.trim().startsWith('#')) ?? '';
-  const rows = /^\s*prefix\s*(,|$)/i.test(firstLine) ? csvRows(text) : plainRows(text);
-  return collect(rows, now, policy);
+  const firstLine = text.split('\n', 64).find(isReportContent) ?? '';
+  const rows = reportFormatOf(firstLine) === 'csv' ? csvRows(text) : plainRows(text);
+  return evaluateReportRows(rows, now, policy);
+}
+
+export type ReportFormat = 'plain' | 'csv';
+
+/** A report is CSV when its first line that is neither blank nor a comment is a header naming `prefix` first. */
+export function reportFormatOf(firstContentLine: string): ReportFormat {
+  return /^\s*prefix\s*(,|$)/i.test(firstContentLine) ? 'csv' : 'plain';
+}
+
+/** Neither blank nor a `#` comment. */
+export function isReportContent(line: string): boolean {
+  const t = line.trim();
+  return t !== '' && !t.startsWith('#');
 }
 
 /**
@@ -59,7 +73,7 @@ export function parseReportObjects(objects: readonly unknown[], now: number, pol
     }
     return { line: i + 1, text: JSON.stringify(o) ?? '', fields };
   });
-  return collect(rows, now, policy);
+  return evaluateReportRows(rows, now, policy);
 }
 
 /** Delist requests: only a valid prefix is needed (withdrawing never needs policy's permission). */
@@ -74,7 +88,8 @@ export function parseDelists(prefixes: readonly string[], reason: string | null,
   return { accepted, refused };
 }
 
-function collect(rows: readonly Row[], now: number, policy: Policy): ParsedReport {
+/** Each row checked (toReport), in order: accepted, or refused with its line number. */
+export function evaluateReportRows(rows: readonly ReportRow[], now: number, policy: Policy): ParsedReport {
   const accepted: QueuedReport[] = [];
   const refused: ReportLineRefusal[] = [];
   for (const row of rows) {
@@ -85,31 +100,49 @@ function collect(rows: readonly Row[], now: number, policy: Policy): ParsedRepor
   return { accepted, refused };
 }
 
-interface Row {
+/** One line (plain) or record (CSV) of a report, by column name, before any check. */
+export interface ReportRow {
   readonly line: number;
   readonly text: string;
   readonly fields: Readonly<Record<string, string>>;
+  /** Why the row is refused whatever its fields say (a line too long to keep). */
+  readonly broken?: string;
 }
+type Row = ReportRow;
 
 function plainRows(text: string): Row[] {
+  const splitter = new LineSplitter();
   const rows: Row[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const value = raw.replace(/#.*$/, '').trim();
-    if (value !== '') rows.push({ line: i + 1, text: value, fields: { prefix: value } });
-  });
+  for (const line of [...splitter.push(text), ...splitter.end()]) {
+    const row = plainRowOf(line);
+    if (row) rows.push(row);
+  }
   return rows;
 }
+
+/** A line of a plain report as a row, or undefined for a blank or comment line. */
+export function plainRowOf(l: ReportLine): ReportRow | undefined {
+  if (l.overlong) {
+    // Only the line's start was kept: a comment is still one, anything else cannot be judged.
+    if (l.text.trimStart().startsWith('#')) return undefined;
+    return { line: l.line, text: l.text, fields: { prefix: l.text.trim() }, broken: `line is longer than ${MAX_LINE_CHARS} characters` };
+  }
+  const value = l.text.replace(/#.*$/, '').trim();
+  return value === '' ? undefined : { line: l.line, text: value, fields: { prefix: value } };
+}
+
+/** How report CSV is read (csv-parse), whole or streamed: a header line, `#` comments, fields trimmed. */
+export const CSV_OPTIONS = {
+  columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+  comment: '#',
+  skip_empty_lines: true,
+  trim: true,
+} as const;
 
 function csvRows(text: string): Row[] {
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
-    records = parseCsv(text, {
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      comment: '#',
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-    }) as typeof records;
+    records = parseCsv(text, { ...CSV_OPTIONS, info: true }) as typeof records;
   } catch (err) {
     // A ragged row or an open quote makes the whole file unreadable: the operator's error, not ours.
     throw new SpamxError('BAD_REQUEST', `CSV report is not readable: ${(err as Error).message}`);
@@ -121,7 +154,7 @@ function csvRows(text: string): Row[] {
  * A refused line as kept: what a stranger sent is clipped, so a 10 MB line costs a few hundred
  * bytes of refusal row and of answer, not twice its size (its text, and the reason quoting it).
  */
-function refusedLine(line: number, text: string, why: EntryRefusal): ReportLineRefusal {
+export function refusedLine(line: number, text: string, why: EntryRefusal): ReportLineRefusal {
   const prefixText = why.prefixText === null ? null : clipText(why.prefixText);
   return { line, text: clipText(text), code: why.code, reason: clipReason(why.reason, why.prefixText), prefixText };
 }
@@ -129,6 +162,7 @@ function refusedLine(line: number, text: string, why: EntryRefusal): ReportLineR
 function toReport(row: Row, now: number, policy: Policy): QueuedReport | ReportLineRefusal {
   const refuse = (why: EntryRefusal): ReportLineRefusal => refusedLine(row.line, row.text, why);
   const f = row.fields;
+  if (row.broken !== undefined) return refuse({ code: 'ENTRY_MALFORMED', reason: row.broken, prefixText: f.prefix ?? null });
   const unknown = Object.keys(f).find((k) => !(CSV_COLUMNS as readonly string[]).includes(k));
   if (unknown) return refuse({ code: 'ENTRY_MALFORMED', reason: `unknown column "${unknown}"`, prefixText: f.prefix ?? null });
   const prefixText = f.prefix ?? '';

@@ -9,7 +9,13 @@ import type { BatchPiece } from '../store/apply-batch.js';
  * there). `done` is the end of the feed.
  */
 export type FeedMessage =
-  | { readonly type: 'begin'; readonly seq: number; readonly jws: Uint8Array }
+  | {
+      readonly type: 'begin';
+      readonly seq: number;
+      readonly jws: Uint8Array;
+      /** Time the reader thread took from the batch's bytes to its signature verified (metrics). */
+      readonly verifyMs?: number;
+    }
   | BatchPiece
   | { readonly type: 'done' };
 

@@ -85,6 +85,7 @@ export type FeedPost = (message: FeedMessage, transfer?: readonly Transferable[]
  * on the feed-reader thread.
  */
 export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHead; entries: number } {
+  const started = performance.now();
   const keys = new Map<string, PinnedKey>(
     req.keys.map(({ kid, jwk, validity }) => [kid, { kid, jwk, keyObject: createPublicKey({ key: { ...jwk }, format: 'jwk' }), ...(validity ? { validity } : {}) }]),
   );
@@ -109,7 +110,8 @@ export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHea
       // A batch fetched alone has an ArrayBuffer of its own (0x00 ‖ JWS): it moves. One taken
       // from a page may sit in Buffer's shared pool of small allocations, which must not: copied.
       const own = ownBuffer(leafInput);
-      post({ type: 'begin', seq: req.head.size + 1, jws: own ? jws : new Uint8Array(jws) }, own ? [own] : []);
+      const verifyMs = performance.now() - started;
+      post({ type: 'begin', seq: req.head.size + 1, jws: own ? jws : new Uint8Array(jws), verifyMs }, own ? [own] : []);
     },
     // A batch whose issuedAt is not a timestamp fails its shape check before it ends.
     start: (members) => {

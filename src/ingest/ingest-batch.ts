@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/config.js';
 import { evaluateEntries } from '../core/evaluate-entries.js';
+import type { IngestObserver } from '../core/ingest-observer.js';
 import { packEntries } from '../core/packed-entries.js';
 import type { Policy } from '../core/policy.js';
 import { DAY_MS } from '../core/time.js';
@@ -14,6 +15,8 @@ export interface IngestDeps {
   readonly policy: () => Policy;
   readonly clock: () => number;
   readonly log: Logger;
+  /** Told of each pull's outcome and each pulled batch (the serving node's metrics). */
+  readonly observer?: IngestObserver;
 }
 
 /** A verified batch with its entries already through local policy, ready to store. */

@@ -1,11 +1,26 @@
 import { isSpamxError } from '../core/errors.js';
 import type { PublishedBatch } from '../core/published-batch.js';
-import { parseDelists, parseReport, parseReportObjects, type ParsedReport } from '../core/report.js';
+import { evaluateReportRows, parseDelists, parseReport, parseReportObjects, type ParsedReport, type ReportLineRefusal } from '../core/report.js';
+import { writeTransaction } from '../store/open-store.js';
 import { enqueueReports } from '../store/queue-store.js';
 import { recordRefusals } from '../store/refusal-store.js';
 import type { IngestDeps } from './ingest-batch.js';
 import type { OwnIdentity } from './own-identity.js';
-import { publishQueued } from './publish-batches.js';
+import { publishQueued, type PublishProgress } from './publish-batches.js';
+import { reportRowGroups } from './report-stream.js';
+
+/** What a streamed report did: counts only (a refused line is told to `refused` as it is met). */
+export interface StreamedReport {
+  readonly queued: number;
+  readonly refused: number;
+}
+
+export interface ReportStreamOptions {
+  /** Each refused line, in the order met. */
+  readonly refused?: (r: ReportLineRefusal) => void;
+  /** After each group is queued: input bytes read so far, and the counts so far. */
+  readonly progress?: (p: StreamedReport & { readonly bytes: number }) => void;
+}
 
 export interface LocalReportsDeps extends IngestDeps {
   readonly identity: OwnIdentity;
@@ -29,17 +44,39 @@ export class LocalReports {
     return this.enqueue(parseReportObjects(objects, this.deps.clock(), this.deps.policy()));
   }
 
+  /**
+   * A report read from a stream (core/report.ts's formats), queued a group of rows at a time,
+   * each group one transaction with its refusals: memory stays one group's worth however long
+   * the report. A read error stops it with the groups before it queued (they were sound).
+   */
+  async reportStream(source: AsyncIterable<Uint8Array | string>, options: ReportStreamOptions = {}): Promise<StreamedReport> {
+    let queued = 0;
+    let refused = 0;
+    try {
+      for await (const group of reportRowGroups(source)) {
+        const parsed = this.keep(evaluateReportRows(group.rows, this.deps.clock(), this.deps.policy()));
+        queued += parsed.accepted.length;
+        refused += parsed.refused.length;
+        for (const r of parsed.refused) options.refused?.(r);
+        options.progress?.({ queued, refused, bytes: group.bytes });
+      }
+    } finally {
+      if (queued + refused > 0) this.deps.changed([]); // refusals show in lookups
+    }
+    return { queued, refused };
+  }
+
   delist(prefixes: readonly string[], reason: string | null): ParsedReport {
     return this.enqueue(parseDelists(prefixes, reason, this.deps.clock()));
   }
 
-  async publish(): Promise<PublishedBatch[]> {
+  async publish(progress?: (p: PublishProgress) => void): Promise<PublishedBatch[]> {
     const { identity, log } = this.deps;
     await identity.refresh();
-    const batches = await publishQueued({ ...this.deps, identity: identity.current }).catch(async (err: unknown) => {
+    const batches = await publishQueued({ ...this.deps, identity: identity.current, progress }).catch(async (err: unknown) => {
       if (!isSpamxError(err, 'JWS_KEY_NOT_IN_FORCE')) throw err;
       await identity.refresh(); // `spamx key rotate` committed while this batch was signed
-      return publishQueued({ ...this.deps, identity: identity.current });
+      return publishQueued({ ...this.deps, identity: identity.current, progress });
     });
     for (const b of batches) log.info({ seq: b.seq, entries: b.entries }, 'published batch');
     this.deps.changed(batches);
@@ -48,12 +85,20 @@ export class LocalReports {
 
   /** Queues accepted reports and records refused lines, like refused entries of a batch. */
   private enqueue(parsed: ParsedReport): ParsedReport {
+    this.keep(parsed);
+    this.deps.changed([]); // refusals show in lookups
+    return parsed;
+  }
+
+  /** Accepted reports and refused lines stored in one transaction. */
+  private keep(parsed: ParsedReport): ParsedReport {
     const { store, config } = this.deps;
     const now = this.deps.clock();
-    if (parsed.accepted.length > 0) enqueueReports(store, parsed.accepted, now);
     const refused = parsed.refused.map((r) => ({ ...r, index: null, reason: `report line ${r.line}: ${r.reason}` }));
-    recordRefusals(store, config.id, null, refused, now);
-    this.deps.changed([]); // refusals show in lookups
+    writeTransaction(store, () => {
+      if (parsed.accepted.length > 0) enqueueReports(store, parsed.accepted, now);
+      recordRefusals(store, config.id, null, refused, now);
+    });
     return parsed;
   }
 }

@@ -10,7 +10,7 @@ import type { PeerHttpClient } from './http-client.js';
 import type { ReaderThread, RemoteFeed } from './reader-thread.js';
 import { freeNow } from '../core/free-buffers.js';
 import type { PackedEntries } from '../core/packed-entries.js';
-import type { BatchPiece } from '../store/apply-batch.js';
+import type { BatchPiece, BatchSummary } from '../store/apply-batch.js';
 import { freeEntries, snapshotPolicy } from './decode-batch.js';
 import { storeStreamedBatch, type IngestDeps } from './ingest-batch.js';
 import { isAbandonedLease, leaseOwner } from './pull-lease-owner.js';
@@ -184,7 +184,12 @@ async function pullFrom({ deps, lease, tally, signal }: PullRun, peer: Peer, fee
       const start = { publisher: peer.id, seq: message.seq, jws: message.jws, quota };
       // Past the first batch, the WAL the one before left is checkpointed while this one is stored.
       if (tally.batches > 0) deps.reader.checkpoint(deps.store.db.name);
-      const outcome = withoutAutocheckpoint(deps.store, () => storeStreamedBatch(deps, start, piecesOf(feed)));
+      deps.observer?.batchVerified(peer.id, message.verifyMs ?? 0);
+      const applyStarted = performance.now();
+      let refusedByPolicy: BatchSummary['refused'] = [];
+      const pieces = piecesOf(feed, (end) => (refusedByPolicy = end.refused));
+      const outcome = withoutAutocheckpoint(deps.store, () => storeStreamedBatch(deps, start, pieces));
+      if (outcome.applied) deps.observer?.batchApplied(peer.id, performance.now() - applyStarted, outcome, refusalCodes(refusedByPolicy, outcome.refused));
       freeNow([message.jws.buffer as ArrayBuffer]);
       tally.batches += outcome.applied ? 1 : 0;
       tally.listed += outcome.listed;
@@ -200,14 +205,26 @@ async function pullFrom({ deps, lease, tally, signal }: PullRun, peer: Peer, fee
  * A batch's pieces as the reader thread sends them, each taken blocking (batch-channel.ts).
  * A chunk of entries is freed once the next piece is asked for: it has been merged by then.
  */
-function piecesOf(feed: RemoteFeed): () => BatchPiece {
+function piecesOf(feed: RemoteFeed, ended: (batch: BatchSummary) => void): () => BatchPiece {
   let merged: PackedEntries | undefined;
   return () => {
     if (merged) freeEntries(merged);
     merged = undefined;
     const message = feed.take();
     if (message.type === 'entries') merged = message.entries;
+    if (message.type === 'end') ended(message.batch);
     if (message.type === 'entries' || message.type === 'end' || message.type === 'error') return message;
     throw new SpamxError('INTERNAL', `feed reader sent "${message.type}" inside a batch`);
   };
+}
+
+/**
+ * A stored batch's refused entries by code, for the metrics: those local policy refused (the
+ * `end` piece names them) and, past them, those the quota guard refused while merging.
+ */
+function refusalCodes(byPolicy: BatchSummary['refused'], total: number): Map<ErrorCode, number> {
+  const codes = new Map<ErrorCode, number>();
+  for (const r of byPolicy) codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+  if (total > byPolicy.length) codes.set('QUOTA_EXCEEDED', total - byPolicy.length);
+  return codes;
 }

@@ -94,7 +94,9 @@ export class PullService {
     if (frozen?.frozenAt) {
       const message = `feed of ${peer.id} is frozen since ${formatTimestamp(frozen.frozenAt)}: ${frozen.frozenReason}`;
       const size = feedHead(this.deps.store, peer.id).size;
-      return { peer: peer.id, ok: false, source: null, fromSeq: size, toSeq: size, batches: 0, listed: 0, delisted: 0, refused: 0, durationMs: 0, failedSources: [], error: { code: 'FEED_FROZEN', message, seq: null } };
+      const refused: PullReport = { peer: peer.id, ok: false, source: null, fromSeq: size, toSeq: size, batches: 0, listed: 0, delisted: 0, refused: 0, durationMs: 0, failedSources: [], error: { code: 'FEED_FROZEN', message, seq: null } };
+      this.deps.observer?.pullEnded(refused);
+      return refused;
     }
     this.inFlight++;
     let report: PullReport;
@@ -104,6 +106,7 @@ export class PullService {
       this.inFlight--;
     }
     if (report.batches > 0) this.deps.pulled();
+    this.deps.observer?.pullEnded(report);
     return report;
   }
 

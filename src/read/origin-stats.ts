@@ -19,6 +19,11 @@ export interface StatsQuery {
   readonly countries?: readonly string[] | undefined;
   /** Only pieces seen (lastSeen) at or after this time. */
   readonly since?: number | undefined;
+  /**
+   * Only pieces first seen (their earliest source's first sighting, as `by: 'month'` counts) at
+   * or after `from` and before `to`: the listings a monthly report says started in its month.
+   */
+  readonly firstSeenIn?: { readonly from: number; readonly to: number } | undefined;
 }
 
 export interface StatsRow {
@@ -52,7 +57,7 @@ export class OriginStats {
   ) {}
 
   stats(table: OriginTable, q: StatsQuery, now: number): Promise<StatsAnswer> {
-    const id = JSON.stringify([q.by, q.sources, q.countries, q.since]);
+    const id = JSON.stringify([q.by, q.sources, q.countries, q.since, q.firstSeenIn]);
     const version = `${effectiveVersion(this.store)}:${table.digest}`;
     const hit = this.cache.get(id);
     if (hit?.version === version) return hit.answer;
@@ -84,6 +89,7 @@ export function computeStats(store: Store, table: OriginTable, q: StatsQuery, no
     const perKey = new Map<string, number>();
     for (const page of effectivePages(reader, { sources: q.sources, since: q.since }, 'keyedRows')) {
       for (const piece of parseKeyedPage(page, false)) {
+        if (q.firstSeenIn && (piece.firstSeen < q.firstSeenIn.from || piece.firstSeen >= q.firstSeenIn.to)) continue;
         const { family, start, end } = keyRange(piece.key);
         perKey.clear();
         for (const part of cutRange(cut, family, start, end, piece.prefix)) {

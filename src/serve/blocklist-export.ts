@@ -107,7 +107,8 @@ export function openBlocklist(
       },
       sources,
       aggregated: aggregate,
-      lookupUrl: `${node.url}/v1/lookup/`,
+      // The public page (serve/public-lookup/): a listed party follows the link with no key.
+      lookupUrl: `${node.url}/lookup/`,
       family: query.family,
       dnsblTtl: node.dnsblTtl,
     };

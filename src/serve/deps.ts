@@ -9,6 +9,9 @@ import type { StatusReport } from '../store/status-report.js';
 import type { LookupResult } from '../read/lookup-answer.js';
 import type { OriginTable } from '../core/origin-table.js';
 import type { OriginDataset } from '../core/origin.js';
+import type { NodeMetrics } from './metrics/node-metrics.js';
+import type { buildEvidence } from '../audit/build-evidence.js';
+import type { RemovalDecision, RemovalRequest } from '../core/removal-request.js';
 
 /** What the operator endpoints may ask the node to do; wired to ingest by daemon.ts. */
 export interface OperatorActions {
@@ -23,6 +26,8 @@ export interface OperatorActions {
   lookup(ip: string): LookupResult;
   /** lookup() serialized, cached while the store is unchanged. */
   lookupJson(ip: string): string;
+  /** The operator's decision on a removal request (src/ingest/removal-decisions.ts): accept queues a delist. */
+  decideRemovalRequest(id: string, decision: RemovalDecision, note: string | null): RemovalRequest;
 }
 
 export interface ServeDeps {
@@ -43,6 +48,10 @@ export interface ServeDeps {
   readonly exportThreads: BlocklistThreads;
   /** The origin tables in use (country, AS, registry); replaced whole when the data is reloaded. */
   readonly origins: () => OriginTable;
+  /** The node's metrics (`GET /metrics`, src/serve/metrics/) and subscriber usage counts; absent in bare test apps. */
+  readonly metrics?: NodeMetrics;
+  /** The evidence bundle proving this node's listing of an address (audit/build-evidence.ts), for the console's download. */
+  readonly evidence: (ip: string) => ReturnType<typeof buildEvidence>;
 }
 
 /** `GET /.well-known/spamx` (PROTOCOL "Federation endpoints"). */

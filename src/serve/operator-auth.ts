@@ -13,7 +13,8 @@ type OperatorAuthDeps = Pick<ServeDeps, 'operatorToken' | 'config' | 'clock'>;
  */
 const failuresByDeps = new WeakMap<OperatorAuthDeps, FailureLimiter>();
 
-function failuresOf(deps: OperatorAuthDeps): FailureLimiter {
+/** The per-address count of wrong operator tokens, shared with the console's login (serve/ui/login-routes.ts). */
+export function failuresOf(deps: OperatorAuthDeps): FailureLimiter {
   let failures = failuresByDeps.get(deps);
   if (!failures) {
     const perMinute = deps.config.serve.operatorFailedAuthPerMinute;

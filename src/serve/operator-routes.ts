@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { SpamxError } from '../core/errors.js';
 import type { ParsedReport } from '../core/report.js';
+import { formatTimestamp } from '../core/time.js';
 import { listRefusals } from '../store/refusal-store.js';
 import { recentPullFailures } from '../store/peer-state-store.js';
 import { intParam } from './query-params.js';
@@ -57,17 +58,23 @@ export function operatorRoutes(deps: ServeDeps): Hono {
 
   app.get('/v1/refusals', auth, (c) =>
     c.json({
+      // PROTOCOL "Conventions": timestamps are RFC 3339 UTC (the store keeps epoch milliseconds).
       refusals: listRefusals(deps.store, {
         publisher: c.req.query('publisher'),
         code: c.req.query('code'),
         before: c.req.query('before') ? intParam(c.req.query('before'), 'before', 0, 1, Number.MAX_SAFE_INTEGER) : undefined,
         limit: intParam(c.req.query('limit'), 'limit', 100, 1, 10_000),
-      }),
+      }).map((r) => ({ ...r, at: formatTimestamp(r.at) })),
     }),
   );
 
   app.get('/v1/pull-failures', auth, (c) =>
-    c.json({ failures: recentPullFailures(deps.store, c.req.query('peer') ?? null, intParam(c.req.query('limit'), 'limit', 100, 1, 10_000)) }),
+    c.json({
+      failures: recentPullFailures(deps.store, c.req.query('peer') ?? null, intParam(c.req.query('limit'), 'limit', 100, 1, 10_000)).map((f) => ({
+        ...f,
+        at: formatTimestamp(f.at),
+      })),
+    }),
   );
 
   return app;

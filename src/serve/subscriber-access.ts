@@ -15,12 +15,26 @@ export interface SubscriberAccessOptions {
   /** Most client addresses whose failures are counted at once (memory bound). */
   readonly failedAuthClients: number;
   readonly clock: () => number;
+  /** Counts each subscriber's requests and 429s (the `subscriber_usage` table). */
+  readonly usage?: { request(id: number, now: number): void; limited(id: number, now: number): void };
 }
 
 /** What a request is allowed as: a subscriber (by key) or, on a public node, anyone. */
 export type Caller = { readonly kind: 'subscriber'; readonly subscriber: Subscriber } | { readonly kind: 'public' };
 
 const PUBLIC: Caller = { kind: 'public' };
+
+/**
+ * The subscriber a request used, kept on node's request object for the access log
+ * (access-log.ts): a property under a symbol of this module, so nothing else can set it.
+ */
+const SUBSCRIBER = Symbol('spamx subscriber');
+type MarkedRequest = { [SUBSCRIBER]?: Subscriber };
+
+/** The subscriber whose key a request used (known once admitted or refused 429), else undefined. */
+export function subscriberOf(incoming: object): Subscriber | undefined {
+  return (incoming as MarkedRequest)[SUBSCRIBER];
+}
 
 /**
  * Subscriber endpoints: an API key in `Authorization: Bearer` or `X-Api-Key` (the header
@@ -52,10 +66,12 @@ export function subscriberAccess(options: SubscriberAccessOptions): SubscriberAc
   const buckets = new Map<number, { tokens: number; at: number }>();
   const capacity = options.ratePerMinute;
   const refillPerMs = options.ratePerMinute / 60_000;
+  const { usage } = options;
   const admit = (c: Context): Caller => {
     // Node's parsed headers when served by @hono/node-server (a property read, on every lookup),
     // the Fetch API's otherwise.
-    const raw = (c.env as Partial<HttpBindings> | undefined)?.incoming?.headers;
+    const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+    const raw = incoming?.headers;
     const auth = raw ? raw.authorization : c.req.header('authorization');
     const apiKey = raw ? (raw['x-api-key'] as string | undefined) : c.req.header('x-api-key');
     const key = apiKey ?? (auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined);
@@ -90,11 +106,14 @@ export function subscriberAccess(options: SubscriberAccessOptions): SubscriberAc
     bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.at) * refillPerMs);
     bucket.at = now;
     buckets.set(subscriber.id, bucket);
+    if (incoming) (incoming as MarkedRequest)[SUBSCRIBER] = subscriber;
     if (bucket.tokens < 1) {
+      usage?.limited(subscriber.id, now);
       c.header('retry-after', String(Math.max(1, Math.ceil((1 - bucket.tokens) / refillPerMs / 1000))));
       throw new SpamxError('RATE_LIMITED', `subscriber ${subscriber.name} is over ${capacity} requests per minute`);
     }
     bucket.tokens -= 1;
+    usage?.request(subscriber.id, now);
     return { kind: 'subscriber', subscriber };
   };
   return {

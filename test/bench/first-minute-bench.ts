@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { initTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { median, publicAddresses } from './bench-data.js';
 import { spawnServeChild } from './serve-child.js';
+import { freePort } from '../helpers/free-port.js';
 
 const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 const STARTUP_LOAD = fileURLToPath(new URL('./startup-load.ts', import.meta.url));
@@ -97,14 +97,3 @@ async function fill(dir: string, addresses: readonly string[]): Promise<void> {
   }
 }
 
-/** A TCP port free now, so the load can be aimed at the node before it listens. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

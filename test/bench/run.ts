@@ -13,6 +13,7 @@ import { originBench } from './origin-bench.js';
 import { originFilterBench } from './origin-filter-bench.js';
 import { proofBench } from './proof-bench.js';
 import { pullBench } from './pull-bench.js';
+import { reportBench } from './report-bench.js';
 import { soakBench } from './soak-bench.js';
 
 // Daemons and pullers run compiled, as deployed (src/cli/compiled.mjs).
@@ -28,4 +29,5 @@ await proofBench(runs);
 await auditBench(runs);
 await originBench(runs);
 await originFilterBench(runs);
+await reportBench(runs);
 if (process.env.BENCH_SOAK !== '0') await soakBench(runs);

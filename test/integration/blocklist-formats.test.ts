@@ -176,16 +176,18 @@ describe('postfix cidr table', () => {
       const out = execFileSync('postmap', ['-q', '-', `cidr:${table}`], { input: `${keys.join('\n')}\n`, encoding: 'utf8' });
       const answers = new Map(lines(out).map((l) => l.split('\t') as [string, string]));
       for (const ip of [...LISTED, ...LISTED6]) {
-        expect(answers.get(ip), `${query} ${ip}`).toMatch(/^REJECT listed by spamx at jp-dekyo from [a-z, -]+; see http:\/\/127\.0\.0\.1:\d+\/v1\/lookup\//);
+        expect(answers.get(ip), `${query} ${ip}`).toMatch(/^REJECT listed by spamx at jp-dekyo from [a-z, -]+; see http:\/\/127\.0\.0\.1:\d+\/lookup\//);
       }
       for (const ip of [...UNLISTED, ...ALLOWLISTED]) expect(answers.has(ip), `${query} ${ip}`).toBe(false);
       expect(spawnSync('postmap', ['-q', '116.31.66.1', `cidr:${table}`]).status).toBe(1);
     }
     const table = file('spamx.cidr', await body('?format=postfix'));
-    expect(execFileSync('postmap', ['-q', '116.31.64.1', `cidr:${table}`], { encoding: 'utf8' })).toMatch(/from cn-isc, hk-ofta; see .*\/v1\/lookup\/116\.31\.64\.0\n$/);
-    // The lookup URL it names answers for the address.
+    expect(execFileSync('postmap', ['-q', '116.31.64.1', `cidr:${table}`], { encoding: 'utf8' })).toMatch(/from cn-isc, hk-ofta; see .*\/lookup\/116\.31\.64\.0\n$/);
+    // The URL it names is the public lookup page, which answers for the address with no key.
     const url = /see (\S+)/.exec(execFileSync('postmap', ['-q', '202.12.27.33', `cidr:${table}`], { encoding: 'utf8' }))![1]!;
-    expect(((await (await fetch(url)).json()) as { listed: boolean }).listed).toBe(true);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<code>202.12.27.33</code> is listed by');
   });
 });
 

@@ -17,6 +17,7 @@ import { initTestNode } from '../helpers/nodes.js';
 import { runCli, spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/free-port.js';
 
 /**
  * The daily report mailed to scoped subscribers (src/serve/mail/), delivered to a real SMTP
@@ -123,13 +124,6 @@ function scopedPieces(prefix: string, scope: { countries: string[]; within: stri
 
 // ---- A real SMTP server: Postfix's smtp-sink, each message dumped to a file ------------------
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Sink {
   readonly dir: string;

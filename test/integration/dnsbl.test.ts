@@ -91,12 +91,12 @@ describe('DNSBL queries (RFC 5782)', () => {
 
   it('names every source and the lookup URL in TXT, the union of all covering pieces', async () => {
     const txt = async (address: string) => (await dig(port, v4Name(address, ZONE), 'TXT')).answer.map((r) => r.data);
-    expect(await txt('61.4.12.7')).toEqual([`"Listed by cn-isc jp-dekyo; see ${hub.url}/v1/lookup/61.4.12.7"`]);
+    expect(await txt('61.4.12.7')).toEqual([`"Listed by cn-isc jp-dekyo; see ${hub.url}/lookup/61.4.12.7"`]);
     // 116.31.64.0/24 from jp-dekyo and 116.31.64.9/32 from cn-isc both cover it.
-    expect(await txt('116.31.64.9')).toEqual([`"Listed by cn-isc jp-dekyo; see ${hub.url}/v1/lookup/116.31.64.9"`]);
-    expect(await txt('116.31.64.10')).toEqual([`"Listed by jp-dekyo; see ${hub.url}/v1/lookup/116.31.64.10"`]);
+    expect(await txt('116.31.64.9')).toEqual([`"Listed by cn-isc jp-dekyo; see ${hub.url}/lookup/116.31.64.9"`]);
+    expect(await txt('116.31.64.10')).toEqual([`"Listed by jp-dekyo; see ${hub.url}/lookup/116.31.64.10"`]);
     const v6 = await dig(port, v6Name('2400:cb00::1', ZONE), 'TXT', { tcp: true });
-    expect(v6.answer.map((r) => r.data)).toEqual([`"Listed by jp-dekyo; see ${hub.url}/v1/lookup/2400:cb00::1"`]);
+    expect(v6.answer.map((r) => r.data)).toEqual([`"Listed by jp-dekyo; see ${hub.url}/lookup/2400:cb00::1"`]);
     // A listed name has no other types: NODATA, not NXDOMAIN.
     const aaaa = await dig(port, v4Name('61.4.12.7', ZONE), 'AAAA');
     expect(aaaa.status).toBe('NOERROR');
@@ -288,7 +288,7 @@ describe('rbldnsd export', () => {
     const v6 = await get('&family=6');
     expect(v4).toMatch(/^\$TTL 300$/m);
     expect(v4).toMatch(/^\$TIMESTAMP \d{4}:\d\d:\d\d:\d\d:\d\d:\d\d$/m);
-    expect(v4).toContain(`:127.0.0.2:Listed by spamx, see ${hub.url}/v1/lookup/$\n`);
+    expect(v4).toContain(`:127.0.0.2:Listed by spamx, see ${hub.url}/lookup/$\n`);
     expect(v4).not.toMatch(/^2400:/m);
     expect(v6).toMatch(/^2400:cb00::\/32$/m);
     rbldnsd = await startRbldnsd(rbldnsdDir.path, ZONE, [
@@ -307,6 +307,6 @@ describe('rbldnsd export', () => {
     expect(ours.filter((a) => a.length === 0).length).toBeGreaterThanOrEqual(8);
     // The TXT template points at our lookup for the queried address.
     const txt = await dig(rbldnsd.port, v4Name('61.4.12.7', ZONE), 'TXT');
-    expect(txt.answer[0]?.data).toBe(`"Listed by spamx, see ${hub.url}/v1/lookup/61.4.12.7"`);
+    expect(txt.answer[0]?.data).toBe(`"Listed by spamx, see ${hub.url}/lookup/61.4.12.7"`);
   });
 });

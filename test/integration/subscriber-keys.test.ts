@@ -100,8 +100,10 @@ describe('subscriber keys', () => {
       intervalMs: 1_000,
     });
     const json = await subscriberCli('list', '--json');
-    const all = JSON.parse(json.stdout) as { name: string; revokedAt: number | null }[];
-    expect(all.find((s) => s.name === 'isp-d')?.revokedAt).toEqual(expect.any(Number));
+    const all = JSON.parse(json.stdout) as { name: string; createdAt: string; revokedAt: string | null }[];
+    // RFC 3339, as every time the CLI prints (issue 15, item 4).
+    expect(all.find((s) => s.name === 'isp-d')?.revokedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    for (const s of all) expect(s.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect(all.find((s) => s.name === 'isp-a')?.revokedAt).toBeNull();
     const again = await subscriberCli('revoke', 'isp-d');
     expect(again.code).toBe(1);

@@ -171,7 +171,7 @@ describe('answering', () => {
   it('names the sources and the lookup URL in TXT', () => {
     expect(decoded(answerQuery(query(v4Name('61.4.12.7', ZONE), 'TXT'), zone, 'udp')).answers?.[0]).toMatchObject({
       type: 'TXT',
-      data: [Buffer.from('Listed by cn-isc jp-dekyo; see https://spamx.example.net/v1/lookup/61.4.12.7')],
+      data: [Buffer.from('Listed by cn-isc jp-dekyo; see https://spamx.example.net/lookup/61.4.12.7')],
     });
   });
 

@@ -8,6 +8,7 @@ import { redactCredentials } from '../../core/redact-credentials.js';
 import { formatTimestamp } from '../../core/time.js';
 import { PeerHttpClient } from '../../ingest/http-client.js';
 import { UsageError, type JsonOptions } from '../args.js';
+import { withProgress } from '../progress.js';
 import { transparencyOptions } from './audit-options.js';
 import { readPublisherKeys } from './input-files.js';
 
@@ -22,6 +23,7 @@ export interface AuditOptions extends JsonOptions {
   readonly quorum?: string;
   readonly since?: string;
   readonly save?: string;
+  readonly quiet?: boolean;
 }
 
 /**
@@ -44,7 +46,10 @@ export async function audit(given: string, publisher: string, o: AuditOptions): 
   const http = new PeerHttpClient(limits);
   let result: FeedAudit;
   try {
-    result = await auditFeed(http, { url, publisher, keys }, options);
+    // A count of batches verified (the feed's size is not known until its last page).
+    result = await withProgress('audit', { unit: 'batches', quiet: o.quiet || o.json }, (progress) =>
+      auditFeed(http, { url, publisher, keys }, options, (v) => progress.update(v.batches)),
+    );
   } catch (err) {
     if (!(err instanceof BadBatchError)) throw err;
     const reason = describeError(err.reason);

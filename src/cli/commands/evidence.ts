@@ -1,5 +1,6 @@
 import { buildEvidence } from '../../audit/build-evidence.js';
 import { dataDir, type DataOptions } from '../args.js';
+import { startProgress } from '../progress.js';
 import { withNode } from './open-node.js';
 
 /**
@@ -7,9 +8,17 @@ import { withNode } from './open-node.js';
  * `spamx verify-evidence` to check offline. Listings that cannot be proven are named on stderr;
  * exit 1 when the address is not listed or none can be.
  */
-export async function evidence(ip: string, o: DataOptions): Promise<number> {
+export async function evidence(ip: string, o: DataOptions & { readonly quiet?: boolean }): Promise<number> {
   return withNode(dataDir(o.data), async (node) => {
-    const { bundle, skipped, notListed } = buildEvidence(node, ip);
+    // Listings proven so far, of those found: each reads its whole batch.
+    const progress = startProgress('evidence', { unit: 'listings', quiet: o.quiet });
+    let built;
+    try {
+      built = buildEvidence(node, ip, (done, total) => progress.update(done, total));
+    } finally {
+      progress.stop();
+    }
+    const { bundle, skipped, notListed } = built;
     for (const s of skipped) process.stderr.write(`spamx evidence: cannot prove ${s}\n`);
     if (notListed !== undefined) process.stderr.write(`spamx evidence: ${ip} is not listed: ${notListed}\n`);
     if (!bundle) {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { SpamxError } from '../../core/errors.js';
 import { openBlocklist, parseBlocklistQuery } from '../../serve/blocklist-export.js';
 import { dataDir, UsageError, type DataOptions } from '../args.js';
+import { withProgress } from '../progress.js';
 import { withNode } from './open-node.js';
 
 export interface ExportOptions extends DataOptions {
@@ -14,6 +15,7 @@ export interface ExportOptions extends DataOptions {
   readonly country?: string[];
   readonly asn?: string[];
   readonly within?: string[];
+  readonly quiet?: boolean;
 }
 
 /**
@@ -41,19 +43,27 @@ export async function exportCommand(o: ExportOptions): Promise<number> {
   return withNode(dataDir(o.data), async (node) => {
     node.project();
     const list = openBlocklist(node.store, query, { id: node.config.id, url: node.url, dnsblTtl: node.config.dnsbl.ttl }, () => node.ctx.origins.current());
-    try {
-      let buffer = '';
-      for (const chunk of list.chunks) {
-        buffer += chunk;
-        if (buffer.length > 65_536) {
-          if (!process.stdout.write(buffer)) await once(process.stdout, 'drain');
-          buffer = '';
+    // On stderr's terminal while stdout goes to a file or a pipe (not to that terminal): bytes
+    // written, since the size of a filtered or aggregated list is not known before it is written.
+    await withProgress('export', { unit: 'bytes', quiet: o.quiet || process.stdout.isTTY }, async (progress) => {
+      let written = 0;
+      try {
+        let buffer = '';
+        for (const chunk of list.chunks) {
+          buffer += chunk;
+          if (buffer.length > 65_536) {
+            written += buffer.length;
+            progress.update(written);
+            if (!process.stdout.write(buffer)) await once(process.stdout, 'drain');
+            buffer = '';
+          }
         }
+        process.stdout.write(buffer);
+        progress.update(written + buffer.length);
+      } finally {
+        list.close();
       }
-      process.stdout.write(buffer);
-    } finally {
-      list.close();
-    }
+    });
     return 0;
   });
 }

@@ -53,7 +53,7 @@ export async function refusals(o: RefusalsOptions): Promise<number> {
   const limit = intOption(o.limit, '--limit', 1, 1_000_000) ?? 100;
   return withNode(dataDir(o.data), async (node) => {
     const rows = listRefusals(node.store, { publisher: o.publisher, code: o.code, limit });
-    if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, at: formatTimestamp(r.at) })), null, 2)}\n`);
     for (const r of o.json ? [] : rows) {
       const where = r.seq === null ? 'local report' : `seq ${r.seq} entry ${r.entryIndex}`;
       // A refused prefix and its reason quote what a peer or a report sent: escaped for the terminal.

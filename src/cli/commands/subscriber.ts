@@ -45,7 +45,13 @@ export async function subscriberList(o: DataOptions & JsonOptions): Promise<numb
       return table.scopeCidrs(compiledScope(table, scope));
     };
     if (o.json) {
-      const out = all.map((s) => ({ ...s, scope: s.scope && { ...s.scope, covers: covers(s.scope) } }));
+      // Times as RFC 3339, as everywhere the CLI prints one (the store keeps epoch milliseconds).
+      const out = all.map((s) => ({
+        ...s,
+        createdAt: formatTimestamp(s.createdAt),
+        revokedAt: s.revokedAt === null ? null : formatTimestamp(s.revokedAt),
+        scope: s.scope && { ...s.scope, covers: covers(s.scope) },
+      }));
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return 0;
     }

@@ -118,7 +118,7 @@ function answer(question: Question, zone: DnsblZone, reply: Reply): void {
 /** RFC 5782 §2.1: the TXT says why the address is listed; ours names the sources and a link. */
 function txtFor(listed: Listing, zone: DnsblZone): string {
   if (listed.testPoint && listed.sources === undefined) return 'spamx DNSBL test point (RFC 5782 section 5): always listed';
-  return `Listed by ${listed.sources}; see ${zone.publicUrl}/v1/lookup/${listed.address()}`;
+  return `Listed by ${listed.sources}; see ${zone.publicUrl}/lookup/${listed.address()}`;
 }
 
 /** A TXT's character-strings hold at most 255 bytes each (RFC 1035 §3.3.14). */

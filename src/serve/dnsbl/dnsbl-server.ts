@@ -6,6 +6,7 @@ import { describeError } from '../../core/errors.js';
 import type { DnsblZone } from './dnsbl-zone.js';
 import { answerQuery } from './dnsbl-query.js';
 import { DnsTcpConnection, type DnsTcpLimits } from './dns-tcp-connection.js';
+import type { DnsQueryCounts } from './dns-query-counts.js';
 
 export interface DnsblServerOptions {
   readonly host: string;
@@ -17,6 +18,8 @@ export interface DnsblServerOptions {
   readonly tcp: DnsTcpLimits;
   /** At this many TCP connections, a new one closes the one idle the longest. */
   readonly maxTcpConnections: number;
+  /** Counts each query by its answer (the node's metrics). */
+  readonly counts?: DnsQueryCounts;
 }
 
 /**
@@ -66,12 +69,14 @@ export class DnsblServer {
   }
 
   private answer(message: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+    let response: Buffer | undefined;
     try {
-      return answerQuery(message, this.options.zone(), transport);
+      response = answerQuery(message, this.options.zone(), transport);
     } catch (err) {
       this.options.log.warn({ err: describeError(err) }, 'DNSBL query dropped');
-      return undefined;
     }
+    this.options.counts?.count(response, transport);
+    return response;
   }
 
   private async bindUdp(port: number): Promise<UdpSocket> {

@@ -4,6 +4,7 @@ import type { NodeConfig } from '../../config/config.js';
 import type { ChangeFollower } from '../../read/change-follower.js';
 import type { DnsblZone } from './dnsbl-zone.js';
 import { DnsblServer } from './dnsbl-server.js';
+import type { DnsQueryCounts } from './dns-query-counts.js';
 
 export interface DnsblServiceOptions {
   readonly config: NodeConfig['dnsbl'];
@@ -12,6 +13,8 @@ export interface DnsblServiceOptions {
   readonly log: Logger;
   /** The node's URL (known only once its HTTP server listens, for port 0). */
   readonly publicUrl: () => string;
+  /** Counts each query by its answer (the node's metrics). */
+  readonly counts?: DnsQueryCounts;
 }
 
 /**
@@ -55,6 +58,7 @@ export class DnsblService {
       log: options.log,
       tcp: { idleMs: config.tcpIdleTimeoutMs, lifetimeMs: config.tcpMaxLifetimeMs, maxQueuedBytes: config.tcpMaxQueuedBytes },
       maxTcpConnections: config.tcpMaxConnections,
+      ...(options.counts ? { counts: options.counts } : {}),
     });
     await server.start();
     return new DnsblService(follower, server);

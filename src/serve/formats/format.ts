@@ -23,7 +23,7 @@ export interface BlocklistMeta {
   readonly count: number;
   readonly sources: readonly string[];
   readonly aggregated: boolean;
-  /** The node's lookup URL base, for formats that point at it. */
+  /** The base of the node's public lookup page (`/lookup/`), for formats that point at it. */
   readonly lookupUrl: string;
   /** The `family` filter asked for, for formats that hold one address family only. */
   readonly family?: 4 | 6 | undefined;

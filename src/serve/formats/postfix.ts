@@ -5,7 +5,7 @@ import { lineChunks } from './line-chunks.js';
 /**
  * A Postfix cidr_table(5): `prefix REJECT reason` lines, for `check_client_access
  * cidr:/etc/postfix/spamx.cidr`. The table is read as text (no postmap step). The reason is what
- * the SMTP client is told: who listed it and where to look it up. Our lookup endpoint takes an
+ * the SMTP client is told: who listed it and where to look it up. Our public lookup page takes an
  * address, so the URL names the prefix's first one (a cidr table cannot insert the client's).
  * Aggregated rows name no sources of their own and name the list's.
  */
