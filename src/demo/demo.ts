@@ -141,7 +141,8 @@ function explore(nodes: readonly DemoNode[], scenario: Scenario): string {
   for (const n of nodes) {
     lines.push(
       `  ${n.centre.id} (${n.centre.name})`,
-      ...['/.well-known/spamx', '/v1/feeds', '/v1/blocklist', `/v1/lookup/${scenario.sampleAddress}`].map((p) => `    ${n.url}${p}`),
+      ...['/.well-known/spamx', '/v1/feeds', '/v1/blocklist', `/v1/lookup/${scenario.sampleAddress}`, `/lookup/${scenario.sampleAddress}`].map((p) => `    ${n.url}${p}`),
+      `    ${n.url}/ui/   (the console; log in with the token in ${join(n.dir, 'operator.token')})`,
       `    npx spamx status --data ${n.dir}`,
     );
   }

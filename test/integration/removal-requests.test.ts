@@ -121,7 +121,7 @@ describe('GET /lookup/{ip}: the public page', () => {
     const origin = hub.lookup('61.4.12.7').origin;
     if (origin.country !== null) {
       expect(page.body).toContain(`<tr><th>Country</th><td>${origin.country}</td></tr>`);
-      expect(page.body).toContain('IP origin data by <a href="https://db-ip.com">DB-IP</a> (https://db-ip.com), CC BY 4.0');
+      expect(page.body).toContain('IP Geolocation by <a href="https://db-ip.com">DB-IP</a> (https://db-ip.com), CC BY 4.0');
     }
   });
 

@@ -2,6 +2,7 @@ import { html } from 'hono/html';
 import type { LookupResult } from '../../read/lookup-answer.js';
 import type { Descriptor } from '../deps.js';
 import { nodeLine, publicPage, type Html } from './public-page.js';
+import { dbIpCredit } from '../db-ip-credit.js';
 
 /*
  * `GET /lookup/{ip}` (PROTOCOL "Additions: console"): what a listed party sees when it follows
@@ -71,7 +72,7 @@ ${o.country !== null ? html`<tr><th>Country</th><td>${o.country}</td></tr>` : ''
 ${o.asn !== null ? html`<tr><th>Network</th><td>AS${o.asn}${o.asName !== null ? html` ${o.asName}` : ''}</td></tr>` : ''}
 ${o.registry !== null ? html`<tr><th>Registry</th><td>${o.registry}</td></tr>` : ''}
 </tbody></table>
-${dbIpOrigin ? html`<p class="note">IP origin data by <a href="https://db-ip.com">DB-IP</a> (https://db-ip.com), CC BY 4.0.</p>` : ''}`;
+${dbIpOrigin ? dbIpCredit([{ name: '@ip-location-db/' }]) : ''}`;
 }
 
 /** How to ask for removal: a plain form (no script) posting to `POST /v1/removal-requests`. */

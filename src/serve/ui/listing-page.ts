@@ -6,6 +6,7 @@ import type { ServeDeps } from '../deps.js';
 import type { ConsoleEnv } from './console-auth.js';
 import { int } from './format.js';
 import { renderPage } from './layout.js';
+import { dbIpCredit } from '../db-ip-credit.js';
 
 /** A file name for the evidence download: the address with ':' (IPv6) made safe. */
 export function evidenceFileName(address: string): string {
@@ -44,6 +45,7 @@ export function listingPage(c: Context<ConsoleEnv>, deps: ServeDeps, ip: string)
   <div class="figure"><b>${o.country ?? '–'}</b><span>country of registration${o.registry ? ` (${o.registry})` : ''}</span></div>
   <div class="figure"><b>${o.asn === null ? '–' : `AS${o.asn}`}</b><span>${o.asName ?? 'originating network'}</span></div>
 </div>
+${o.country !== null || o.asn !== null ? dbIpCredit(deps.origins().datasets) : ''}
 <section class="card">
   ${result.listed
     ? html`<p>Listed by ${result.listedBy.map((p) => html`<code>${p.prefix}</code> (${p.sources.join(', ')}, until ${p.expires}) `)}</p>

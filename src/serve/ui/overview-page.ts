@@ -6,6 +6,7 @@ import { listSizeSeries, refusalSeries } from './console-series.js';
 import { int, percent } from './format.js';
 import { renderPage } from './layout.js';
 import type { OriginSeries } from './origin-series.js';
+import { dbIpCredit } from '../db-ip-credit.js';
 
 /**
  * `GET /ui/`: the charts a centre's reports are made of. The charts are drawn in the browser from
@@ -38,7 +39,7 @@ export async function overviewPage(c: Context<ConsoleEnv>, deps: ServeDeps, orig
   <section class="card"><h2>Listings by origin country (top 20)</h2><p class="note">Listed pieces by the country their addresses are registered in${
     o.ownCountry ? html`; <span class="bad">${o.ownCountry}</span>, this centre's country, in red` : ''
   }. Origin data: ${o.dataset.sets.map((d) => `${d.name} ${d.date}`).join(', ')}.</p>
-    <div class="chart" data-chart="origins" data-src="/ui/api/origins"></div></section>
+    <div class="chart" data-chart="origins" data-src="/ui/api/origins"></div>${dbIpCredit(o.dataset.sets)}</section>
   <section class="card"><h2>Refusals by reason</h2><p class="note">Entries refused by this node's policy since ${refusals.since}, by error code.</p>
     <div class="chart" data-chart="refusals" data-src="/ui/api/refusals"></div></section>
   <section class="card"><h2>Top networks</h2><p class="note">Listed pieces by originating AS, as of ${o.asOf}.</p>
