@@ -57,6 +57,13 @@ export const OTHER_CODES = [
   'BAD_REQUEST',
   'UNAUTHORIZED',
   'FORBIDDEN',
+  // A federation request's RFC 9421 signature (PROTOCOL "Partners only"): absent, malformed or not
+  // verifying, outside the accepted age, by a key this node has not pinned, or seen before.
+  'SIGNATURE_MISSING',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_EXPIRED',
+  'SIGNATURE_KEY_UNKNOWN',
+  'SIGNATURE_REPLAYED',
   // A scoped subscriber key asked about an address outside its scope (PROTOCOL "Additions: origins").
   'OUTSIDE_SCOPE',
   // An origin data file (RIR delegated-extended statistics, an ASN or country CSV) that does not parse.

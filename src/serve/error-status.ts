@@ -6,6 +6,12 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  // RFC 9421 signed federation requests: 401 until the signature holds, 403 for a key not pinned.
+  SIGNATURE_MISSING: 401,
+  SIGNATURE_INVALID: 401,
+  SIGNATURE_EXPIRED: 401,
+  SIGNATURE_REPLAYED: 401,
+  SIGNATURE_KEY_UNKNOWN: 403,
   OUTSIDE_SCOPE: 403,
   ORIGINS_INVALID: 422,
   RATE_LIMITED: 429,
