@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -73,3 +73,9 @@ function summary(ms: readonly Measured[]): Measured {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+// `npx tsx test/bench/report-bench.ts` runs it alone (BENCH_RUNS, default 3); it does not build
+// first as `npm run bench` does: run `npm run build` before, or the sources run through tsx.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await reportBench(Number(process.env.BENCH_RUNS ?? 3));
+}

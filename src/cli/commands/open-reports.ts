@@ -5,7 +5,7 @@ import { NodeFiles } from '../../config/node-files-watcher.js';
 import { LocalReports } from '../../ingest/local-reports.js';
 import { signOwnCheckpoint } from '../../ingest/own-checkpoint.js';
 import { OwnIdentity } from '../../ingest/own-identity.js';
-import { openNodeStore } from '../../store/open-store.js';
+import { ONE_SHOT_CACHE_KIB, openNodeStore } from '../../store/open-store.js';
 import { backfillTrees } from '../../store/tree-store.js';
 import { logOptions } from '../../config/log-options.js';
 
@@ -19,7 +19,7 @@ import { logOptions } from '../../config/log-options.js';
 export async function withLocalReports<T>(dataDir: string, fn: (reports: LocalReports) => Promise<T>): Promise<T> {
   const config = loadConfig(dataDir);
   const log = pino(logOptions(readEnv().logLevel ?? 'warn', { node: config.id }), pino.destination(2));
-  const store = openNodeStore(config.paths.database);
+  const store = openNodeStore(config.paths.database, { cacheKib: ONE_SHOT_CACHE_KIB });
   try {
     const identity = await OwnIdentity.load(config, store, log);
     // Read once for local policy (the allowlist); never watched in a one-shot command.

@@ -5,7 +5,6 @@ import { SpamxError } from '../../core/errors.js';
 import { dataDir, type DataOptions } from '../args.js';
 import { collectGarbage } from '../collect-garbage.js';
 import { withProgress } from '../progress.js';
-import { withNode } from './open-node.js';
 import { withLocalReports } from './open-reports.js';
 
 /** `--quiet` on the long commands: no progress bar even on a terminal. */
@@ -47,6 +46,9 @@ export async function report(source: string, o: DataOptions & QuietOptions): Pro
 
 /** `spamx delist PREFIX…`: queue delist entries for the next batch. */
 export async function delist(prefixes: string[], o: DataOptions & { readonly reason?: string }): Promise<number> {
+  // Imported here: the whole node's modules (server, DNSBL, mail, pull) are not loaded by
+  // `report` and `publish`, which share this file (test/bench/README.md "Reports of 500,000 lines").
+  const { withNode } = await import('./open-node.js');
   return withNode(dataDir(o.data), async (node) => answer(node.delist(prefixes, o.reason ?? null), 'arguments'));
 }
 
