@@ -130,6 +130,11 @@ function startCounters(store: Store): void {
   countRefusals(store);
 }
 
+/** The served list's size as last counted (a running total of `changes`; no count of the table). */
+export function listedNow(store: Store): number {
+  return Number(getMeta(store, LISTED) ?? '0');
+}
+
 export interface ListingMonth {
   readonly month: string;
   readonly source: string;

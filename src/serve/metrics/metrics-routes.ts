@@ -10,7 +10,12 @@ import type { NodeMetrics } from './node-metrics.js';
  */
 export function metricsRoutes(deps: ServeDeps, metrics: NodeMetrics): Hono {
   const app = new Hono();
-  const scrape: Handler = async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+  const scrape: Handler = async (c) => {
+    // What another process (a \`spamx publish\` or \`pull\` beside the node) wrote is projected first,
+    // as before every read of the list, so the list's size is that of now (nothing, when idle).
+    deps.project();
+    return c.body(await metrics.render(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+  };
   if (deps.config.metrics.public) app.get('/metrics', scrape);
   else app.get('/metrics', operatorAuth(deps), scrape);
   return app;

@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { OriginDataset } from '../../core/origin.js';
 import { witnessedCheckpoint } from '../../core/witness-quorum.js';
-import { getMeta } from '../../store/meta-store.js';
+import { listedNow } from '../../store/console-counters.js';
 import type { Store } from '../../store/open-store.js';
 import { peerState } from '../../store/peer-state-store.js';
 import { latestCosignatures, witnessState } from '../../store/witness-store.js';
@@ -20,9 +20,6 @@ export interface StateSources {
   readonly witnessQuorum: number;
 }
 
-/** The running count of the served list that store/console-counters.ts keeps after each projection. */
-const LISTED_META = 'console_listed';
-
 /**
  * Gauges computed at scrape time: the served list's size (one meta row, not a count of the
  * table), the change-log position (memory), and per pinned peer its pull and witness state (a
@@ -35,7 +32,7 @@ export function registerStateGauges(registry: Registry, s: StateSources): void {
     help: 'Pieces on the served (effective) list, as last projected',
     registers,
     collect() {
-      this.set(Number(getMeta(s.store, LISTED_META) ?? 0));
+      this.set(listedNow(s.store));
     },
   });
   new Gauge({
