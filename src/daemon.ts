@@ -60,6 +60,7 @@ export class SpamxNode {
         exportThreads: (this.exportThreads = new BlocklistThreads(store.db.name, config.subscribers.exportThreads)),
         origins: () => origins.current(),
         metrics,
+        peers: files.peers,
         evidence: (ip: string) => buildEvidence(this, ip),
       },
       log,

@@ -21,6 +21,7 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .option('--public-url <URL>', 'the URL partners reach this node at')
     .option('--publish-schedule <CRON>', 'when queued reports are cut into batches (node-cron)')
     .option('--public', 'serve the list to anyone, without a subscriber key')
+    .option('--public-feeds', 'serve the signed batches to anyone (federation.access "public"); default: to pinned partners only')
     .option('--dnsbl-port <N>', 'serve the list as a DNSBL on this UDP/TCP port')
     .option('--dnsbl-zone <ZONE>', 'the DNSBL zone')
     .action(s.action(async () => (await import('./commands/init.js')).init));

@@ -132,6 +132,16 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Who may download batches (PROTOCOL "Partners only: signed federation requests"):
+     * `partners` serves `GET /v1/feeds/{p}/batches…` only to requests signed by a pinned peer's
+     * key; `public` serves them to anyone. `spamx init` writes `partners`; a config.json without
+     * the member (a node made before it existed) stays `public`, as it was.
+     */
+    federation: z
+      .object({ access: z.enum(['partners', 'public']).default('public') })
+      .strict()
+      .prefault({}),
     transparency: z
       .object({
         /** Checkpoint origin line and note key name; `spamx/<id>` when not set. */

@@ -2,6 +2,13 @@ import { Agent, errors, request } from 'undici';
 import { SpamxError, type BatchRejectionCode } from '../core/errors.js';
 import { redactCredentials } from '../core/redact-credentials.js';
 
+/**
+ * The headers that sign one request (RFC 9421 `Signature-Input` and `Signature`, see
+ * request-signer.ts), or none: a node signs every request it makes to partners, an anonymous
+ * auditor signs nothing.
+ */
+export type RequestSigner = (method: string, url: string) => Readonly<Record<string, string>>;
+
 export interface HttpLimits {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
@@ -22,7 +29,10 @@ export interface HttpLimits {
 export class PeerHttpClient {
   private readonly agent: Agent;
 
-  constructor(private readonly limits: HttpLimits) {
+  constructor(
+    private readonly limits: HttpLimits,
+    private readonly sign: RequestSigner = () => ({}),
+  ) {
     this.agent = new Agent({
       connect: { timeout: limits.connectTimeoutMs },
       headersTimeout: limits.headersTimeoutMs,
@@ -57,10 +67,13 @@ export class PeerHttpClient {
     const deadline = AbortSignal.timeout(this.limits.deadlineMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
-      const res = await request(url, { method: 'GET', dispatcher: this.agent, signal: combined, headers: { accept } });
+      const res = await request(url, { method: 'GET', dispatcher: this.agent, signal: combined, headers: { ...this.sign('GET', url), accept } });
       if (res.statusCode !== 200) {
+        // A refused signed request (PROTOCOL "Partners only") names why: the operator needs the
+        // code (an unpinned key is fixed on the other side, an expired one by the clock here).
+        const refusal = res.statusCode === 401 || res.statusCode === 403 ? await refusalCode(res.body) : undefined;
         await res.body.dump().catch(() => undefined);
-        throw new SpamxError('PEER_HTTP_ERROR', `${redactCredentials(url)} answered HTTP ${res.statusCode}`, { status: res.statusCode });
+        throw new SpamxError('PEER_HTTP_ERROR', `${redactCredentials(url)} answered HTTP ${res.statusCode}${refusal ? ` ${refusal}` : ''}`, { status: res.statusCode });
       }
       const declared = Number(res.headers['content-length'] ?? NaN);
       if (declared > this.limits.maxBodyBytes) {
@@ -100,6 +113,21 @@ export class PeerHttpClient {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+}
+
+/** The error code of a spamx error body (`{"error":{"code":…}}`), read from its first 4 KiB at most. */
+async function refusalCode(body: AsyncIterable<Buffer>): Promise<string | undefined> {
+  let text = '';
+  try {
+    for await (const chunk of body) {
+      text += chunk.toString('utf8');
+      if (text.length > 4096) break;
+    }
+    const code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -11,6 +11,7 @@ import type { IngestDeps } from './ingest-batch.js';
 import type { OwnIdentity } from './own-identity.js';
 import { pullPeer } from './pull-peer.js';
 import { ReaderThread } from './reader-thread.js';
+import { requestSigner } from './request-signer.js';
 import { Scheduler } from './scheduler.js';
 import { collectOwnCosignature, witnessFeed } from './witness-feed.js';
 
@@ -49,8 +50,10 @@ export class PullService {
   private readonly shutdown = new AbortController();
 
   constructor(private readonly deps: PullServiceDeps) {
-    this.reader = new ReaderThread(deps.config.pull);
-    this.controlHttp = new PeerHttpClient({ ...deps.config.pull, maxBodyBytes: CONTROL_BODY_BYTES });
+    // Every request to a peer is signed with the node's current key (PROTOCOL "Partners only").
+    const key = () => ({ kid: deps.identity.current.kid, key: deps.identity.current.signingKey });
+    this.reader = new ReaderThread(deps.config.pull, () => ({ ...key(), clockOffsetMs: deps.clock() - Date.now() }));
+    this.controlHttp = new PeerHttpClient({ ...deps.config.pull, maxBodyBytes: CONTROL_BODY_BYTES }, requestSigner(key, deps.clock));
     this.scheduler = new Scheduler(deps.log);
   }
 

@@ -4,6 +4,16 @@ import { openBatchChannel, type FeedMessage } from './batch-channel.js';
 import type { FeedKey } from './decode-batch.js';
 import type { ReadRequest } from './feed-reader.js';
 import type { HttpLimits } from './http-client.js';
+import type { SigningKey } from './request-signer.js';
+
+/**
+ * How the reader thread signs its requests for one feed (request-signer.ts): the node's current
+ * key, and how far the node's clock is from the thread's Date.now (a test's clock may differ).
+ * Posted with each feed opened, so a rotated key is used from the next pull on; never logged.
+ */
+export interface ReaderSigning extends SigningKey {
+  readonly clockOffsetMs: number;
+}
 
 // Compiled (src/cli/compiled.mjs), the worker is plain JavaScript; from sources, a small .mjs
 // registers the TypeScript loader on the worker's thread first.
@@ -49,7 +59,10 @@ export class ReaderThread {
   private nextId = 1;
   private openFeeds = 0;
 
-  constructor(private readonly limits: HttpLimits) {}
+  constructor(
+    private readonly limits: HttpLimits,
+    private readonly signing?: () => ReaderSigning,
+  ) {}
 
   /** Starts the thread now rather than at the first pull (a daemon does this at start-up). */
   async warm(): Promise<void> {
@@ -64,7 +77,7 @@ export class ReaderThread {
     const stopped = this.stopped;
     const id = this.nextId++;
     const { sender, receiver } = openBatchChannel();
-    worker.postMessage({ type: 'open', id, request, channel: sender }, [sender.port]);
+    worker.postMessage({ type: 'open', id, request, channel: sender, signing: this.signing?.() }, [sender.port]);
     // Referenced while a feed is open: Atomics.waitAsync alone does not keep the process alive.
     if (this.openFeeds++ === 0) worker.ref();
     let closed = false;

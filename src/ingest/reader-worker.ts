@@ -7,6 +7,8 @@ import { postToChannel, type BatchChannelEnd, type FeedMessage } from './batch-c
 import type { FeedKey } from './decode-batch.js';
 import { readFeed, type ReadRequest } from './feed-reader.js';
 import { PeerHttpClient, type HttpLimits } from './http-client.js';
+import type { ReaderSigning } from './reader-thread.js';
+import { requestSigner } from './request-signer.js';
 
 /**
  * A full garbage collection after each large batch is handed over, before the next is fetched.
@@ -24,11 +26,14 @@ const collectGarbage = runInNewContext('gc') as () => void;
  * batch, sent over the session's channel (batch-channel.ts) as it is decoded, or with `done`
  * or `error`.
  */
-const http = new PeerHttpClient(workerData as HttpLimits);
+// The node's signing key as last posted with a feed opened (every feed is read for one node).
+let signing: ReaderSigning | undefined;
+const signer = requestSigner(() => signing!, () => Date.now() + (signing?.clockOffsetMs ?? 0));
+const http = new PeerHttpClient(workerData as HttpLimits, (method, url) => (signing ? signer(method, url) : {}));
 const sessions = new Map<number, { feed: AsyncGenerator<void>; abort: AbortController; channel: BatchChannelEnd; keys: (keys: readonly FeedKey[]) => void }>();
 
 type Message =
-  | { type: 'open'; id: number; request: ReadRequest; channel: BatchChannelEnd }
+  | { type: 'open'; id: number; request: ReadRequest; channel: BatchChannelEnd; signing?: ReaderSigning }
   | { type: 'next'; id: number }
   | { type: 'keys'; id: number; keys: readonly FeedKey[] }
   | { type: 'close'; id: number }
@@ -50,6 +55,7 @@ function checkpoint(path: string): void {
 
 parentPort!.on('message', (message: Message) => {
   if (message.type === 'open') {
+    if (message.signing) signing = message.signing;
     const abort = new AbortController();
     const { channel } = message;
     const post = (m: FeedMessage, transfer?: readonly Transferable[]) => postToChannel(channel, m, transfer);

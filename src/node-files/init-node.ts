@@ -22,6 +22,9 @@ export async function initNodeDir(dir: string, file: ConfigFile): Promise<{ conf
   if (existsSync(paths.config) || existsSync(paths.privateKey)) {
     throw new SpamxError('IDENTITY_EXISTS', `${paths.dir} already holds a node; refusing to overwrite its identity`);
   }
+  // A new node serves its batches to pinned partners only unless told otherwise (a config.json
+  // without the member, from before it existed, stays public: config.ts).
+  file = { ...file, federation: file.federation ?? { access: 'partners' } };
   const config = parseConfig(file, paths); // validate before writing anything
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.peers, { recursive: true });

@@ -1,5 +1,6 @@
 import type { BlocklistThreads } from './blocklist-threads.js';
 import type { NodeConfig } from '../config/config.js';
+import type { Peer } from '../config/peers.js';
 import type { Policy } from '../core/policy.js';
 import type { PublishedBatch } from '../core/published-batch.js';
 import type { PullReport } from '../core/pull-report.js';
@@ -50,6 +51,8 @@ export interface ServeDeps {
   readonly origins: () => OriginTable;
   /** The node's metrics (`GET /metrics`, src/serve/metrics/) and subscriber usage counts; absent in bare test apps. */
   readonly metrics?: NodeMetrics;
+  /** The pinned peers now: whose signed requests `federation.access: "partners"` serves (partner-access.ts). */
+  readonly peers?: () => ReadonlyMap<string, Peer>;
   /** The evidence bundle proving this node's listing of an address (audit/build-evidence.ts), for the console's download. */
   readonly evidence: (ip: string) => ReturnType<typeof buildEvidence>;
 }

@@ -3,12 +3,16 @@ import { SpamxError } from '../core/errors.js';
 import { ifNoneMatchHits } from '../core/etag-list.js';
 import { batchJwsBytes, batchJwsParts, batchPageSizes } from '../store/batch-parts.js';
 import { feedHead, leafHashOf, listFeeds } from '../store/feed-store.js';
+import { partnersOnly } from './partner-access.js';
 import { intParam } from './query-params.js';
 import type { ServeDeps } from './deps.js';
 import { streamGuard } from './response-limits.js';
 import { streamText } from './stream-text.js';
 
-/** PROTOCOL "Federation endpoints": public, read-only, served from the store. */
+/**
+ * PROTOCOL "Federation endpoints": read-only, served from the store; public but for the batches,
+ * which `federation.access: "partners"` serves to pinned partners only (partner-access.ts).
+ */
 export function federationRoutes(deps: ServeDeps): Hono {
   const app = new Hono();
   const { serve } = deps.config;
@@ -25,8 +29,10 @@ export function federationRoutes(deps: ServeDeps): Hono {
   // (response-limits.ts): a page always holds its first batch whole, up to 24 MB, and a response
   // that built it in memory held that much for as long as its reader stalled.
   const guard = streamGuard(deps);
+  // Checked before the stream guard: a refused request takes no stream slot.
+  const partners = partnersOnly(deps);
 
-  app.get('/v1/feeds/:publisher/batches', guard, (c) => {
+  app.get('/v1/feeds/:publisher/batches', partners, guard, (c) => {
     const publisher = c.req.param('publisher');
     knownFeed(deps, publisher);
     const after = intParam(c.req.query('after'), 'after', 0, 0, Number.MAX_SAFE_INTEGER);
@@ -52,7 +58,7 @@ export function federationRoutes(deps: ServeDeps): Hono {
     return c.body(streamText(chunks(), () => {}), 200, headers);
   });
 
-  app.get('/v1/feeds/:publisher/batches/:seq', guard, (c) => {
+  app.get('/v1/feeds/:publisher/batches/:seq', partners, guard, (c) => {
     const publisher = c.req.param('publisher');
     const seq = intParam(c.req.param('seq'), 'seq', 0, 1, Number.MAX_SAFE_INTEGER);
     const leafHash = leafHashOf(deps.store, publisher, seq);

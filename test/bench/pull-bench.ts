@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { SpamxNode } from '../../src/daemon.js';
 import { openStore, withoutAutocheckpoint } from '../../src/store/open-store.js';
 import { UPSERT_LIST } from '../../src/store/apply-batch.js';
-import { initTestNode } from '../helpers/nodes.js';
+import { initTestNode, PUBLIC_FEEDS } from '../helpers/nodes.js';
 import { loadConfig } from '../../src/config/config.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
@@ -142,7 +142,8 @@ async function measuredPull(dir: string, peer: string, entries: number, last: st
 }
 
 async function makePublisher(root: string, id: string, addresses: readonly string[], batches: number): Promise<string> {
-  const dir = await initTestNode(root, { id });
+  // Pulled by a puller it has not pinned: batches served to anyone.
+  const dir = await initTestNode(root, { id, config: PUBLIC_FEEDS });
   const node = await SpamxNode.create({ dataDir: dir, logger: pino({ level: 'warn' }) });
   try {
     const per = addresses.length / batches;

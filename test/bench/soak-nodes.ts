@@ -5,7 +5,7 @@ import { loadOperatorToken } from '../../src/config/identity.js';
 import { SpamxNode } from '../../src/daemon.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { pino } from 'pino';
-import { initTestNode, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { spawnServeChild, type ServeChild } from './serve-child.js';
 
@@ -39,7 +39,7 @@ export async function startSoakNodes(root: string, ownListings: readonly string[
     for (const s of stops.reverse()) await s();
   };
   try {
-    const partnerDir = await initTestNode(root, { id: PARTNER });
+    const partnerDir = await initTestNode(root, { id: PARTNER, config: PUBLIC_FEEDS });
     await withNode(partnerDir, false, async (node) => {
       node.reportText(partnerListings.join('\n'));
       await node.publish();

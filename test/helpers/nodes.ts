@@ -16,6 +16,13 @@ export const FAST_PULL = {
   backoffMaxMs: 1_000,
 };
 
+/**
+ * A node serving its batches to anyone (`federation.access: "public"`), for tests about something
+ * else whose readers are not pinned partners (an anonymous fetch or audit, a one-way pin). A test
+ * node is otherwise made as `spamx init` makes it: partners only.
+ */
+export const PUBLIC_FEEDS = { federation: { access: 'public' } } as const satisfies Partial<ConfigFile>;
+
 export interface TestNodeOptions {
   readonly id: string;
   readonly config?: Partial<ConfigFile>;

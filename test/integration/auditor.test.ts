@@ -8,7 +8,7 @@ import { rawPublicKey } from '../../src/core/ed25519.js';
 import { formatVerifierKey, signerFor, signNote, SIG_COSIGNATURE_V1 } from '../../src/core/signed-note.js';
 import type { SpamxNode } from '../../src/daemon.js';
 import { FakePeerServer } from '../helpers/fake-peer.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { runCli, type CliResult } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -46,7 +46,7 @@ function signedByJp(body: string): string {
 }
 
 beforeAll(async () => {
-  [jp, cn, hk] = (await Promise.all(['jp-dekyo', 'cn-isc', 'hk-ofta'].map(async (id) => startTestNode(await initTestNode(tmp.path, { id }))))) as [
+  [jp, cn, hk] = (await Promise.all(['jp-dekyo', 'cn-isc', 'hk-ofta'].map(async (id) => startTestNode(await initTestNode(tmp.path, { id, config: PUBLIC_FEEDS }))))) as [
     SpamxNode,
     SpamxNode,
     SpamxNode,

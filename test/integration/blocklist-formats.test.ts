@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrefix, prefixEnd, type Prefix } from '../../src/core/prefix.js';
 import type { SpamxNode } from '../../src/daemon.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { inNetns, netnsToolWorks } from '../helpers/netns.js';
 import { runCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -100,7 +100,7 @@ function space(prefixes: readonly string[]): string[] {
 beforeAll(async () => {
   const now = Date.now();
   for (const [id, prefixes] of Object.entries(REPORTED)) {
-    const peer = await startTestNode(await initTestNode(tmp.path, { id }));
+    const peer = await startTestNode(await initTestNode(tmp.path, { id, config: PUBLIC_FEEDS }));
     peers.push(peer);
     expect(peer.reportText(prefixes.join('\n')).refused).toEqual([]);
     await peer.publish();

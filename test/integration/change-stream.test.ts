@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
-import { initTestNode, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { runCli, spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -215,7 +215,7 @@ describe('change stream across a SIGKILL and restart of spamx serve', () => {
   }
 
   beforeAll(async () => {
-    peer = await startTestNode(await initTestNode(join(tmp.path, 'restart'), { id: 'cn-isc' }));
+    peer = await startTestNode(await initTestNode(join(tmp.path, 'restart'), { id: 'cn-isc', config: PUBLIC_FEEDS }));
     jpDir = await initTestNode(join(tmp.path, 'restart'), { id: 'jp-dekyo' });
     await cli('peer', 'add', peer.url);
     await cli('report', '-', '61.4.12.7\n116.31.64.0/24\n202.12.27.0/24\n');

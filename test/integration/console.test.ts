@@ -8,7 +8,7 @@ import type { SpamxNode } from '../../src/daemon.js';
 import { listRemovalRequests } from '../../src/store/removal-request-store.js';
 import { addSubscriber } from '../../src/store/subscriber-store.js';
 import { flushSubscriberUsage } from '../../src/store/subscriber-usage-store.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { addressesIn, countryOf, v4 } from '../helpers/origin-rows.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -88,13 +88,13 @@ async function sessionCookie(): Promise<string> {
 beforeAll(async () => {
   if (!HAS_CHROMIUM) return;
   const expiry = { schedule: '0 0 1 1 *', defaultExpiryDays: 80 };
-  partner = await startTestNode(await initTestNode(tmp.path, { id: 'jp-dekyo', config: { country: 'JP', publish: expiry } }), clock);
+  partner = await startTestNode(await initTestNode(tmp.path, { id: 'jp-dekyo', config: { ...PUBLIC_FEEDS, country: 'JP', publish: expiry } }), clock);
   node = await startTestNode(
     await initTestNode(tmp.path, { id: 'cn-isc', config: { country: 'CN', publish: expiry, policy: { minPrefixLength: { v4: 20, v6: 32 } } } }),
     clock,
   );
   token = loadOperatorToken(node.config.paths);
-  gone = await startTestNode(await initTestNode(tmp.path, { id: 'tw-ncc', config: { country: 'TW', publish: expiry } }), clock);
+  gone = await startTestNode(await initTestNode(tmp.path, { id: 'tw-ncc', config: { ...PUBLIC_FEEDS, country: 'TW', publish: expiry } }), clock);
   await pinTestPeer(node, partner);
   await pinTestPeer(node, gone);
   // Three rounds three weeks apart: the list's size over time and listings by month have history.

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { spawnServe } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -34,7 +34,7 @@ function counts(dir: string) {
 }
 
 beforeAll(async () => {
-  publisher = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc' }));
+  publisher = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: PUBLIC_FEEDS }));
   const lines: string[] = [];
   for (let i = 0; i < ENTRIES; i++) lines.push(`61.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
   expect(publisher.reportText(lines.join('\n')).accepted).toHaveLength(ENTRIES);

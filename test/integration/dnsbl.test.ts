@@ -4,7 +4,7 @@ import dnsPacket, { type DecodedPacket, type RecordType } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
 import { dig, digA, v4Name, v6Name } from '../helpers/dig.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { startRbldnsd, type RbldnsdProcess } from '../helpers/rbldnsd.js';
 import { runCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -26,7 +26,7 @@ let port: number;
 const listed = (name: string, tcp = false) => digA(port, name, { tcp });
 
 beforeAll(async () => {
-  peer = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc' }));
+  peer = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: PUBLIC_FEEDS }));
   hubDir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { dnsbl: { port: 0, zone: ZONE } } });
   hub = await startTestNode(hubDir);
   port = hub.dnsblPort!;

@@ -5,7 +5,7 @@ import { parseDescriptor } from '../../src/config/descriptor.js';
 import { feedHead } from '../../src/store/feed-store.js';
 import type { ErrorCode } from '../../src/core/errors.js';
 import { descriptorFor, FakePeerServer, leafOf, listEntry, pageHandler, payloadJson, signRaw, testKey, type Handler, type TestKey } from '../helpers/fake-peer.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -163,7 +163,7 @@ beforeAll(async () => {
     },
   });
   victim = await startTestNode(victimDir);
-  honest = await startTestNode(await initTestNode(tmp.path, { id: 'tw-ncc' }));
+  honest = await startTestNode(await initTestNode(tmp.path, { id: 'tw-ncc', config: PUBLIC_FEEDS }));
   honest.reportText('61.4.12.7\n202.12.27.33\n');
   await honest.publish();
   await pinTestPeer(victim, honest);

@@ -16,7 +16,7 @@ import { publishQueued } from '../../src/ingest/publish-batches.js';
 import { rotateOwnKey } from '../../src/ingest/rotate-key.js';
 import { FakePeerServer, leafOf, listEntry, pageHandler, payloadJson, signRaw, testKey, type Handler, type TestKey } from '../helpers/fake-peer.js';
 import { generalSignRaw } from '../helpers/key-statement-fakes.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { runCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function node(id: string): Promise<SpamxNode> {
-  const n = await startTestNode(await initTestNode(tmp.path, { id }));
+  const n = await startTestNode(await initTestNode(tmp.path, { id, config: PUBLIC_FEEDS }));
   started.push(n);
   return n;
 }

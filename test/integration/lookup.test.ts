@@ -5,7 +5,7 @@ import { SpamxNode } from '../../src/daemon.js';
 import { descriptorFor, FakePeerServer, listEntry, pageHandler, payloadJson, signRaw, testKey } from '../helpers/fake-peer.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -43,9 +43,10 @@ async function waitForLookup(ip: string, done: (r: Lookup) => boolean): Promise<
 }
 
 beforeAll(async () => {
-  hubDir = await initTestNode(tmp.path, { id: 'jp-dekyo' });
+  // Public feeds: a lookup names the batch's URL on this node, fetched below without a signature.
+  hubDir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: PUBLIC_FEEDS });
   hub = await startTestNode(hubDir, () => now);
-  source = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc' }), () => now);
+  source = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: PUBLIC_FEEDS }), () => now);
   const iso = (ms: number) => new Date(ms).toISOString();
   source.reportText(`prefix,expires\n61.4.12.7,${iso(now + 30 * DAY)}\n116.31.64.0/24,${iso(now + 30 * DAY)}\n202.12.27.33,${iso(now + DAY)}\n61.9.9.9,${iso(now + 30 * DAY)}\n`);
   await source.publish();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
 import { mergedRows } from '../../src/store/merged-query.js';
 import { effectiveRows } from '../../src/store/effective-query.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -52,8 +52,8 @@ function expectProjectionMatches(node: SpamxNode): void {
 }
 
 beforeAll(async () => {
-  a = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc' }), clock);
-  b = await startTestNode(await initTestNode(tmp.path, { id: 'hk-ofta' }), clock);
+  a = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: PUBLIC_FEEDS }), clock);
+  b = await startTestNode(await initTestNode(tmp.path, { id: 'hk-ofta', config: PUBLIC_FEEDS }), clock);
   hub = await startTestNode(await initTestNode(tmp.path, { id: 'jp-dekyo' }), clock);
   await pinTestPeer(hub, a);
   await pinTestPeer(hub, b);

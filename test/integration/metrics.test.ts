@@ -9,7 +9,7 @@ import { SpamxNode } from '../../src/daemon.js';
 import { addSubscriber } from '../../src/store/subscriber-store.js';
 import { subscriberUsageSince } from '../../src/store/subscriber-usage-store.js';
 import { dig, v4Name } from '../helpers/dig.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { freePort } from '../helpers/free-port.js';
@@ -65,7 +65,7 @@ function run(command: string, args: string[], input: string): Promise<{ code: nu
 
 
 beforeAll(async () => {
-  partner = await startTestNode(await initTestNode(tmp.path, { id: 'jp-dekyo', config: { metrics: { public: true } } }));
+  partner = await startTestNode(await initTestNode(tmp.path, { id: 'jp-dekyo', config: { ...PUBLIC_FEEDS, metrics: { public: true } } }));
   const dir = await initTestNode(tmp.path, {
     id: 'cn-metrics',
     config: { subscribers: { public: false, rateLimitPerMinute: 4 }, dnsbl: { port: 0, zone: ZONE } },

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { FakePeerServer, pageHandler } from '../helpers/fake-peer.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 async function node(id: string): Promise<SpamxNode> {
-  const n = await startTestNode(await initTestNode(tmp.path, { id }));
+  const n = await startTestNode(await initTestNode(tmp.path, { id, config: PUBLIC_FEEDS }));
   started.push(n);
   return n;
 }

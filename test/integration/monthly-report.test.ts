@@ -8,7 +8,7 @@ import type { SpamxNode } from '../../src/daemon.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
 import type { MonthlyData } from '../../src/read/monthly-data.js';
 import { descriptorFor, FakePeerServer, listEntry, pageHandler, payloadJson, signRaw, testKey } from '../helpers/fake-peer.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { addressesIn, countryOf, v4 } from '../helpers/origin-rows.js';
 import { runCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -57,7 +57,7 @@ async function monthly(...args: string[]) {
 beforeAll(async () => {
   hubDir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { country: 'JP' } });
   hub = await startTestNode(hubDir);
-  partner = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: { country: 'CN' } }));
+  partner = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: { ...PUBLIC_FEEDS, country: 'CN' } }));
   hub.reportText(`${OWN.join('\n')}\n`);
   await hub.publish();
   partner.reportText(`${PARTNER.join('\n')}\n`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
-import { initTestNode, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { addressesIn, countryOf, inCountries, mergeRanges, prefixRanges, straddlingBlock, v4, v4Range } from '../helpers/origin-rows.js';
 import { runCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -59,7 +59,7 @@ function expectedIn(countries: string[], listed = LISTED): [number, number][] {
 }
 
 beforeAll(async () => {
-  dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { subscribers: { public: false, rateLimitPerMinute: 10_000 } } });
+  dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { ...PUBLIC_FEEDS, subscribers: { public: false, rateLimitPerMinute: 10_000 } } });
   node = await startTestNode(dir, () => now);
   for (const [name, scope] of [
     ['all', []],

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpamxNode } from '../../src/daemon.js';
-import { FAST_PULL, initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { FAST_PULL, initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -17,7 +17,7 @@ let publisher: SpamxNode;
 const nodes: SpamxNode[] = [];
 
 beforeAll(async () => {
-  publisher = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc' }));
+  publisher = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: PUBLIC_FEEDS }));
   for (const address of ['61.4.12.7', '61.4.12.8', '61.4.12.9']) {
     publisher.reportText(address);
     await publisher.publish();

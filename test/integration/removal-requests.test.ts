@@ -6,7 +6,7 @@ import type { SpamxNode } from '../../src/daemon.js';
 import { queuedCount } from '../../src/store/queue-store.js';
 import { addSubscriber } from '../../src/store/subscriber-store.js';
 import { dig, v4Name } from '../helpers/dig.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { runCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -67,7 +67,7 @@ interface ListedRequest {
 }
 
 beforeAll(async () => {
-  peer = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc' }));
+  peer = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: PUBLIC_FEEDS }));
   hubDir = await initTestNode(tmp.path, {
     id: 'jp-dekyo',
     config: {

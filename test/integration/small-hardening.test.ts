@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import type { SpamxNode } from '../../src/daemon.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
-import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, pinTestPeer, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { runCli, spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -29,7 +29,7 @@ let operatorToken: string;
 const SECRET = 's3cretpw';
 
 beforeAll(async () => {
-  publisher = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc' }));
+  publisher = await startTestNode(await initTestNode(tmp.path, { id: 'cn-isc', config: PUBLIC_FEEDS }));
   dir = await initTestNode(tmp.path, { id: 'jp-hard', config: { subscribers: { public: false } } });
   operatorToken = readFileSync(join(dir, 'operator.token'), 'utf8').trim();
   // A peer whose URLs carry credentials and lead nowhere (port 9 on loopback is closed), so a

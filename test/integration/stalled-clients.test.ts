@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodePaths } from '../../src/config/paths.js';
 import { writeBatchParts } from '../../src/store/batch-parts.js';
 import { openStore, writeTransaction } from '../../src/store/open-store.js';
-import { initTestNode } from '../helpers/nodes.js';
+import { initTestNode, PUBLIC_FEEDS } from '../helpers/nodes.js';
 import { spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { rssMb, socketCount, stalledRequest, timed, type StalledClient } from '../helpers/stalled-client.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -38,7 +38,7 @@ async function stall(count: number, firstAddress: number, path = page): Promise<
 }
 
 beforeAll(async () => {
-  const dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { serve: { stallTimeoutMs: STALL_MS, streamsPerClient: PER_CLIENT, streamsTotal: TOTAL } } });
+  const dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { ...PUBLIC_FEEDS, serve: { stallTimeoutMs: STALL_MS, streamsPerClient: PER_CLIENT, streamsTotal: TOTAL } } });
   // A partner's feed of one 16 MB batch, written into the store as a pull stores it: the
   // batch routes serve the stored bytes as they are, without checking them again.
   const store = openStore(nodePaths(dir).database);

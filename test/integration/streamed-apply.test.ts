@@ -8,7 +8,7 @@ import { feedHead } from '../../src/store/feed-store.js';
 import { NODE_AUTOCHECKPOINT_PAGES } from '../../src/store/open-store.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { descriptorFor, FakePeerServer, leafOf, listEntry, pageHandler, payloadJson, signRaw, testKey, type Handler, type TestKey } from '../helpers/fake-peer.js';
-import { initTestNode, startTestNode } from '../helpers/nodes.js';
+import { initTestNode, PUBLIC_FEEDS, startTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -62,7 +62,7 @@ const NOTHING = { head: { size: 0, head: null }, listings: 0, batches: 0, parts:
 
 beforeAll(async () => {
   fakeUrl = await fake.listen();
-  victim = await startTestNode(await initTestNode(tmp.path, { id: 'jp-dekyo' }));
+  victim = await startTestNode(await initTestNode(tmp.path, { id: 'jp-dekyo', config: PUBLIC_FEEDS }));
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodePaths } from '../../src/config/paths.js';
 import { openStore } from '../../src/store/open-store.js';
 import { blocklistPrefixes, fillEffective } from '../bench/blocklist-data.js';
-import { initTestNode } from '../helpers/nodes.js';
+import { initTestNode, PUBLIC_FEEDS } from '../helpers/nodes.js';
 import { spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -32,7 +32,7 @@ let dnsPort: number;
 let operator: string;
 
 beforeAll(async () => {
-  const dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { dnsbl: { port: 0, zone: 'bl.test' } } as never });
+  const dir = await initTestNode(tmp.path, { id: 'jp-dekyo', config: { ...PUBLIC_FEEDS, dnsbl: { port: 0, zone: 'bl.test' } } as never });
   const store = openStore(nodePaths(dir).database);
   try {
     fillEffective(store, blocklistPrefixes(ROWS), Date.now());

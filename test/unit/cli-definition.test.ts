@@ -20,7 +20,7 @@ async function run(...argv: string[]) {
 
 /** Every flag each command accepts, written out apart from the definition, so a flag lost or added there shows here. */
 const FLAGS: Record<string, readonly string[]> = {
-  init: ['--data', '--id', '--name', '--country', '--port', '--host', '--public-url', '--publish-schedule', '--public', '--dnsbl-port', '--dnsbl-zone'],
+  init: ['--data', '--id', '--name', '--country', '--port', '--host', '--public-url', '--publish-schedule', '--public', '--public-feeds', '--dnsbl-port', '--dnsbl-zone'],
   serve: ['--data', '--port', '--host', '--dnsbl-port', '--dnsbl-zone'],
   descriptor: ['--data', '--url'],
   status: ['--data', '--json'],

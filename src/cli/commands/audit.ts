@@ -3,10 +3,13 @@ import { BadBatchError } from '../../audit/audit-batches.js';
 import { auditFeed, type FeedAudit } from '../../audit/audit-feed.js';
 import { auditKeys } from '../../audit/audit-keys.js';
 import { loadConfig } from '../../config/config.js';
-import { describeError } from '../../core/errors.js';
+import { describeError, isSpamxError, SpamxError } from '../../core/errors.js';
 import { redactCredentials } from '../../core/redact-credentials.js';
 import { formatTimestamp } from '../../core/time.js';
-import { PeerHttpClient } from '../../ingest/http-client.js';
+import { PeerHttpClient, type RequestSigner } from '../../ingest/http-client.js';
+import { loadOwnIdentity } from '../../ingest/own-key-set.js';
+import { requestSigner } from '../../ingest/request-signer.js';
+import { openNodeStore } from '../../store/open-store.js';
 import { UsageError, type JsonOptions } from '../args.js';
 import { withProgress } from '../progress.js';
 import { transparencyOptions } from './audit-options.js';
@@ -43,7 +46,9 @@ export async function audit(given: string, publisher: string, o: AuditOptions): 
   const limits = o.data
     ? loadConfig(o.data).pull
     : { connectTimeoutMs: 10_000, headersTimeoutMs: 60_000, bodyTimeoutMs: 60_000, deadlineMs: 600_000, maxBodyBytes: 49 * MiB };
-  const http = new PeerHttpClient(limits);
+  // With --data the audit's requests are signed with that node's key, as its pulls are, so a
+  // publisher serving its batches to pinned partners only (federation.access) answers them.
+  const http = new PeerHttpClient(limits, o.data ? await nodeSigner(o.data) : undefined);
   let result: FeedAudit;
   try {
     // A count of batches verified (the feed's size is not known until its last page).
@@ -51,6 +56,12 @@ export async function audit(given: string, publisher: string, o: AuditOptions): 
       auditFeed(http, { url, publisher, keys }, options, (v) => progress.update(v.batches)),
     );
   } catch (err) {
+    if (!o.data && isSpamxError(err, 'PEER_HTTP_ERROR') && err.details?.status === 401) {
+      throw new SpamxError(
+        'SIGNATURE_MISSING',
+        `${shownUrl} answered 401: this feed is served to pinned partners only: run the audit with --data of a node the publisher has pinned`,
+      );
+    }
     if (!(err instanceof BadBatchError)) throw err;
     const reason = describeError(err.reason);
     if (o.json) process.stdout.write(`${JSON.stringify({ url: shownUrl, publisher, ok: false, badBatch: { seq: err.seq, servedAs: err.servedAs, reason } }, null, 2)}\n`);
@@ -85,4 +96,16 @@ export async function audit(given: string, publisher: string, o: AuditOptions): 
   }
   for (const c of failed) process.stderr.write(`spamx audit: ${publisher}: ${c.name}: ${c.detail}\n`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/** Signs requests with the current key of the node in `dir` (its key may have been rotated). */
+async function nodeSigner(dir: string): Promise<RequestSigner> {
+  const config = loadConfig(dir);
+  const store = openNodeStore(config.paths.database);
+  try {
+    const { kid, signingKey } = await loadOwnIdentity(config.paths, store, config.id);
+    return requestSigner(() => ({ kid, key: signingKey }), Date.now);
+  } finally {
+    store.close();
+  }
 }

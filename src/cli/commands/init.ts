@@ -11,6 +11,7 @@ export interface InitOptions extends DataOptions {
   readonly publicUrl?: string;
   readonly publishSchedule?: string;
   readonly public?: boolean;
+  readonly publicFeeds?: boolean;
   readonly dnsblPort?: string;
   readonly dnsblZone?: string;
 }
@@ -28,6 +29,8 @@ export async function init(o: InitOptions): Promise<number> {
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
     ...(o.publishSchedule ? { publish: { schedule: o.publishSchedule } } : {}),
     ...(o.public ? { subscribers: { public: true } } : {}),
+    // Batches to pinned partners only (signed requests), unless --public-feeds.
+    federation: { access: o.publicFeeds ? 'public' : 'partners' },
     ...(o.dnsblPort !== undefined || o.dnsblZone !== undefined
       ? {
           dnsbl: {

@@ -33,6 +33,8 @@ export class NodeMetrics {
   readonly http: HttpMetrics;
   readonly usage: SubscriberUsageCounter;
   readonly observer: IngestObserver;
+  /** A federation request refused (serve/partner-access.ts), by its code: five values at most. */
+  readonly federationRefused: (code: string) => void;
   private defaultsOn = false;
 
   constructor(options: NodeMetricsOptions) {
@@ -43,6 +45,8 @@ export class NodeMetrics {
     const applySeconds = new Histogram({ name: 'spamx_batch_apply_duration_seconds', help: "A pulled batch from its signature verified to its commit: payload decoded and checked, entries merged", labelNames: ['peer'], buckets: BATCH_BUCKETS, registers });
     const applied = new Counter({ name: 'spamx_entries_applied_total', help: 'Entries of pulled batches merged into the store, by op (list, delist)', labelNames: ['peer', 'op'], registers });
     const refused = new Counter({ name: 'spamx_entries_refused_total', help: 'Entries of pulled batches refused, by refusal code', labelNames: ['peer', 'code'], registers });
+    const federationRefused = new Counter({ name: 'spamx_federation_refused_total', help: 'Batch downloads refused under federation.access "partners", by code (SIGNATURE_*)', labelNames: ['code'], registers });
+    this.federationRefused = (code) => federationRefused.inc({ code });
     this.observer = {
       pullEnded: (report) => {
         pulls.inc({ peer: report.peer, outcome: report.error?.code ?? 'ok' });
