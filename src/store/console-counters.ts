@@ -22,6 +22,9 @@ export function monthOf(ms: number): string {
  * sources), and the logs from their ends. Returns the rows counted.
  */
 export function advanceConsoleCounters(store: Store): number {
+  // Most projections log nothing new for the counters: two indexed reads, and no write
+  // transaction, decide that (a call that misses a row racing in counts it next time).
+  if (!logsMoved(store)) return 0;
   return writeTransaction(store, () => {
     const changesAt = getMeta(store, CHANGES_AT);
     if (changesAt === undefined) {
@@ -54,20 +57,36 @@ export function advanceConsoleCounters(store: Store): number {
         months.set(key, counts);
       }
     }
-    const addMonth = store.prepare(
-      `INSERT INTO listing_months (month, source, started, ended) VALUES (?, ?, ?, ?)
-       ON CONFLICT (month, source) DO UPDATE SET started = started + excluded.started, ended = ended + excluded.ended`,
-    );
-    for (const [key, counts] of months) {
-      const [month, source] = key.split(' ') as [string, string];
-      addMonth.run(month, source, counts.started, counts.ended);
-    }
+    addListingMonths(store, months);
     const setHour = store.prepare('INSERT INTO list_size_hours (hour, listed) VALUES (?, ?) ON CONFLICT (hour) DO UPDATE SET listed = excluded.listed');
     for (const [hour, size] of hours) setHour.run(hour, size);
     setMeta(store, CHANGES_AT, String(to));
     setMeta(store, LISTED, String(listed));
     return to - from + countRefusals(store);
   });
+}
+
+/** True when `changes` or `refusals` holds rows the counters have not counted (or they never started). */
+function logsMoved(store: Store): boolean {
+  const changesAt = getMeta(store, CHANGES_AT);
+  if (changesAt === undefined) return true;
+  const { changes, refusals } = store.prepare('SELECT (SELECT max(id) FROM changes) AS changes, (SELECT max(id) FROM refusals) AS refusals').get() as {
+    changes: number | null;
+    refusals: number | null;
+  };
+  return (changes ?? 0) > Number(changesAt) || (refusals ?? 0) > Number(getMeta(store, REFUSALS_AT) ?? '0');
+}
+
+/** Adds counts keyed `"YYYY-MM source"` to `listing_months`. */
+function addListingMonths(store: Store, months: ReadonlyMap<string, { started: number; ended: number }>): void {
+  const add = store.prepare(
+    `INSERT INTO listing_months (month, source, started, ended) VALUES (?, ?, ?, ?)
+     ON CONFLICT (month, source) DO UPDATE SET started = started + excluded.started, ended = ended + excluded.ended`,
+  );
+  for (const [key, counts] of months) {
+    const [month, source] = key.split(' ') as [string, string];
+    add.run(month, source, counts.started, counts.ended);
+  }
 }
 
 /**
@@ -108,21 +127,19 @@ function countRefusals(store: Store): number {
 /** The first call on a store: what is listed now stands for the history the logs no longer hold. */
 function startCounters(store: Store): void {
   const rows = store.prepare('SELECT listed_at AS at, sources FROM effective').iterate() as IterableIterator<{ at: number; sources: string }>;
-  const months = new Map<string, number>();
+  const months = new Map<string, { started: number; ended: number }>();
   const month = monthCache();
   let listed = 0;
   for (const row of rows) {
     listed++;
     for (const source of row.sources.split(' ')) {
       const key = `${month(row.at)} ${source}`;
-      months.set(key, (months.get(key) ?? 0) + 1);
+      const counts = months.get(key) ?? { started: 0, ended: 0 };
+      counts.started++;
+      months.set(key, counts);
     }
   }
-  const addMonth = store.prepare('INSERT INTO listing_months (month, source, started) VALUES (?, ?, ?) ON CONFLICT (month, source) DO UPDATE SET started = started + excluded.started');
-  for (const [key, started] of months) {
-    const [month, source] = key.split(' ') as [string, string];
-    addMonth.run(month, source, started);
-  }
+  addListingMonths(store, months);
   const newest = store.prepare('SELECT max(id) AS id, max(at) AS at FROM changes').get() as { id: number | null; at: number | null };
   if (newest.at !== null) store.prepare('INSERT OR REPLACE INTO list_size_hours (hour, listed) VALUES (?, ?)').run(newest.at - (newest.at % HOUR_MS), listed);
   setMeta(store, CHANGES_AT, String(newest.id ?? 0));

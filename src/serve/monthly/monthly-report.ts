@@ -2,7 +2,7 @@ import { html, raw } from 'hono/html';
 import type { MonthlyData } from '../../read/monthly-data.js';
 import { MONTHLY_CHARTS_SCRIPT } from './monthly-charts-script.js';
 import { count, countriesTable, dailySizeTable, networksTable, refusalsTable, sourcesTable, totalsTable, trendTable } from './monthly-tables.js';
-import { uplotAssets } from './uplot-assets.js';
+import { uplotAssets } from '../uplot-assets.js';
 
 /**
  * The monthly report (issue 15 item 5): `spamx monthly --html` and the dashboard's

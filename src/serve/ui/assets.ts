@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { Hono } from 'hono';
+import { uplotAssets } from '../uplot-assets.js';
 import { CONSOLE_SCRIPT } from './console-script.js';
 import { CONSOLE_STYLE } from './console-style.js';
 
@@ -10,13 +9,6 @@ interface Asset {
   readonly type: string;
   /** Part of the asset's URL: a new version is a new URL, so each may be cached for good. */
   readonly version: string;
-}
-
-const require = createRequire(import.meta.url);
-
-/** uPlot from the node's own node_modules (resolved the same from src/ and .build/): no CDN. */
-function uplotFile(name: string): string {
-  return readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
 }
 
 function asset(body: string, type: string): Asset {
@@ -28,8 +20,8 @@ let loaded: Record<string, Asset> | undefined;
 /** The console's static files, read once per process. */
 export function consoleAssets(): Record<string, Asset> {
   return (loaded ??= {
-    'uplot.js': asset(uplotFile('uPlot.iife.min.js'), 'text/javascript; charset=utf-8'),
-    'uplot.css': asset(uplotFile('uPlot.min.css'), 'text/css; charset=utf-8'),
+    'uplot.js': asset(uplotAssets().js, 'text/javascript; charset=utf-8'),
+    'uplot.css': asset(uplotAssets().css, 'text/css; charset=utf-8'),
     'console.js': asset(CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'),
     'console.css': asset(CONSOLE_STYLE, 'text/css; charset=utf-8'),
   });

@@ -4,9 +4,10 @@ import { createRequire } from 'node:module';
 let assets: { readonly js: string; readonly css: string } | undefined;
 
 /**
- * uPlot's script and style sheet as installed, read once, to be inlined: a monthly report is one
- * file a centre mails to partners, and must draw on an isolated network with nothing beside it.
- * Either text closing its element early would end it mid-way, so that is refused here.
+ * uPlot's script and style sheet as installed (resolved the same from src/ and .build/), read
+ * once per process: the console serves them (serve/ui/assets.ts) and the monthly report inlines
+ * them, so both draw on an isolated network with no CDN. Inlined, either text closing its
+ * element early would end it mid-way, so that is refused here.
  */
 export function uplotAssets(): { readonly js: string; readonly css: string } {
   if (assets) return assets;
