@@ -31,6 +31,10 @@ export const batches = sqliteTable(
     entryCount: integer('entry_count').notNull(),
     refusedCount: integer('refused_count').notNull(),
     receivedAt: integer('received_at').notNull(),
+    /** The batch's distribution label as a core/tlp.ts rank (its `tlp`, or the sealed one's). */
+    tlp: integer('tlp').notNull().default(1),
+    /** A sealed batch's recipients (centre ids, space-separated); null for an open batch. */
+    recipients: text('recipients'),
   },
   (t) => [primaryKey({ columns: [t.publisher, t.seq] })],
 );
@@ -71,6 +75,8 @@ export const listings = sqliteTable(
     category: text('category'),
     reason: text('reason'),
     seq: integer('seq').notNull(),
+    /** The label (core/tlp.ts rank) of the batch that carried this op. */
+    tlp: integer('tlp').notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.key, t.publisher] })],
 );
@@ -103,6 +109,10 @@ export const reportQueue = sqliteTable('report_queue', {
   category: text('category'),
   reason: text('reason'),
   queuedAt: integer('queued_at').notNull(),
+  /** The label to publish under (core/tlp.ts rank); null for the node's default. */
+  tlp: integer('tlp'),
+  /** Sealed to these centres (ids, space-separated, sorted); null for an open batch. */
+  recipients: text('recipients'),
 });
 
 /** Pull bookkeeping per peer: last outcome, backoff, and a lease so one pull runs at a time. */
@@ -158,6 +168,8 @@ export const effective = sqliteTable(
     sources: text('sources').notNull(),
     sourceCount: integer('source_count').notNull(),
     listedAt: integer('listed_at').notNull(),
+    /** The most restrictive label (core/tlp.ts rank) among the active sources' listings. */
+    tlp: integer('tlp').notNull().default(1),
   },
   (t) => [index('effective_next_expiry').on(t.nextExpiry)],
 );
@@ -191,6 +203,8 @@ export const changes = sqliteTable('changes', {
    */
   pieceId: integer('piece_id'),
   sources: text('sources'),
+  /** The piece's label (core/tlp.ts rank) at the change; null in rows logged before labels (green). */
+  tlp: integer('tlp'),
 });
 
 /** Prefix keys whose effective state must be projected again, written with each applied batch. */
@@ -425,3 +439,53 @@ export const removalRequests = sqliteTable(
     index('removal_requests_status').on(t.status, t.createdAt),
   ],
 );
+
+/**
+ * The inner JWS of each sealed batch this node could open (issue 16, item 3): the publisher's
+ * signed entries payload, whose SHA-256 is the logged `innerDigest`. Kept so evidence bundles
+ * can prove offline what the publisher sent to its recipients.
+ */
+export const sealedInner = sqliteTable(
+  'sealed_inner',
+  {
+    publisher: text('publisher').notNull(),
+    seq: integer('seq').notNull(),
+    jws: text('jws').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.publisher, t.seq] })],
+);
+
+/**
+ * Each partner's access to this node's batch routes (issue 16, item 4), per outcome: `ok` for a
+ * served signed request, or the refusal's code. `partner` is the pinned peer the key belongs to,
+ * or `key:<thumbprint>` for an unpinned key, or `unsigned` for a request with no signature.
+ * Counted in memory and flushed about once a minute, as subscriber usage is.
+ */
+export const partnerAccess = sqliteTable(
+  'partner_access',
+  {
+    partner: text('partner').notNull(),
+    outcome: text('outcome').notNull(),
+    count: integer('count').notNull().default(0),
+    lastAt: integer('last_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.partner, t.outcome] })],
+);
+
+/**
+ * Zone distribution (PROTOCOL "Additions: zone distribution"): what this node knows of each DNS
+ * secondary — the configured NOTIFY targets and every client that transferred the zone — keyed
+ * by `host:port` for a NOTIFY target or the client's address for a transfer.
+ */
+export const zoneSecondaries = sqliteTable('zone_secondaries', {
+  secondary: text('secondary').primaryKey(),
+  /** The last serial the secondary acknowledged (NOTIFY answer) or transferred up to. */
+  lastSerial: integer('last_serial'),
+  lastAckAt: integer('last_ack_at'),
+  lastTransferAt: integer('last_transfer_at'),
+  /** `AXFR` or `IXFR`. */
+  lastTransferKind: text('last_transfer_kind'),
+  refused: integer('refused').notNull().default(0),
+  lastError: text('last_error'),
+  lastErrorAt: integer('last_error_at'),
+});
