@@ -17,6 +17,7 @@ ALTER TABLE `batches` ADD `tlp` integer DEFAULT 1 NOT NULL;--> statement-breakpo
 ALTER TABLE `batches` ADD `recipients` text;--> statement-breakpoint
 ALTER TABLE `changes` ADD `tlp` integer;--> statement-breakpoint
 ALTER TABLE `effective` ADD `tlp` integer DEFAULT 1 NOT NULL;--> statement-breakpoint
+CREATE INDEX `effective_restricted` ON `effective` (`key`) WHERE "effective"."tlp" > 1;--> statement-breakpoint
 ALTER TABLE `listings` ADD `tlp` integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE `report_queue` ADD `tlp` integer;--> statement-breakpoint
 ALTER TABLE `report_queue` ADD `recipients` text;

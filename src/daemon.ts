@@ -5,6 +5,8 @@ import { buildEvidence } from './audit/build-evidence.js';
 import { describeError } from './core/errors.js';
 import type { RemovalDecision } from './core/removal-request.js';
 import { decideRemovalRequest } from './ingest/removal-decisions.js';
+import { statedEncKey } from './ingest/seal-keys.js';
+import { encJwk } from './core/key-statement.js';
 import { createContext, type NodeContext, type NodeOptions } from './node-context.js';
 import { createApp } from './serve/app.js';
 import { BlocklistThreads } from './serve/blocklist-threads.js';
@@ -15,7 +17,11 @@ import { observeRequests } from './serve/access-log.js';
 import { onThreads } from './serve/mail/daily-report.js';
 import { MailReports } from './serve/mail/mail-reports.js';
 import { datasetOf } from './read/origin-dataset.js';
+import { federationStatus } from './store/partner-access-store.js';
 import { statusReport } from './store/status-report.js';
+import { mirrorPolls } from './store/mirror-poll-store.js';
+import type { QueueLabel } from './store/queue-store.js';
+import type { LookupView } from './read/lookup-answer.js';
 
 export type { NodeContext, NodeOptions } from './node-context.js';
 
@@ -47,7 +53,7 @@ export class SpamxNode {
     const { config, store, clock, log, files, projection, pulls, follower, lookups, origins, metrics } = this.ctx;
     // The operator routes' actions are the parts' own operations (the arrow members below).
     const { reportText, reportObjects, delist, publish, pull, lookup } = this;
-    const actions = { reportText, reportObjects, delist, publish, pull, lookup, status: () => this.status(), lookupJson: (ip: string) => lookups.lookupJson(ip), decideRemovalRequest: this.decideRemovalRequest };
+    const actions = { reportText, reportObjects, delist, publish, pull, lookup, status: () => this.status(), lookupJson: (ip: string, view: LookupView) => lookups.lookupJson(ip, view), decideRemovalRequest: this.decideRemovalRequest };
     const app = createApp(
       {
         config, store, clock, actions,
@@ -74,7 +80,7 @@ export class SpamxNode {
     try {
       await follower.start();
       // A DNSBL that cannot bind (port taken) fails the start: nothing may keep the process up.
-      if (config.dnsbl.port !== null) this.dnsbl = await DnsblService.start({ config: config.dnsbl, follower, log, publicUrl: () => this.url, counts: metrics.dns });
+      if (config.dnsbl.port !== null) this.dnsbl = await DnsblService.start({ config: config.dnsbl, follower, log, publicUrl: () => this.url, counts: metrics.dns, store, zoneCounts: metrics.zone });
     } catch (err) {
       await this.destroy();
       throw err;
@@ -137,7 +143,10 @@ export class SpamxNode {
   descriptor(): Descriptor {
     const { config, identity } = this.ctx;
     const { publicJwk, kid } = identity.current;
-    return { id: config.id, name: config.name, country: config.country, protocol: 1, keys: { keys: [{ ...publicJwk, kid, alg: 'EdDSA', use: 'sig' }] }, checkpointKey: identity.checkpointKey };
+    // The X25519 `use: enc` key for sealed batches, as this node's key statements name it.
+    const enc = statedEncKey(this.ctx.store, config.id);
+    const keys = [{ ...publicJwk, kid, alg: 'EdDSA', use: 'sig' }, ...(enc ? [encJwk(enc)] : [])];
+    return { id: config.id, name: config.name, country: config.country, protocol: 1, keys: { keys }, checkpointKey: identity.checkpointKey };
   }
 
   status() {
@@ -145,8 +154,16 @@ export class SpamxNode {
     const { witnessQuorum: quorum, maxWitnessAgeMinutes } = config.transparency;
     const self = { id: config.id, kid: identity.current.kid, publicUrl: this.url, checkpointKey: identity.checkpointKey };
     const report = statusReport(store, self, this.peers, clock(), { quorum, maxAgeMs: maxWitnessAgeMinutes * 60_000 });
-    // The origin data in use (PROTOCOL "Additions: origins"): partners compare these to route alike.
-    return { ...report, origins: this.ctx.origins.current().datasets.map(({ name, date, sha256 }) => ({ name, date, sha256 })) };
+    // What this process counted of partners' requests, written first so the report is current.
+    this.ctx.metrics.partnerAccess.flush();
+    return {
+      ...report,
+      // The origin data in use (PROTOCOL "Additions: origins"): partners compare these to route alike.
+      origins: this.ctx.origins.current().datasets.map(({ name, date, sha256 }) => ({ name, date, sha256 })),
+      federation: federationStatus(store, config.id, config.federation.access),
+      // Each subscriber key's last poll by `spamx mirror`, written first so the report is current.
+      mirrors: (this.ctx.metrics.usage.flushMirrorPolls(), mirrorPolls(store)),
+    };
   }
 
   /** Re-reads the peers directory and the allowlist (at start, on SIGHUP, and on edits). */
@@ -165,14 +182,14 @@ export class SpamxNode {
   get checkpointKey() { return this.ctx.identity.checkpointKey; }
   get peers() { return [...this.ctx.files.peers().values()]; }
   policy = () => this.ctx.files.policy();
-  reportText = (text: string) => this.ctx.reports.reportText(text);
-  reportObjects = (objects: readonly unknown[]) => this.ctx.reports.reportObjects(objects);
+  reportText = (text: string, label?: QueueLabel) => this.ctx.reports.reportText(text, label);
+  reportObjects = (objects: readonly unknown[], label?: QueueLabel) => this.ctx.reports.reportObjects(objects, label);
   delist = (prefixes: readonly string[], reason: string | null) => this.ctx.reports.delist(prefixes, reason);
   publish = () => this.ctx.reports.publish();
   pull = (peerId: string) => this.ctx.pulls.pull(peerId);
   pullAll = () => this.ctx.pulls.pullAll();
   project = () => this.ctx.projection.now();
-  lookup = (ip: string) => this.ctx.lookups.lookup(ip);
+  lookup = (ip: string, view?: LookupView) => this.ctx.lookups.lookup(ip, view);
   decideRemovalRequest = (id: string, decision: RemovalDecision, note: string | null) =>
     decideRemovalRequest({ store: this.store, clock: this.clock, ownId: this.config.id, delist: this.delist, lookup: this.lookup }, id, decision, note);
   originDataset = () => datasetOf(this.ctx.origins.current());

@@ -6,6 +6,8 @@ import { OriginData } from './config/origin-files.js';
 import { LocalReports } from './ingest/local-reports.js';
 import { signOwnCheckpoint } from './ingest/own-checkpoint.js';
 import { OwnIdentity } from './ingest/own-identity.js';
+import { publishOwnEncKey } from './ingest/rotate-key.js';
+import { SealRules } from './ingest/seal-rules.js';
 import { PullService } from './ingest/pull-service.js';
 import { NodeMetrics } from './serve/metrics/node-metrics.js';
 import { ChangeFollower } from './read/change-follower.js';
@@ -63,6 +65,7 @@ export async function createContext(options: NodeOptions, hooks: NodeHooks): Pro
   const clock = options.clock ?? Date.now;
   const store = openNodeStore(config.paths.database);
   const identity = await OwnIdentity.load(config, store, log);
+  await publishOwnEncKey({ store, config, clock }); // sealed batches: the encryption key in a key statement
   const files = new NodeFiles(config, log, {
     allowlistChanged: (before, after) => {
       projection.markChanged();
@@ -93,6 +96,8 @@ export async function createContext(options: NodeOptions, hooks: NodeHooks): Pro
   const pulls: PullService = new PullService({ ...base, peers: files.peers, repinned: (p) => files.repinned(p), pulled: () => projection.soon() });
   const reports = new LocalReports({
     ...base,
+    // Reports sealed to partners: `--to`/`to` checked against the pinned peers, `publish.seal` by origin data.
+    sealing: { self: config.id, store, pinned: () => [...files.peers().keys()], rules: new SealRules(config.publish.seal, () => origins.current()) },
     changed: (published) => {
       projection.markChanged();
       if (published.length === 0) return;

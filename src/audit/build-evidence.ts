@@ -3,10 +3,16 @@ import { inclusionProof } from '../core/merkle.js';
 import type { EvidenceSource } from './evidence-source.js';
 import { readBatchJws } from '../store/batch-parts.js';
 import { subtreeReader } from '../store/tree-store.js';
+import { sealedInnerOf } from '../store/sealed-store.js';
 import { EVIDENCE_FORMAT, type EvidenceBundle, type EvidenceListing } from '../verify/evidence-bundle.js';
 import { feedEvidence, type HeldFeed } from './feed-evidence.js';
 
 const b64 = (h: Buffer) => h.toString('base64');
+
+function sealedInner(node: EvidenceSource, publisher: string, seq: number): { inner?: string } {
+  const inner = sealedInnerOf(node.store, publisher, seq);
+  return inner === undefined ? {} : { inner };
+}
 
 /**
  * The evidence bundle for one address (src/PROTOCOL.md "Evidence bundles"): for every active source of
@@ -48,6 +54,8 @@ export function buildEvidence(
         prefix: match.prefix,
         seq,
         batch: jws,
+        // A sealed batch: the inner JWS this node opened (or published), which proves its entries.
+        ...(sealedInner(node, publisher, seq)),
         leafHash: b64(read(0, seq - 1)),
         inclusion: { leafIndex: seq - 1, treeSize: held.size, proof: inclusionProof(read, seq - 1, held.size).map(b64) },
       });

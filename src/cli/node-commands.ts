@@ -71,9 +71,14 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .helpGroup(LIST)
     .summary('queue reports for the next batch (plain lines or CSV); refused lines go to stderr')
     .addOption(dataOption())
-    .argument('<FILE>', 'the reports; - reads stdin')
+    .argument('[FILE]', 'the reports; - reads stdin')
+    .option('--mail <PATH...>', 'spam samples instead: .eml files, mbox files, Maildir folders; each message\'s origin is reported')
+    .option('--dry-run', 'with --mail: print what would be queued (report CSV), queue nothing')
+    .option('--json', 'with --mail: print the summary as JSON')
+    .option('--tlp <LABEL>', 'distribution label: clear, green, amber, amber+strict or red (default: config publish.tlp, else green)')
+    .option('--to <ID>', 'seal the reports to this pinned partner (repeatable): only the partners named can read them', (v: string, to: string[]) => [...to, v], [] as string[])
     .option('--quiet', 'no progress bar (there is none unless stderr is a terminal)')
-    .action(s.action(async () => (await import('./commands/queue.js')).report));
+    .action(s.action(async () => (await import('./commands/report-mail.js')).reportCommand));
 
   program
     .command('delist')
@@ -114,6 +119,7 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .addOption(repeatableOption('--source <ID>', 'only prefixes listed by this source; repeatable, or comma-separated'))
     .option('--since <T>', 'only pieces seen since T (RFC 3339 UTC or epoch seconds)')
     .option('--aggregate', 'merge adjacent and covered prefixes')
+    .option('--everyone', 'only what reaches everyone (TLP clear and green); without it every label is exported')
     .addOption(repeatableOption('--country <CC>', 'only the listed space registered in this country (repeatable: the union with --asn, --within)'))
     .addOption(repeatableOption('--asn <N>', 'only the listed space this AS originates (repeatable)'))
     .addOption(repeatableOption('--within <PREFIX>', 'only the listed space inside this prefix (repeatable)'))
@@ -129,4 +135,20 @@ export function defineNodeCommands(program: Command, s: Session): void {
     .option('--json', 'print the answer as JSON')
     .addHelpText('after', '\nExit status: 0 listed, 1 not listed, 2 bad arguments, 3 the lookup failed (for scripts: `if spamx lookup IP; then`).')
     .action(s.action(async () => (await import('./commands/lookup.js')).lookup, 3));
+
+  program
+    .command('mirror')
+    .helpGroup(LIST)
+    .summary("keep rbldnsd files (DIR/spamx.v4, DIR/spamx.v6) current from a node's change stream")
+    .description(
+      "Keeps DIR/spamx.v4 (rbldnsd ip4set) and DIR/spamx.v6 (ip6trie) equal to a node's format=rbldnsd list, from GET /v1/blocklist/changes, each new version written whole (temp file, fsync, rename) so rbldnsd reloads it; runs until SIGTERM or SIGINT. The key may come from --key, --key-file or SPAMX_MIRROR_KEY.",
+    )
+    .addOption(neededOption('--url <URL>', "the node's base URL"))
+    .addOption(neededOption('--out <DIR>', 'the directory rbldnsd reads (made if missing); the cursor is kept there too'))
+    .option('--key <KEY>', 'the subscriber key (visible to other local users in ps: prefer --key-file)')
+    .option('--key-file <FILE>', 'a file holding the subscriber key on its first line')
+    .option('--interval <SECONDS>', 'seconds between polls (default: 60)')
+    .option('--once', 'bring the files up to date once, then exit')
+    .addHelpText('after', '\nExit status: 0 stopped by a signal (or --once done), 1 the node refused the key or --once failed, 2 bad arguments.')
+    .action(s.action(async () => (await import('./commands/mirror.js')).mirrorCommand));
 }

@@ -4,7 +4,9 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { CENTRE_ID_RE, MAX_JWS_BYTES } from '../core/batch.js';
 import { SpamxError } from '../core/errors.js';
+import { trustedRelayProblem } from '../core/mail-origin.js';
 import { nodePaths, type NodePaths } from './paths.js';
+import { TLP_LABELS } from '../core/tlp.js';
 
 const MiB = 1024 * 1024;
 export const cronExpression = z.string().refine((v) => cron.validate(v), { message: 'not a valid cron expression' });
@@ -24,6 +26,15 @@ export const ConfigSchema = z
       .object({
         schedule: cronExpression.default('*/5 * * * *'),
         defaultExpiryDays: z.number().positive().default(30),
+        /** The label this node's batches carry unless a report names another (core/tlp.ts); green if unset. */
+        tlp: z.enum(TLP_LABELS).optional(),
+        /**
+         * Sealed batches by rule (ingest/seal-rules.ts): reports of listings registered in
+         * `country` (origin data) are sealed to the centres `to`; the first matching rule wins.
+         */
+        seal: z
+          .array(z.object({ country: z.string().regex(/^[A-Za-z]{2}$/), to: z.array(z.string().regex(CENTRE_ID_RE)).min(1) }).strict())
+          .default([]),
       })
       .strict()
       .prefault({}),
@@ -129,6 +140,26 @@ export const ConfigSchema = z
         tcpMaxQueuedBytes: z.number().int().min(1024).max(16 << 20).default(64 * 1024),
         /** Open TCP connections; at the cap a new one closes the one idle the longest. */
         tcpMaxConnections: z.number().int().min(1).default(512),
+        /**
+         * Zone transfers (AXFR RFC 5936, IXFR RFC 1995) to DNS secondaries: allowed to clients in
+         * `allow` (CIDRs) or to requests signed with the `tsig` key (RFC 8945); refused otherwise.
+         */
+        transfer: z
+          .object({
+            allow: z.array(z.string().min(1)).default([]),
+            tsig: z
+              .object({
+                name: z.string().regex(/^([a-z0-9-_]+\.)*[a-z0-9-_]+\.?$/i, 'must be a key name like transfer-key'),
+                algorithm: z.literal('hmac-sha256'),
+                secret: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (make one with: openssl rand -base64 32)'),
+              })
+              .strict()
+              .optional(),
+          })
+          .strict()
+          .prefault({}),
+        /** Secondaries told of every zone change by NOTIFY (RFC 1996), as "host:port". */
+        notify: z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[^:\s]+):\d{1,5}$/i, 'must be "host:port", like 127.0.0.1:53')).default([]),
       })
       .strict()
       .prefault({}),
@@ -139,7 +170,14 @@ export const ConfigSchema = z
      * the member (a node made before it existed) stays `public`, as it was.
      */
     federation: z
-      .object({ access: z.enum(['partners', 'public']).default('public') })
+      .object({
+        access: z.enum(['partners', 'public']).default('public'),
+        /**
+         * Other URLs partners reach this node at (a second host name, a proxy that strips a path
+         * prefix): a signed request's target URI may start with any of them, or with `publicUrl`.
+         */
+        urls: z.array(z.url()).default([]),
+      })
       .strict()
       .prefault({}),
     transparency: z
@@ -200,6 +238,17 @@ export const ConfigSchema = z
         retryBaseMs: z.number().int().positive().default(60_000),
         /** One send, connection to the relay's last reply, at most this long. */
         timeoutMs: z.number().int().positive().default(30_000),
+        /**
+         * The centre's own relays, skipped when `spamx report --mail` walks a message's Received
+         * fields to its origin (src/core/mail-origin.ts): CIDR prefixes or addresses, and host
+         * names (`.example.net` for every name under it). Loopback is always trusted.
+         */
+        trustedRelays: z
+          .array(z.string().min(1).superRefine((v, ctx) => {
+            const problem = trustedRelayProblem(v);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }))
+          .default([]),
       })
       .strict()
       .prefault({}),

@@ -22,5 +22,11 @@ export function parseDescriptor(raw: unknown, where: string): PeerDescriptor {
     const issue = parsed.error.issues[0]!;
     throw new SpamxError('PEER_INVALID', `${where}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
-  return parsed.data;
+  // The descriptor is fetched without a signature: its X25519 `use: enc` key (sealed batches,
+  // PROTOCOL "Additions: partners only") is shown to people but never taken from here. A
+  // publisher seals only to the key a partner's verified key statements name
+  // (ingest/seal-keys.ts), so only signing keys go on to be pinned.
+  const signing = parsed.data.keys.keys.filter((k) => k.use !== 'enc' && k.crv !== 'X25519');
+  if (signing.length === 0) throw new SpamxError('PEER_INVALID', `${where}: keys: no signing key (only encryption keys)`);
+  return { ...parsed.data, keys: { keys: signing } };
 }

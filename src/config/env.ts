@@ -6,6 +6,8 @@ export interface Env {
   readonly logLevel: string | undefined;
   /** `spamx demo` runs once to convergence and exits, as with --once. */
   readonly demoOnce: boolean;
+  /** `spamx mirror`'s subscriber key when neither --key nor --key-file gives it (kept out of `ps`). */
+  readonly mirrorKey: string | undefined;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
@@ -13,5 +15,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     dataDir: env.SPAMX_DATA || undefined,
     logLevel: env.SPAMX_LOG_LEVEL || undefined,
     demoOnce: env.SPAMX_DEMO_ONCE === '1',
+    mirrorKey: env.SPAMX_MIRROR_KEY || undefined,
   };
 }

@@ -2,6 +2,7 @@ import { MAX_BATCH_ENTRIES, PROTOCOL_VERSION, entryToWire } from './batch.js';
 import type { Entry } from './entry.js';
 import { SpamxError } from './errors.js';
 import { formatTimestamp } from './time.js';
+import { DEFAULT_TLP, type TlpLabel } from './tlp.js';
 
 /** Characters of JSON gathered into one piece. */
 const PIECE_CHARS = 1 << 16;
@@ -11,6 +12,8 @@ export interface PayloadHead {
   readonly seq: number;
   readonly prev: string | null;
   readonly issuedAt: number;
+  /** The batch's distribution label; spamx always writes one (absent is read as green). */
+  readonly tlp?: TlpLabel;
 }
 
 /**
@@ -25,7 +28,7 @@ export function* batchPayloadPieces(
   entries: Iterable<Entry>,
   each?: (wire: Record<string, unknown>, index: number) => void,
 ): Generator<string> {
-  const top = JSON.stringify({ spamx: PROTOCOL_VERSION, publisher: head.publisher, seq: head.seq, prev: head.prev, issuedAt: formatTimestamp(head.issuedAt) });
+  const top = JSON.stringify({ spamx: PROTOCOL_VERSION, publisher: head.publisher, seq: head.seq, prev: head.prev, issuedAt: formatTimestamp(head.issuedAt), tlp: head.tlp ?? DEFAULT_TLP });
   let piece = `${top.slice(0, -1)},"entries":[`;
   let count = 0;
   for (const e of entries) {

@@ -1,6 +1,8 @@
 import { SpamxError } from './errors.js';
 import type { Entry } from './entry.js';
 import { parseTimestamp, formatTimestamp } from './time.js';
+import { DEFAULT_TLP, type TlpLabel } from './tlp.js';
+import { checkSealedShape, type SealedMember } from './sealed-payload.js';
 
 export const PROTOCOL_VERSION = 1;
 export const BATCH_TYP = 'spamx-batch+jws';
@@ -18,6 +20,16 @@ export interface BatchPayload {
   readonly prev: string | null;
   readonly issuedAt: string;
   readonly entries: readonly unknown[];
+  /**
+   * The distribution label (PROTOCOL "Additions: partners only"), as sent: any value passes the
+   * shape check, and core/tlp.ts batchTlp reads it (absent: green; not a label: red, noted).
+   */
+  readonly tlp?: unknown;
+  /**
+   * A sealed batch's `sealed` member (core/sealed-payload.ts), which it carries instead of
+   * `entries` (its `entries` here is then empty): only its recipients can read its entries.
+   */
+  readonly sealed?: SealedMember;
 }
 
 function badShape(message: string): SpamxError {
@@ -39,7 +51,14 @@ export function checkBatchShape(value: unknown, entryCount?: number): BatchPaylo
     throw badShape('"prev" must be null or a base64url SHA-256 hash');
   }
   if (parseTimestamp(p.issuedAt) === undefined) throw badShape('"issuedAt" is not an RFC 3339 UTC timestamp');
+  if (p.sealed !== undefined) {
+    // A sealed batch carries its entries inside the JWE only (PROTOCOL "Additions: partners only").
+    if (p.entries !== undefined) throw badShape('a sealed batch carries "sealed" instead of "entries", not both');
+    return { ...(p as unknown as BatchPayload), entries: [], sealed: checkSealedShape(p.sealed) };
+  }
   if (!Array.isArray(p.entries)) throw badShape('"entries" is not an array');
+  // `tlp` is never a shape failure: a bad label is read as red (core/tlp.ts batchTlp), so an
+  // authentic batch still takes its place in the log and the feed goes on.
   const count = entryCount ?? p.entries.length;
   if (count > MAX_BATCH_ENTRIES) {
     throw new SpamxError('BATCH_TOO_MANY_ENTRIES', `batch has ${count} entries; at most ${MAX_BATCH_ENTRIES} allowed`);
@@ -69,6 +88,7 @@ export function buildBatchPayload(args: {
   prev: string | null;
   issuedAt: number;
   entries: readonly Entry[];
+  tlp?: TlpLabel;
 }): BatchPayload {
   if (args.entries.length > MAX_BATCH_ENTRIES) throw new SpamxError('BATCH_TOO_MANY_ENTRIES', 'too many entries for one batch');
   return {
@@ -77,6 +97,7 @@ export function buildBatchPayload(args: {
     seq: args.seq,
     prev: args.prev,
     issuedAt: formatTimestamp(args.issuedAt),
+    tlp: args.tlp ?? DEFAULT_TLP,
     entries: args.entries.map(entryToWire),
   };
 }

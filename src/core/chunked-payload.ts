@@ -30,9 +30,13 @@ export function parsePayloadInChunks(
    */
   onStart?: (members: Record<string, unknown> | undefined) => void,
 ): BatchPayload {
-  const scanner = new JsonScanner(text, 'entries');
-  scanner.scan(ENTRY_CHUNK);
-  if (scanner.open < 0 || scanner.duplicate || scanner.broken) {
+  // A sealed batch (core/sealed-payload.ts: tens of MB of ciphertext, no entries): the whole-text
+  // verdict below at once, without first scanning for an array that cannot be there. Any text
+  // that might name entries, even with escapes ("\u0065ntries"), is scanned as before.
+  const sealed = text.includes('"sealed"') && !text.includes('ntries') && !text.includes('\\u');
+  const scanner = sealed ? undefined : new JsonScanner(text, 'entries');
+  scanner?.scan(ENTRY_CHUNK);
+  if (!scanner || scanner.open < 0 || scanner.duplicate || scanner.broken) {
     const payload = checkBatchShape(parseStrictJson(text, 'payload'));
     onStart?.(undefined);
     onChunk(payload.entries as unknown[], 0);

@@ -39,6 +39,13 @@ export const BATCH_REJECTION_CODES = [
   'KEYS_NOT_AUTHORIZED',
   'KEYS_NEW_KEY_UNSIGNED',
   'KEYS_CHAIN_BROKEN',
+  // A sealed batch (PROTOCOL "Additions: partners only") named this node as a recipient but its
+  // content cannot be trusted: it is stored in the log (its outer signature is good) and applies
+  // nothing. Its JWE does not open with this node's encryption keys; the inner JWS does not hash
+  // to the logged innerDigest; or the inner JWS is not the publisher's batch of that seq.
+  'SEALED_UNREADABLE',
+  'SEALED_DIGEST_MISMATCH',
+  'SEALED_BAD_INNER',
 ] as const;
 
 /** Why one entry of an authentic batch (or one line of a local report) was not acted on. */
@@ -51,6 +58,8 @@ export const REFUSAL_CODES = [
   'PREFIX_ALLOWLISTED',
   'PREFIX_TOO_SHORT',
   'QUOTA_EXCEEDED',
+  // A batch's `tlp` is not a TLP 2.0 label: its entries are held as red (core/tlp.ts batchTlp).
+  'TLP_UNKNOWN',
 ] as const;
 
 export const OTHER_CODES = [
@@ -64,10 +73,21 @@ export const OTHER_CODES = [
   'SIGNATURE_EXPIRED',
   'SIGNATURE_KEY_UNKNOWN',
   'SIGNATURE_REPLAYED',
+  // A stored batch this requester may not have (core/batch-audience.ts): a restricted label or a
+  // sealed batch on a mirrored feed, or a restricted label asked for without a partner's signature.
+  'BATCH_WITHHELD',
   // A scoped subscriber key asked about an address outside its scope (PROTOCOL "Additions: origins").
   'OUTSIDE_SCOPE',
   // An origin data file (RIR delegated-extended statistics, an ASN or country CSV) that does not parse.
   'ORIGINS_INVALID',
+  // A spam sample or abuse report (`spamx report --mail`, POST /v1/reports/mail) that gave no
+  // origin: not a message, over the size bound, no hop from outside the trusted relays, a
+  // Received field whose client cannot be read, or feedback of another kind than abuse.
+  'MAIL_MALFORMED',
+  'MAIL_TOO_LARGE',
+  'MAIL_NO_ORIGIN',
+  'MAIL_RECEIVED_UNREADABLE',
+  'MAIL_FEEDBACK_SKIPPED',
   'RATE_LIMITED',
   'CURSOR_EXPIRED',
   'NOT_FOUND',

@@ -20,6 +20,30 @@ export interface StatementKey {
   readonly jwk: Ed25519Jwk;
 }
 
+/**
+ * The publisher's X25519 encryption key (`use: enc`, RFC 8037 §2) for sealed batches sent to it
+ * (PROTOCOL "Additions: partners only"): generated apart from, never derived from, its signing
+ * keys. A statement's `enc` is the key in force from that statement on; partners learn it only
+ * from statements they verified, never from an unsigned descriptor.
+ */
+export interface EncKey {
+  /** RFC 7638 thumbprint over `crv`, `kty`, `x`, recomputed. */
+  readonly kid: string;
+  readonly jwk: X25519Jwk;
+}
+
+export interface X25519Jwk {
+  readonly kty: 'OKP';
+  readonly crv: 'X25519';
+  readonly x: string;
+}
+
+/** RFC 7638 thumbprint of an X25519 JWK (members in lexicographic order, RFC 8037 §2). */
+export function x25519Thumbprint(jwk: X25519Jwk): string {
+  if (!ED25519_X_RE.test(jwk.x)) throw new RangeError('"x" is not a base64url 32-byte X25519 public key');
+  return createHash('sha256').update(`{"crv":"X25519","kty":"OKP","x":"${jwk.x}"}`).digest('base64url');
+}
+
 export interface Revocation {
   readonly kid: string;
   /** Batches with a seq above this signed by the key are refused. */
@@ -43,6 +67,8 @@ export interface KeyStatementPayload {
   readonly keys: readonly StatementKey[];
   readonly previous: readonly StatementKey[];
   readonly revoked: readonly Revocation[];
+  /** The encryption key in force from this statement on; absent in statements made before sealed batches. */
+  readonly enc?: EncKey;
 }
 
 function malformed(message: string): SpamxError {
@@ -76,7 +102,19 @@ function checkKeyStatementShape(value: unknown): KeyStatementPayload {
   const keys = keyList(p.keys, 'keys');
   const previous = keyList(p.previous, 'previous');
   const revoked = p.revoked === undefined ? [] : revocations(p.revoked);
-  return { spamx: 1, publisher: p.publisher, statement: p.statement, prev: p.prev as string | null, issuedAt: p.issuedAt as string, fromSeq: p.fromSeq, keys, previous, revoked };
+  const enc = p.enc === undefined ? undefined : encKey(p.enc);
+  return {
+    spamx: 1,
+    publisher: p.publisher,
+    statement: p.statement,
+    prev: p.prev as string | null,
+    issuedAt: p.issuedAt as string,
+    fromSeq: p.fromSeq,
+    keys,
+    previous,
+    revoked,
+    ...(enc ? { enc } : {}),
+  };
 }
 
 function keyList(value: unknown, name: string): StatementKey[] {
@@ -97,6 +135,25 @@ function statementKey(raw: unknown, where: string): StatementKey {
   const kid = ed25519Thumbprint(canonical);
   if (jwk.kid !== undefined && jwk.kid !== kid) throw malformed(`${where}: kid ${String(jwk.kid)} is not its thumbprint ${kid}`);
   return { kid, jwk: canonical };
+}
+
+/** `enc`: one public X25519 JWK with `use: enc` when it says, its kid recomputed. */
+function encKey(raw: unknown): EncKey {
+  const jwk = raw as Record<string, unknown> | null;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw malformed('"enc" is not a JSON object');
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'X25519') throw malformed('"enc": only OKP/X25519 keys are accepted');
+  if (jwk.d !== undefined) throw malformed('"enc" is a private key');
+  if (jwk.use !== undefined && jwk.use !== 'enc') throw malformed('"enc": "use" must be "enc"');
+  if (typeof jwk.x !== 'string' || !ED25519_X_RE.test(jwk.x)) throw malformed('"enc": "x" is not a base64url 32-byte key');
+  const canonical: X25519Jwk = { kty: 'OKP', crv: 'X25519', x: jwk.x };
+  const kid = x25519Thumbprint(canonical);
+  if (jwk.kid !== undefined && jwk.kid !== kid) throw malformed(`"enc": kid ${String(jwk.kid)} is not its thumbprint ${kid}`);
+  return { kid, jwk: canonical };
+}
+
+/** The public JWK as published (descriptor `keys`, statements' `enc`). */
+export function encJwk(k: EncKey): Record<string, string> {
+  return { ...k.jwk, kid: k.kid, use: 'enc', alg: 'ECDH-ES+A256KW' };
 }
 
 function revocations(value: unknown): Revocation[] {
@@ -123,6 +180,7 @@ export function keyStatementJson(p: KeyStatementPayload): string {
     keys: p.keys.map(jwk),
     previous: p.previous.map(jwk),
     ...(p.revoked.length > 0 ? { revoked: p.revoked } : {}),
+    ...(p.enc ? { enc: encJwk(p.enc) } : {}),
   });
 }
 

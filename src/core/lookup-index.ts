@@ -12,12 +12,16 @@ export interface ListingFacts {
   readonly category: string | null;
   readonly reason: string | null;
   readonly seq: number;
+  /** The label (core/tlp.ts rank) of the batch that said it; absent: green. */
+  readonly tlp?: number;
 }
 
 /** A piece of the served (effective) list. */
 export interface PieceFacts {
   readonly sources: string;
   readonly expires: number;
+  /** The most restrictive label (core/tlp.ts rank) of its active sources; absent: green. */
+  readonly tlp?: number;
 }
 
 /** What the index knows about the prefixes containing one address, shortest prefix first. */
@@ -29,7 +33,10 @@ export interface AddressFacts {
 }
 
 const NUMS = 5; // firstSeen, lastSeen, reports, expires, seq
-const INTS = 3; // next slot, publisher string id, category string id (negated for a delist)
+const INTS = 3; // next slot, publisher string id with the label rank in bits 28–30, category string id (negated for a delist)
+/** Publisher ids below this; the label rank (core/tlp.ts, 0–4) sits above them in the same int. */
+const ID_BITS = 28;
+const ID_MASK = (1 << ID_BITS) - 1;
 
 /**
  * Everything a lookup needs to say about an address, in memory, so `GET /v1/lookup` answers
@@ -75,7 +82,7 @@ export class LookupIndex {
   }
 
   setPiece(key: string, piece: PieceFacts): void {
-    this.pieces.set(key, { sources: this.intern(piece.sources), expires: piece.expires });
+    this.pieces.set(key, piece.tlp === undefined || piece.tlp === 1 ? { sources: this.intern(piece.sources), expires: piece.expires } : { sources: this.intern(piece.sources), expires: piece.expires, tlp: piece.tlp });
   }
 
   deletePiece(key: string): void {
@@ -108,7 +115,7 @@ export class LookupIndex {
     // Pieces and listings are mostly the same prefixes: make each length's prefix once.
     const covering: Prefix[] = [];
     return {
-      pieces: pieces.map((p, i) => ({ prefix: (covering[pieceLengths[i]!] ??= coveringPrefix(address, pieceLengths[i]!)).text, sources: p.sources, expires: p.expires })),
+      pieces: pieces.map((p, i) => ({ prefix: (covering[pieceLengths[i]!] ??= coveringPrefix(address, pieceLengths[i]!)).text, ...p })),
       listings: heads.map((head, i) => ({ prefix: (covering[headLengths[i]!] ??= coveringPrefix(address, headLengths[i]!)).text, sources: this.read(head) })),
       refused: refusedLengths.map((length) => (covering[length] ??= coveringPrefix(address, length))),
     };
@@ -121,7 +128,7 @@ export class LookupIndex {
       const i = slot * INTS;
       const category = this.ints[i + 2]!;
       out.push({
-        publisher: this.strings[this.ints[i + 1]!]!,
+        publisher: this.strings[this.ints[i + 1]! & ID_MASK]!,
         op: category < 0 ? 'delist' : 'list',
         firstSeen: nullable(this.nums[n]!),
         lastSeen: nullable(this.nums[n + 1]!),
@@ -130,6 +137,8 @@ export class LookupIndex {
         category: this.strings[Math.abs(category) - 1] || null,
         reason: this.reasons.get(slot) ?? null,
         seq: this.nums[n + 4]!,
+        // Green (the usual label) is left unsaid, as the pieces leave it.
+        ...(this.ints[i + 1]! >>> ID_BITS === 1 ? {} : { tlp: this.ints[i + 1]! >>> ID_BITS }),
       });
     }
     return out;
@@ -145,7 +154,8 @@ export class LookupIndex {
     this.nums[n + 3] = row.expires ?? NaN;
     this.nums[n + 4] = row.seq;
     this.ints[i] = next;
-    this.ints[i + 1] = this.stringId(row.publisher);
+    // The label rides in the publisher's int: no fourth int per listing (4 MB a million).
+    this.ints[i + 1] = this.stringId(row.publisher) | ((row.tlp ?? 1) << ID_BITS);
     // The string id + 1, never 0, so the sign can carry the op; id 0 (the empty string) is none.
     const category = (row.category === null ? 0 : this.stringId(row.category)) + 1;
     this.ints[i + 2] = row.op === 'delist' ? -category : category;

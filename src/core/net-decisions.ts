@@ -8,6 +8,8 @@ export interface DecisionChange {
   /** Null only in rows logged before piece ids were. */
   readonly pieceId: number | null;
   readonly sources: string | null;
+  /** The piece's label at the change (core/tlp.ts rank); null or absent: green. */
+  readonly tlp?: number | null;
 }
 
 export interface NetDecisions {
@@ -25,7 +27,7 @@ export interface NetDecisions {
  * the new one sent (bouncers apply deletions first). `updated` (new sources or expiry) sends the
  * same id again, with its new scenario and duration. Added then removed within the run: nothing.
  */
-export function netDecisions(changes: Iterable<DecisionChange>): NetDecisions {
+export function netDecisions(changes: Iterable<DecisionChange>, sees: (tlp: number | null) => boolean = () => true): NetDecisions {
   const first = new Map<string, DecisionChange>();
   const last = new Map<string, DecisionChange>();
   for (const c of changes) {
@@ -37,7 +39,9 @@ export function netDecisions(changes: Iterable<DecisionChange>): NetDecisions {
   for (const [key, end] of last) {
     const start = first.get(key)!;
     const held = start.op === 'added' ? null : start.pieceId;
-    const now = end.op === 'removed' ? null : end.pieceId;
+    // A piece whose label the client may not see (core/tlp.ts) is as good as removed: its id is
+    // deleted, which a client that never held it ignores.
+    const now = end.op === 'removed' || !sees(end.tlp ?? null) ? null : end.pieceId;
     if (held !== null && held !== now) deleted.push({ id: held, prefix: start.prefix, sources: start.sources });
     if (now !== null) listed.push({ key, pieceId: now });
   }

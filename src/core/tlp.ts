@@ -66,3 +66,40 @@ export function tlpAudience(rank: number): TlpAudience {
 export function reachesEveryone(rank: number | null | undefined): boolean {
   return rank === null || rank === undefined || rank <= TLP_GREEN;
 }
+
+/**
+ * A received batch's label (its `tlp` member). Absent means a publisher that predates labels
+ * (spamx always writes `tlp` since), read as green, what such a publisher's data always was. A
+ * value that is not a TLP 2.0 label is read as red, the most restrictive: failing closed keeps a
+ * publisher's mistake from spreading its data wider than meant, while its authentic batch still
+ * takes its place in the log and the feed goes on (a label never makes a batch inauthentic).
+ * `note` then says what was read, for the refusal recorded against the batch (TLP_UNKNOWN).
+ */
+export function batchTlp(value: unknown): { rank: TlpRank; note?: string } {
+  if (value === undefined) return { rank: TLP_GREEN };
+  if (isTlpLabel(value)) return { rank: tlpRank(value) };
+  const shown = JSON.stringify(value) ?? String(value);
+  return { rank: TLP_RED, note: `batch "tlp" ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown} is not a TLP 2.0 label (${TLP_LABELS.join(', ')}); its entries are held as red` };
+}
+
+/**
+ * Who is reading a surface, as far as labels go:
+ * - `everyone`: an anonymous reader, a whole-list subscriber key, the DNSBL, the public lookup
+ *   page — sees clear and green only;
+ * - `scoped`: a subscriber key with a scope — also sees amber, cut to its scope and to this
+ *   centre's jurisdiction (when the centre has one);
+ * - `operator`: this centre's operator — sees every label, with the label shown.
+ */
+export type TlpReader = 'everyone' | 'scoped' | 'operator';
+
+/** The most restrictive rank `reader` may see at all (amber only in part: see amberReach). */
+export function maxRankFor(reader: TlpReader, hasJurisdiction: boolean): TlpRank {
+  if (reader === 'operator') return TLP_RED;
+  if (reader === 'scoped' && hasJurisdiction) return TLP_AMBER;
+  return TLP_GREEN;
+}
+
+/** True when `reader` may see (some of) a piece of this rank; null is a row from before labels (green). */
+export function readerSees(reader: TlpReader, rank: number | null | undefined, hasJurisdiction: boolean): boolean {
+  return (rank ?? TLP_GREEN) <= maxRankFor(reader, hasJurisdiction);
+}

@@ -10,8 +10,11 @@ import { parseTimestamp } from '../core/time.js';
 import type { KeyValidity } from '../core/key-history.js';
 import type { PinnedKey, PublicJwk } from '../verify/pinned-keys.js';
 import type { FeedHead } from '../core/feed-head.js';
+import { batchTlp, TLP_GREEN, tlpRank, type TlpRank } from '../core/tlp.js';
 import { verifyBatchInChunks } from '../verify/verify-batch.js';
 import type { FeedMessage } from './batch-channel.js';
+import { openSealedBatch, type OpenedSealed } from './open-sealed-batch.js';
+import type { OpeningKeys } from './open-sealed.js';
 import type { CompactJws } from '../verify/verify-jws.js';
 
 /** Local policy as plain data, so it can be sent to the decoder thread. */
@@ -38,6 +41,8 @@ export interface DecodeRequest {
   readonly policy: PolicySnapshot;
   /** About how many listings the store holds (streamChunk). */
   readonly storeRows: number;
+  /** This node's id and encryption private keys, to open batches sealed to it (open-sealed-batch.ts). */
+  readonly opening?: OpeningKeys | undefined;
 }
 
 export function snapshotPolicy(policy: Policy, maxExpiryMs: number, allowlist: readonly string[]): PolicySnapshot {
@@ -99,11 +104,15 @@ export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHea
     const ms = parseTimestamp(issuedAt);
     return ms === undefined ? Infinity : ms + req.policy.maxExpiryMs;
   };
+  // The label the entries are merged under: the payload's `tlp` when it comes before the
+  // entries (spamx writes it there); otherwise green, which the storing side puts right at `end`.
+  let tlp: TlpRank = TLP_GREEN;
   const send = () => {
     const entries = columns.pack(expiryCap);
-    post({ type: 'entries', entries }, transferables(entries));
+    post({ type: 'entries', entries, tlp }, transferables(entries));
     columns = new EntryColumns();
   };
+  let sealed: OpenedSealed | undefined;
   const { batch } = verifyBatchInChunks(req.jws, { publisher: req.publisher, keys, head: req.head }, {
     authentic: (leafInput) => {
       const jws = leafInput.subarray(1);
@@ -116,6 +125,7 @@ export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHea
     // A batch whose issuedAt is not a timestamp fails its shape check before it ends.
     start: (members) => {
       if (members && 'issuedAt' in members) expiryCap = capOf(members.issuedAt);
+      if (members && 'tlp' in members) tlp = batchTlp(members.tlp).rank;
     },
     entries: (chunk, first) => {
       for (let i = 0; i < chunk.length; i++) {
@@ -126,6 +136,13 @@ export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHea
     },
     finish: (payload) => {
       expiryCap ??= capOf(payload.issuedAt);
+      if (payload.sealed) {
+        // Its entries are inside the JWE: sent at once, only when every check of them passed.
+        const policy = toPolicy(req.policy);
+        sealed = openSealedBatch(payload, { ...req, keys, evaluator: () => new EntryEvaluator(policy), expiryCap });
+        if (sealed.accepted && sealed.accepted.count > 0) post({ type: 'entries', entries: sealed.accepted, tlp: tlpRank(payload.sealed.tlp) }, transferables(sealed.accepted));
+        return;
+      }
       if (columns.size > 0) send();
     },
   });
@@ -139,6 +156,9 @@ export function decodeBatch(req: DecodeRequest, post: FeedPost): { head: FeedHea
       issuedAt: batch.issuedAt,
       entryCount: batch.entryCount,
       refused: evaluator.refused,
+      tlp: batch.tlp,
+      ...(batch.tlpNote === undefined ? {} : { tlpNote: batch.tlpNote }),
+      ...(sealed ? { sealed: sealed.record, entryCount: sealed.entryCount, refused: sealed.refused } : {}),
     },
   });
   return { head: { size: batch.seq, head: batch.leafHash }, entries: batch.entryCount };

@@ -42,8 +42,8 @@ export function evaluateVerified(deps: IngestDeps, batch: VerifiedBatch): Authen
  */
 export function storeAuthenticBatch(deps: IngestDeps, batch: AuthenticBatch, quota: number | null): ApplyOutcome {
   deps.log.debug({ publisher: batch.publisher, seq: batch.seq, entries: batch.entryCount }, 'applying batch');
-  const { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused } = batch;
-  const outcome = applyBatch(deps.store, { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused, quota }, deps.clock());
+  const { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused, tlp, tlpNote, sealed } = batch;
+  const outcome = applyBatch(deps.store, { publisher, seq, prev, leafHash, jws, kid, issuedAt, entryCount, accepted, refused, quota, tlp, tlpNote, sealed }, deps.clock());
   if (outcome.applied) deps.log.info({ publisher, seq, ...outcome }, 'batch applied');
   return outcome;
 }

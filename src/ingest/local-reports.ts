@@ -2,12 +2,13 @@ import { isSpamxError } from '../core/errors.js';
 import type { PublishedBatch } from '../core/published-batch.js';
 import { evaluateReportRows, parseDelists, parseReport, parseReportObjects, type ParsedReport, type ReportLineRefusal } from '../core/report.js';
 import { writeTransaction } from '../store/open-store.js';
-import { enqueueReports } from '../store/queue-store.js';
+import { enqueueReports, type QueueLabel } from '../store/queue-store.js';
 import { recordRefusals } from '../store/refusal-store.js';
 import type { IngestDeps } from './ingest-batch.js';
 import type { OwnIdentity } from './own-identity.js';
 import { publishQueued, type PublishProgress } from './publish-batches.js';
 import { reportRowGroups } from './report-stream.js';
+import { sealGroups, type Sealing } from './seal-rules.js';
 
 /** What a streamed report did: counts only (a refused line is told to `refused` as it is met). */
 export interface StreamedReport {
@@ -20,10 +21,14 @@ export interface ReportStreamOptions {
   readonly refused?: (r: ReportLineRefusal) => void;
   /** After each group is queued: input bytes read so far, and the counts so far. */
   readonly progress?: (p: StreamedReport & { readonly bytes: number }) => void;
+  /** The label (and recipients) the reports are queued under; the node's default when absent. */
+  readonly label?: QueueLabel;
 }
 
 export interface LocalReportsDeps extends IngestDeps {
   readonly identity: OwnIdentity;
+  /** Pinned partners and `publish.seal` rules, for reports queued sealed (ingest/seal-rules.ts). */
+  readonly sealing?: Sealing;
   /** Something this node wrote changes what it serves (queued refusals, published batches). */
   readonly changed: (published: readonly PublishedBatch[]) => void;
 }
@@ -36,12 +41,12 @@ export interface LocalReportsDeps extends IngestDeps {
 export class LocalReports {
   constructor(private readonly deps: LocalReportsDeps) {}
 
-  reportText(text: string): ParsedReport {
-    return this.enqueue(parseReport(text, this.deps.clock(), this.deps.policy()));
+  reportText(text: string, label?: QueueLabel): ParsedReport {
+    return this.enqueue(parseReport(text, this.deps.clock(), this.deps.policy()), label);
   }
 
-  reportObjects(objects: readonly unknown[]): ParsedReport {
-    return this.enqueue(parseReportObjects(objects, this.deps.clock(), this.deps.policy()));
+  reportObjects(objects: readonly unknown[], label?: QueueLabel): ParsedReport {
+    return this.enqueue(parseReportObjects(objects, this.deps.clock(), this.deps.policy()), label);
   }
 
   /**
@@ -54,7 +59,7 @@ export class LocalReports {
     let refused = 0;
     try {
       for await (const group of reportRowGroups(source)) {
-        const parsed = this.keep(evaluateReportRows(group.rows, this.deps.clock(), this.deps.policy()));
+        const parsed = this.keep(evaluateReportRows(group.rows, this.deps.clock(), this.deps.policy()), options.label);
         queued += parsed.accepted.length;
         refused += parsed.refused.length;
         for (const r of parsed.refused) options.refused?.(r);
@@ -84,19 +89,20 @@ export class LocalReports {
   }
 
   /** Queues accepted reports and records refused lines, like refused entries of a batch. */
-  private enqueue(parsed: ParsedReport): ParsedReport {
-    this.keep(parsed);
+  private enqueue(parsed: ParsedReport, label?: QueueLabel): ParsedReport {
+    this.keep(parsed, label);
     this.deps.changed([]); // refusals show in lookups
     return parsed;
   }
 
   /** Accepted reports and refused lines stored in one transaction. */
-  private keep(parsed: ParsedReport): ParsedReport {
+  private keep(parsed: ParsedReport, label?: QueueLabel): ParsedReport {
     const { store, config } = this.deps;
     const now = this.deps.clock();
     const refused = parsed.refused.map((r) => ({ ...r, index: null, reason: `report line ${r.line}: ${r.reason}` }));
     writeTransaction(store, () => {
-      if (parsed.accepted.length > 0) enqueueReports(store, parsed.accepted, now);
+      // Sealed to partners by the label's recipients or the config's seal rules (seal-rules.ts).
+      if (parsed.accepted.length > 0) for (const [reports, l] of sealGroups(this.deps.sealing, parsed.accepted, label)) enqueueReports(store, reports, now, l);
       recordRefusals(store, config.id, null, refused, now);
     });
     return parsed;

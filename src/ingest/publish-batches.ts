@@ -13,10 +13,12 @@ import { DAY_MS } from '../core/time.js';
 import type { Identity } from '../config/identity.js';
 import { feedHead } from '../store/feed-store.js';
 import { writeTransaction } from '../store/open-store.js';
-import { dequeueThrough, queuedCount, queuedReports } from '../store/queue-store.js';
+import { dequeueThrough, queueGroups, queuedCount, queuedReports, type QueueGroup } from '../store/queue-store.js';
+import { DEFAULT_TLP, tlpName, tlpRank, type TlpLabel } from '../core/tlp.js';
 import type { PinnedKeySet } from '../verify/pinned-keys.js';
 import { storeAuthenticBatch, type AuthenticBatch, type IngestDeps } from './ingest-batch.js';
 import { signBatchLeaf } from './sign-batch.js';
+import { sealCut, SEALED_MAX_ENTRIES } from './seal-batch.js';
 import { signOwnCheckpoint } from './own-checkpoint.js';
 import { assertOwnKeyInForce, ownKeySet } from './own-key-set.js';
 
@@ -53,10 +55,14 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
   let done = 0;
   for (let races = 0; races < MAX_HEAD_RACES; ) {
     const ownKeys = ownKeySet(deps.store, deps.config.id, deps.identity);
-    const merger = new ReportMerger(deps.config.publish.defaultExpiryDays * DAY_MS, MAX_BATCH_ENTRIES);
+    const group = nextGroup(deps);
+    if (!group) return published;
+    // A sealed batch's outer JWS is about 1.78 times its inner one (seal-batch.ts): fewer entries
+    // keep it inside the 48 MiB every receiver accepts.
+    const merger = new ReportMerger(deps.config.publish.defaultExpiryDays * DAY_MS, group.recipients === null ? MAX_BATCH_ENTRIES : SEALED_MAX_ENTRIES);
     let lastId = 0;
     let read = 0;
-    for (const row of queuedReports(deps.store)) {
+    for (const row of queuedReports(deps.store, group)) {
       if (!merger.add(row)) break;
       lastId = row.id;
       if (++read % PROGRESS_ROWS === 0) deps.progress?.({ done: Math.min(done + read, total), total });
@@ -66,13 +72,15 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
     // Told again once the entries are packed, before the JWS is made: a caller that collects
     // garbage then (the CLI, cli/collect-garbage.ts) has the columns' growth freed first.
     const tick = () => deps.progress?.({ done: Math.min(done + read, total), total });
-    const { authentic, leafInput } = cutBatch(deps, merger, head, ownKeys, tick);
+    const cut = cutBatch(deps, merger, head, ownKeys, tick, tlpName(group.tlp));
+    // A group sealed to partners: the batch cut is the inner JWS of a sealed one (seal-batch.ts).
+    const { authentic, leafInput } = group.recipients === null ? cut : await sealCut(deps, cut, group.recipients, tlpName(group.tlp));
     try {
       writeTransaction(deps.store, () => {
         assertOwnKeyInForce(deps.store, deps.config.id, authentic.kid, authentic.seq);
         storeAuthenticBatch(deps, authentic, null);
         signOwnCheckpoint(deps.store, { id: deps.config.id, origin: deps.config.origin, key: deps.identity.signingKey }, deps.clock());
-        dequeueThrough(deps.store, lastId);
+        dequeueThrough(deps.store, lastId, group);
       });
     } catch (err) {
       if (isSpamxError(err, 'BATCH_SEQ_GAP') || isSpamxError(err, 'BATCH_PREV_MISMATCH')) {
@@ -91,6 +99,24 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
 }
 
 /**
+ * The queue's next group (store/queue-store.ts queueGroups), the one holding its oldest report:
+ * the one place the queue is split into batches. A batch carries one label (its payload's
+ * `tlp`); the key is (label, recipients) — recipients are part of it, so that reports sealed to
+ * some partners never share a batch with reports for others or for everyone. Rows queued
+ * without a label take the node's default (`publish.tlp`, green if unset).
+ */
+export function nextGroup(deps: Pick<PublishDeps, 'store' | 'config'>): (QueueGroup & { defaultTlp: number }) | undefined {
+  const defaultTlp = tlpRank(ownDefaultTlp(deps.config));
+  const group = queueGroups(deps.store, defaultTlp)[0];
+  return group && { ...group, defaultTlp };
+}
+
+/** The label this node publishes under unless a report names one. */
+export function ownDefaultTlp(config: PublishDeps['config']): TlpLabel {
+  return config.publish.tlp ?? DEFAULT_TLP;
+}
+
+/**
  * The next batch of the node's own feed, signed and checked. Its entries go through local policy
  * as a receiver's do (EntryEvaluator over each entry's wire form) into columns, while the
  * payload's length is counted; then the payload is written a piece at a time straight into the
@@ -105,10 +131,11 @@ function cutBatch(
   head: FeedHead,
   ownKeys: PinnedKeySet,
   packed: () => void,
+  tlp: TlpLabel,
 ): { authentic: AuthenticBatch; leafInput: Buffer } {
   const evaluator = new EntryEvaluator(deps.policy());
   let columns: EntryColumns | undefined = new EntryColumns();
-  const payloadHead = { publisher: deps.config.id, seq: head.size + 1, prev: head.head, issuedAt: deps.clock() };
+  const payloadHead = { publisher: deps.config.id, seq: head.size + 1, prev: head.head, issuedAt: deps.clock(), tlp };
   const { bytes, entries } = batchPayloadLength(payloadHead, merger.values(), (wire, index) => {
     const entry = evaluator.evaluate(wire, index);
     if (entry) columns!.push(entry, index);
@@ -134,6 +161,7 @@ function cutBatch(
     entryCount: entries,
     accepted,
     refused: evaluator.refused,
+    tlp: tlpRank(tlp),
   };
   return { authentic, leafInput };
 }

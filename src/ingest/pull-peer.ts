@@ -3,6 +3,7 @@ import { describeError, fromErrorData, isSpamxError, SpamxError, type ErrorCode 
 import type { PullReport } from '../core/pull-report.js';
 import type { Peer } from '../config/peers.js';
 import { feedHead, lastBatchBytes, listingRows } from '../store/feed-store.js';
+import { loadOwnEncKeys } from '../node-files/own-keys.js';
 import { withoutAutocheckpoint } from '../store/open-store.js';
 import { acquirePullLease, recordPullFailure, recordPullSuccess, releasePullLease, renewPullLease } from '../store/peer-state-store.js';
 import { DAY_MS } from '../core/time.js';
@@ -158,6 +159,8 @@ function openFeed({ deps, source }: PullRun, peer: Peer): RemoteFeed {
     lastBatchBytes: lastBatchBytes(deps.store, peer.id),
     storeRows: listingRows(deps.store),
     policy: snapshotPolicy(policy, deps.config.policy.maxExpiryDays * DAY_MS, policy.allowlist.members().map((p) => p.text)),
+    // Batches sealed to this node open on the reader thread with its encryption keys (posted as KeyObjects).
+    opening: { self: deps.config.id, keys: loadOwnEncKeys(deps.config.paths).map(({ kid, privateKey }) => ({ kid, privateKey })) },
   });
   feed.request();
   return feed;

@@ -1,14 +1,15 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { formatCheckpoint } from '../core/checkpoint.js';
 import { SpamxError } from '../core/errors.js';
 import type { KeyHistory } from '../core/key-history.js';
-import type { KeyStatementPayload, Revocation, StatementKey } from '../core/key-statement.js';
+import type { EncKey, KeyStatementPayload, Revocation, StatementKey } from '../core/key-statement.js';
 import { signerFor, signNote } from '../core/signed-note.js';
 import { formatTimestamp } from '../core/time.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Identity } from '../config/identity.js';
-import { archiveSigningKey, createPendingKey, settleSigningKey } from '../node-files/own-keys.js';
+import { createEncKeyFiles, encPrivateKeyPath } from '../node-files/create-identity.js';
+import { archiveSigningKey, createPendingEncKey, createPendingKey, loadOwnEncKeys, settleEncKey, settleSigningKey } from '../node-files/own-keys.js';
 import { saveCheckpoint } from '../store/checkpoint-store.js';
 import { feedHead } from '../store/feed-store.js';
 import { heldStatements, keyHistoryOf, lastSeqSignedBy, saveStatements } from '../store/key-statement-store.js';
@@ -17,6 +18,7 @@ import { treeRoot, treeSize } from '../store/tree-store.js';
 import { toPinnedKey } from '../verify/key-set.js';
 import { verifyKeyChain } from '../verify/verify-key-chain.js';
 import { loadOwnIdentity } from './own-key-set.js';
+import { statedEncKey } from './seal-keys.js';
 import { signKeyStatement } from './sign-key-statement.js';
 
 export interface OwnKeyContext {
@@ -45,6 +47,9 @@ export async function rotateOwnKey(ctx: OwnKeyContext, options: { revokeOld: boo
   const { store, config } = ctx;
   const old = await loadOwnIdentity(config.paths, store, config.id);
   const next = await createPendingKey(config.paths, new Set(keyHistoryOf(store, config.id).keys.keys()), ctx.clock());
+  // The encryption key rotates with it (a new X25519 key, not derived from the new signing key);
+  // the old private one is kept in keys/retired/, so batches sealed to it still open.
+  const nextEnc = createPendingEncKey(config.paths);
   const archived = archiveSigningKey(config.paths);
   let outcome: StatementOutcome;
   try {
@@ -56,6 +61,7 @@ export async function rotateOwnKey(ctx: OwnKeyContext, options: { revokeOld: boo
         fromSeq: head.size + 1,
         keys: [{ kid: next.kid, jwk: next.publicJwk }],
         revoked,
+        enc: { kid: nextEnc.kid, jwk: nextEnc.jwk },
       });
       appendOwnStatement(ctx, old, payload, [old, next]);
       // The checkpoint now served is signed by both keys: partners that have followed the
@@ -66,9 +72,11 @@ export async function rotateOwnKey(ctx: OwnKeyContext, options: { revokeOld: boo
     });
   } catch (err) {
     rmSync(next.file, { force: true });
+    rmSync(nextEnc.file, { force: true });
     throw err;
   }
   settleSigningKey(config.paths, next.kid);
+  settleEncKey(config.paths, nextEnc.kid);
   return outcome;
 }
 
@@ -91,7 +99,7 @@ export async function revokeOwnKey(ctx: OwnKeyContext, kid: string, afterSeq: nu
     if (signed !== null && afterSeq < signed) {
       throw new SpamxError('CONFLICT', `${config.id} published seq ${signed} with ${kid}: revoking it after seq ${afterSeq} would make its own history unverifiable`);
     }
-    const payload = statementPayload(config.id, history, current, ctx.clock(), { fromSeq: history.fromSeq, keys: null, revoked: [{ kid, afterSeq }] });
+    const payload = statementPayload(config.id, history, current, ctx.clock(), { fromSeq: history.fromSeq, keys: null, revoked: [{ kid, afterSeq }], enc: statedEncKey(store, config.id) });
     appendOwnStatement(ctx, current, payload, [current]);
     return { statement: payload.statement, fromSeq: payload.fromSeq, kid, previousKid: current.kid };
   });
@@ -111,7 +119,7 @@ function statementPayload(
   history: KeyHistory,
   current: Identity,
   now: number,
-  change: { fromSeq: number; keys: StatementKey[] | null; revoked: Revocation[] },
+  change: { fromSeq: number; keys: StatementKey[] | null; revoked: Revocation[]; enc: EncKey | undefined },
 ): KeyStatementPayload {
   const inForce: StatementKey[] =
     history.count === 0 ? [{ kid: current.kid, jwk: current.publicJwk }] : history.inForce.map((kid) => ({ kid, jwk: history.keys.get(kid)!.jwk }));
@@ -125,7 +133,38 @@ function statementPayload(
     keys: change.keys ?? inForce,
     previous: inForce,
     revoked: change.revoked,
+    ...(change.enc ? { enc: change.enc } : {}),
   };
+}
+
+/**
+ * Makes sure this node's encryption key is the one its key statements name (PROTOCOL "Additions:
+ * partners only"): run at every node start and by `spamx report`/`publish`. A node made before
+ * sealed batches has no key file: one is made. When no statement names the key yet, a statement
+ * that changes nothing else (same keys, same fromSeq) and adds `enc`, signed by the current
+ * signing key, is appended; partners learn the key from it on their next pull. Returns the
+ * statement's number when one was made.
+ */
+export async function publishOwnEncKey(ctx: OwnKeyContext): Promise<number | undefined> {
+  const { store, config } = ctx;
+  const current = await loadOwnIdentity(config.paths, store, config.id);
+  settleEncKey(config.paths, statedEncKey(store, config.id)?.kid);
+  if (!existsSync(encPrivateKeyPath(config.paths))) {
+    try {
+      createEncKeyFiles(config.paths);
+    } catch (err) {
+      // Another process (a CLI command beside the first start) made it a moment ago: use that one.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  const own = loadOwnEncKeys(config.paths)[0]!;
+  return writeTransaction(store, () => {
+    if (statedEncKey(store, config.id)?.kid === own.kid) return undefined;
+    const history = currentHistory(store, config.id, current);
+    const payload = statementPayload(config.id, history, current, ctx.clock(), { fromSeq: history.fromSeq, keys: null, revoked: [], enc: { kid: own.kid, jwk: own.jwk } });
+    appendOwnStatement(ctx, current, payload, [current]);
+    return payload.statement;
+  });
 }
 
 /** Signs, verifies as any receiver would (against the held chain), and stores one own statement. */

@@ -159,14 +159,14 @@ export class ChangeFollower {
       return false;
     }
     const changes = changesAfterWithPieces(this.store, this.at.changes, PAGE);
-    for (const { id, key, sources, expires } of changes) {
+    for (const { id, key, sources, expires, tlp } of changes) {
       // A piece gone by now is left out: a later change in the log removes it.
       if (sources === null || expires === null) {
         models.dnsbl?.delete(key);
         models.lookup.deletePiece(key);
       } else {
-        models.dnsbl?.set(key, sources);
-        models.lookup.setPiece(key, { sources, expires });
+        models.dnsbl?.set(key, sources, tlp ?? undefined);
+        models.lookup.setPiece(key, { sources, expires, tlp: tlp ?? undefined });
       }
       this.at = { ...this.at, changes: id };
     }

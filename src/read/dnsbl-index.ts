@@ -1,4 +1,5 @@
 import { PrefixMap } from '../core/prefix-map.js';
+import { reachesEveryone } from '../core/tlp.js';
 
 /**
  * The effective list in memory, shaped for one question asked many thousand times a second:
@@ -22,8 +23,15 @@ export class DnsblIndex {
   /**
    * Lists (or re-lists with new sources) the piece with this store key (core/prefix.ts
    * `prefixKey`: family digit, start address in fixed-width hex, length in two hex digits).
+   * Only pieces whose label reaches everyone (core/tlp.ts reachesEveryone: clear, green) enter:
+   * anyone may query a DNSBL, so a piece that became amber or more is taken out. The zone's SOA
+   * serial stays the change-log position either way.
    */
-  set(key: string, sources: string): void {
+  set(key: string, sources: string, tlp?: number): void {
+    if (!reachesEveryone(tlp)) {
+      this.pieces.delete(key);
+      return;
+    }
     let shared = this.interned.get(sources);
     if (shared === undefined) this.interned.set(sources, (shared = sources));
     this.pieces.set(key, shared);

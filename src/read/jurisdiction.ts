@@ -1,6 +1,7 @@
 import { cutRange, keyRange, originCut } from '../core/origin-cut.js';
 import type { OriginTable } from '../core/origin-table.js';
 import { formatTimestamp } from '../core/time.js';
+import { tlpName, type TlpLabel } from '../core/tlp.js';
 import { effectiveRows } from '../store/effective-query.js';
 import { getMeta } from '../store/meta-store.js';
 import type { Store } from '../store/open-store.js';
@@ -23,6 +24,8 @@ export interface JurisdictionRow {
   readonly asn: number | null;
   readonly asName: string | null;
   readonly sources: JurisdictionSource[];
+  /** The piece's distribution label (core/tlp.ts name): this list is the operator's, every label in it. */
+  readonly tlp: TlpLabel;
 }
 
 export interface JurisdictionAnswer {
@@ -75,7 +78,7 @@ export function jurisdictionRows(store: Store, table: OriginTable, q: Jurisdicti
         seq: s.seq,
         batchUrl: `${q.url}/v1/feeds/${s.publisher}/batches/${s.seq}`,
       }));
-      for (const part of parts) rows.push({ prefix: part.prefix, asn: part.asn, asName: null, sources: named });
+      for (const part of parts) rows.push({ prefix: part.prefix, asn: part.asn, asName: null, sources: named, tlp: tlpName(piece.tlp) });
     }
     // Grouped by network: an ISP's abuse desk gets its rows together; unknown networks last.
     const order = new Map(rows.map((r, i) => [r, i]));

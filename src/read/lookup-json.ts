@@ -26,7 +26,7 @@ type Refusal = LookupResult['refusals'][number];
 export function lookupAnswerJson(r: LookupResult): string {
   return (
     `{"address":${raw(r.address)},"origin":${originJson(r.origin)},"listed":${r.listed},` +
-    `"listedBy":[${r.listedBy.map((p) => `{"prefix":${raw(p.prefix)},"sources":[${p.sources.map(raw).join(',')}],"expires":${raw(p.expires)}}`).join(',')}],` +
+    `"listedBy":[${r.listedBy.map((p) => `{"prefix":${raw(p.prefix)},"sources":[${p.sources.map(raw).join(',')}],"expires":${raw(p.expires)}${tlpJson(p)}}`).join(',')}],` +
     `"allowlisted":${strOrNull(r.allowlisted)},"specialPurpose":${strOrNull(r.specialPurpose)},` +
     `"matches":[${r.matches.map(matchJson).join(',')}],` +
     `"refusals":[${r.refusals.map(refusalJson).join(',')}],` +
@@ -47,8 +47,13 @@ function sourceJson(s: Source): string {
   return (
     `{"publisher":${raw(s.publisher)},"state":${raw(s.state)},"firstSeen":${rawOrNull(s.firstSeen)},"lastSeen":${rawOrNull(s.lastSeen)},` +
     `"reports":${numOrNull(s.reports)},"expires":${rawOrNull(s.expires)},"category":${strOrNull(s.category)},"reason":${strOrNull(s.reason)},` +
-    `"batch":{"publisher":${raw(b.publisher)},"seq":${b.seq},"leafHash":${rawOrNull(b.leafHash)},"url":${str(b.url)}}}`
+    `"batch":{"publisher":${raw(b.publisher)},"seq":${b.seq},"leafHash":${rawOrNull(b.leafHash)},"url":${str(b.url)}}${tlpJson(s)}}`
   );
+}
+
+/** An operator's answer names each label (`tlp`); other answers have none. */
+function tlpJson(o: { readonly tlp?: string }): string {
+  return o.tlp === undefined ? '' : `,"tlp":${JSON.stringify(o.tlp)}`;
 }
 
 function refusalJson(r: Refusal): string {

@@ -7,7 +7,7 @@ import { leafHashOf } from '../store/feed-store.js';
 import type { Store } from '../store/open-store.js';
 import { refusalsNaming, sqlLookupSource } from '../store/sql-lookup-source.js';
 import type { ChangeFollower } from './change-follower.js';
-import { lookupAddress, type LookupResult } from './lookup-answer.js';
+import { lookupAddress, OPERATOR_VIEW, type LookupResult, type LookupView } from './lookup-answer.js';
 import { LookupCache } from './lookup-cache.js';
 import { lookupAnswerJson } from './lookup-json.js';
 
@@ -48,27 +48,30 @@ export class LookupService {
     };
   }
 
-  lookup(ip: string): LookupResult {
-    return this.answer(ip, this.deps.freshen());
+  /** The answer for `view` (read/lookup-answer.ts): the operator's, every label shown, unless told. */
+  lookup(ip: string, view: LookupView = OPERATOR_VIEW): LookupResult {
+    return this.answer(ip, this.deps.freshen(), view);
   }
 
   /** The lookup answer as JSON text, from the cache while nothing it depends on has changed. */
-  lookupJson(ip: string): string {
+  lookupJson(ip: string, view: LookupView): string {
     // Answers name the address's origin, so new origin data makes them stale too.
     const validity = `${this.deps.freshen()}:${this.deps.origins().digest}`;
-    const cached = this.cache.get(ip, validity);
+    // Each view has answers of its own: the green-only one (most callers) keyed by the address alone.
+    const key = view.maxRank === 1 && !view.showTlp ? ip : `${view.maxRank}${view.showTlp ? '+' : ''} ${ip}`;
+    const cached = this.cache.get(key, validity);
     if (cached !== undefined) return cached;
-    const body = lookupAnswerJson(this.answer(ip, validity));
-    this.cache.set(ip, validity, body);
+    const body = lookupAnswerJson(this.answer(ip, validity, view));
+    this.cache.set(key, validity, body);
     return body;
   }
 
-  private answer(ip: string, validity: string): LookupResult {
+  private answer(ip: string, validity: string, view: LookupView): LookupResult {
     const { deps } = this;
     const origins = deps.origins();
     // The address as lookupAddress parsed it: an IPv4 one is one binary search, no second parse.
     const originOf = (a: Prefix) => (a.family === 4 ? origins.originAt(origins.originOf4(a.start as number)) : origins.originOf(a.text.slice(0, a.text.lastIndexOf('/'))));
-    return lookupAddress(this.source(validity), ip, deps.clock(), deps.policy(), deps.batchUrl, originOf);
+    return lookupAddress(this.source(validity), ip, deps.clock(), deps.policy(), deps.batchUrl, originOf, view);
   }
 
   private source(validity: string): LookupSource {

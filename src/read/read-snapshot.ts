@@ -38,9 +38,9 @@ export async function buildSnapshot(
       await nextTurn();
       return stopped();
     };
-    for (const [key, sources, expires] of snapshot.pieces()) {
-      dnsbl?.set(key, sources);
-      lookup.setPiece(key, { sources, expires });
+    for (const [key, sources, expires, tlp] of snapshot.pieces()) {
+      dnsbl?.set(key, sources, tlp);
+      lookup.setPiece(key, { sources, expires, tlp });
       if (due() && (await pause())) break;
     }
     // Listings come in key order: each key's rows are gathered, then set at once.

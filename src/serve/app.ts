@@ -8,6 +8,7 @@ import { httpStatus } from './error-status.js';
 import { federationRoutes } from './federation-routes.js';
 import { keyRoutes } from './key-routes.js';
 import { operatorRoutes } from './operator-routes.js';
+import { mailReportRoutes } from './mail-report-routes.js';
 import { originRoutes } from './origin-routes.js';
 import { consoleRoutes } from './ui/console-routes.js';
 import { publicLookupRoutes } from './public-lookup/lookup-routes.js';
@@ -35,6 +36,8 @@ export function createApp(deps: ServeDeps, log: Logger): Hono {
   app.route('/', blocklistRoutes(deps, access));
   app.route('/', decisionsRoutes(deps, access.middleware, log));
   app.route('/', operatorRoutes(deps));
+  // Spam samples and abuse reports in, origins queued (issue 19; src/core/mail-message.ts).
+  app.route('/', mailReportRoutes(deps));
   app.route('/', originRoutes(deps));
   // The operator's console (src/serve/ui/): pages, login and the charts' series under /ui/.
   app.route('/', consoleRoutes(deps, log));

@@ -5,7 +5,8 @@ import type { OriginScope } from '../core/origin.js';
 import { cutIsNone, cutKey, cutRange, keyRange, originCut, PieceOrder, type OriginCut } from '../core/origin-cut.js';
 import type { OriginTable } from '../core/origin-table.js';
 import { parseScopeQuery, scopeIsEmpty } from '../core/scope-spec.js';
-import { effectiveFilteredCount, effectivePages, parseKeyedPage, parseRowPage } from '../store/effective-pages.js';
+import { effectiveCountUpTo, effectiveFilteredCount, effectivePages, parseKeyedPage, parseRowPage, restrictedPieces } from '../store/effective-pages.js';
+import { TLP_AMBER, TLP_GREEN, tlpName, type TlpReader } from '../core/tlp.js';
 import type { EffectiveFilter } from '../store/effective-query.js';
 import { publishersWithBatches } from '../store/feed-store.js';
 import { effectiveVersion, getMeta, storeEpoch } from '../store/meta-store.js';
@@ -24,7 +25,26 @@ export interface BlocklistQuery extends EffectiveFilter {
    * and `within` filters, and a scoped subscriber key's scope.
    */
   readonly scopes: readonly OriginScope[];
+  /** Who reads the list, as far as distribution labels go (core/tlp.ts). */
+  readonly audience: ListAudience;
 }
+
+/**
+ * A list's reader for the labels (core/tlp.ts tlpAudience), as plain data for the export threads:
+ * - `everyone` (anonymous, a whole-list key, the mailed reports of unscoped keys): clear and green;
+ * - `scoped` (a key with a scope): also amber, but only the part inside both the key's scope and
+ *   `jurisdiction`, this centre's own country (config `country`), cut at registry boundaries as
+ *   the origin filters cut; without a jurisdiction, no amber;
+ * - `operator` (`spamx export`): every label, each non-green row naming its label in formats that
+ *   carry one (json, ndjson).
+ */
+export interface ListAudience {
+  readonly reader: TlpReader;
+  readonly jurisdiction?: OriginScope | undefined;
+}
+
+/** The label rule's audience for readers who see clear and green only: the default, failing closed. */
+export const EVERYONE: ListAudience = { reader: 'everyone' };
 
 /**
  * Reads `format`, `family`, `min_sources`, `source` (repeatable), `since` (RFC 3339 or epoch
@@ -53,6 +73,7 @@ export function parseBlocklistQuery(get: (name: string) => string | undefined, g
     since,
     aggregate: aggregate === 'true',
     scopes: scopeIsEmpty(scope) ? [] : [scope],
+    audience: EVERYONE,
   };
 }
 
@@ -89,6 +110,7 @@ export function openBlocklist(
     const table = cutByOrigin(query) ? origins() : undefined;
     const cut = table ? originCut(table, query.scopes, withOrigin) : undefined;
     const etag = blocklistEtag(store, reader, query, cutIsNone(cut) ? undefined : table!.digest);
+    const labels = labelRule(reader, query, table, withOrigin);
     const sources = publishersWithBatches(reader).filter((s) => !query.sources?.length || query.sources.includes(s));
     // A `source` filter is read as the publishers this store holds batches of: names it holds none
     // of can list nothing, and a filter naming only such names is answered without a scan (100
@@ -103,7 +125,13 @@ export function openBlocklist(
       // Read when a format writes it (in its header): a read cut by origin counts its pieces in a
       // pass over the keys first, which formats without a count never pay for.
       get count(): number {
-        return (count ??= nothing ? 0 : !cut || cutIsNone(cut) ? effectiveFilteredCount(reader, query) : cutCount(reader, query, cut));
+        return (count ??= nothing
+          ? 0
+          : !cut || cutIsNone(cut)
+            ? labels.hides
+              ? effectiveCountUpTo(reader, query, labels.maxRank)
+              : effectiveFilteredCount(reader, query)
+            : cutCount(reader, query, cut, labels));
       },
       sources,
       aggregated: aggregate,
@@ -112,7 +140,7 @@ export function openBlocklist(
       family: query.family,
       dnsblTtl: node.dnsblTtl,
     };
-    const rows = nothing ? [] : !cut || cutIsNone(cut) ? listedRows(reader, query, aggregate) : cutRows(reader, query, aggregate, cut, node.url);
+    const rows = nothing ? [] : !cut || cutIsNone(cut) ? listedRows(reader, query, aggregate, labels) : cutRows(reader, query, aggregate, cut, node.url, labels);
     return { etag, contentType: query.format.contentType, chunks: query.format.render(rows, meta), close };
   } catch (err) {
     close();
@@ -140,7 +168,7 @@ function cutByOrigin(query: BlocklistQuery): boolean {
  * origin also names the origin data it was cut with, which changes the content when reloaded.
  */
 function blocklistEtag(store: Store, reader: Store, query: BlocklistQuery, originDigest: string | undefined): string {
-  const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate, query.scopes, originDigest]);
+  const queryId = JSON.stringify([query.format.name, query.family, query.minSources, query.sources, query.since, query.aggregate, query.scopes, originDigest, query.audience]);
   return `"bl-${storeEpoch(store)}-${effectiveVersion(reader)}-${createHash('sha256').update(queryId).digest('base64url').slice(0, 12)}"`;
 }
 
@@ -149,13 +177,72 @@ function blocklistEtag(store: Store, reader: Store, query: BlocklistQuery, origi
  * each piece as the output needs: the cover is computed from the sort keys alone, and a format
  * that writes only prefixes gets only prefixes.
  */
-function* listedRows(reader: Store, query: BlocklistQuery, aggregate: boolean): Generator<BlocklistRow> {
+function* listedRows(reader: Store, query: BlocklistQuery, aggregate: boolean, labels: LabelRule): Generator<BlocklistRow> {
   if (aggregate) {
-    for (const cidrs of aggregateKeyPages(effectivePages(reader, query, 'keys'))) for (const prefix of cidrs) yield { prefix };
+    const pages = effectivePages(reader, query, 'keys');
+    for (const cidrs of aggregateKeyPages(labels.hides ? keptKeyPages(pages, labels) : pages)) for (const prefix of cidrs) yield { prefix };
   } else if (query.format.prefixOnly) {
-    for (const page of effectivePages(reader, query, 'prefixes')) for (const prefix of page.split('\n')) yield { prefix };
-  } else {
+    for (const page of effectivePages(reader, query, 'prefixes')) {
+      for (const prefix of page.split('\n')) if (!labels.hides || labels.byPrefix.get(prefix) === undefined) yield { prefix };
+    }
+  } else if (!labels.hides && !labels.names) {
     for (const page of effectivePages(reader, query, 'rows')) yield* parseRowPage(page);
+  } else {
+    for (const page of effectivePages(reader, query, 'rows')) {
+      for (const row of parseRowPage(page)) {
+        const rank = labels.byPrefix.get(row.prefix);
+        if (rank === undefined) yield row;
+        else if (labels.names) yield { ...row, tlp: tlpName(rank) };
+      }
+    }
+  }
+}
+
+/**
+ * Which pieces a reader may not see, or sees only in part (core/tlp.ts): `hides` when some
+ * served piece's label is beyond what the reader sees whole, `names` for the operator, whose
+ * rows name their label. With no restricted piece in the list (the usual case) neither is set
+ * and the export runs as it always did.
+ */
+interface LabelRule {
+  readonly hides: boolean;
+  readonly names: boolean;
+  /** The most restrictive rank shown whole (without the amber cut). */
+  readonly maxRank: number;
+  readonly byKey: ReadonlyMap<string, number>;
+  readonly byPrefix: ReadonlyMap<string, number>;
+  /** For a scoped reader in a centre with a jurisdiction: amber pieces are cut to it as well. */
+  readonly amberCut?: OriginCut | undefined;
+}
+
+function labelRule(reader: Store, query: BlocklistQuery, table: OriginTable | undefined, withOrigin: boolean): LabelRule {
+  const { byKey, byPrefix } = restrictedPieces(reader);
+  const operator = query.audience.reader === 'operator';
+  const none = byKey.size === 0;
+  const jurisdiction = query.audience.jurisdiction;
+  // Amber reaches a scoped key only through the cut to both its scope and this centre's jurisdiction.
+  const amberCut = !none && query.audience.reader === 'scoped' && jurisdiction && table ? originCut(table, [...query.scopes, jurisdiction], withOrigin) : undefined;
+  return { hides: !none && !operator, names: !none && operator, maxRank: TLP_GREEN, byKey, byPrefix, amberCut };
+}
+
+/** What the rule does with the piece at `key`: show it whole, cut it further (amber), or leave it out. */
+function labelOf(labels: LabelRule, key: string): 'whole' | 'amber' | 'hidden' {
+  const rank = labels.byKey.get(key);
+  if (rank === undefined || !labels.hides) return 'whole';
+  return rank === TLP_AMBER && labels.amberCut ? 'amber' : 'hidden';
+}
+
+/** `keys` pages (fixed-width keys, core/prefix.ts) without the keys the rule hides. */
+function* keptKeyPages(pages: Iterable<string>, labels: LabelRule): Generator<string> {
+  for (const page of pages) {
+    let kept = '';
+    for (let i = 0; i < page.length; ) {
+      const width = page.charCodeAt(i) === 0x34 ? 11 : 35;
+      const key = page.slice(i, i + width);
+      i += width;
+      if (labels.byKey.get(key) === undefined) kept += key;
+    }
+    if (kept !== '') yield kept;
   }
 }
 
@@ -164,9 +251,9 @@ function* listedRows(reader: Store, query: BlocklistQuery, aggregate: boolean): 
  * one row per piece, each piece with its origin. Aggregated output gets the cover of the pieces,
  * put back in address order first (nested ranges' pieces interleave).
  */
-function* cutRows(reader: Store, query: BlocklistQuery, aggregate: boolean, cut: OriginCut, url: string): Generator<BlocklistRow> {
-  if (aggregate || (query.format.prefixOnly && !cut.withOrigin)) {
-    const prefixes = cutKeyPieces(reader, query, cut, aggregate);
+function* cutRows(reader: Store, query: BlocklistQuery, aggregate: boolean, baseCut: OriginCut, url: string, labels: LabelRule): Generator<BlocklistRow> {
+  if (aggregate || (query.format.prefixOnly && !baseCut.withOrigin)) {
+    const prefixes = cutKeyPieces(reader, query, baseCut, aggregate, labels);
     if (aggregate) for (const prefix of aggregatePrefixes(prefixes)) yield { prefix };
     else for (const prefix of prefixes) yield { prefix };
     return;
@@ -174,6 +261,11 @@ function* cutRows(reader: Store, query: BlocklistQuery, aggregate: boolean, cut:
   const withBatch = query.format.withBatch === true;
   for (const page of effectivePages(reader, query, withBatch ? 'abuseRows' : 'keyedRows')) {
     for (const row of parseKeyedPage(page, withBatch)) {
+      const label = labelOf(labels, row.key);
+      if (label === 'hidden') continue;
+      const cut = label === 'amber' ? labels.amberCut! : baseCut;
+      const rank = labels.names ? labels.byKey.get(row.key) : undefined;
+      const tlp = rank === undefined ? {} : { tlp: tlpName(rank) };
       const { family, start, end } = keyRange(row.key);
       const batch = row.batch;
       const batchUrl = batch && `${url}/v1/feeds/${batch.publisher}/batches/${batch.seq}`;
@@ -192,6 +284,7 @@ function* cutRows(reader: Store, query: BlocklistQuery, aggregate: boolean, cut:
           asn: cut.table.asnAt(i),
           batchUrl,
           category: batch?.category,
+          ...tlp,
         };
         continue;
       }
@@ -207,6 +300,7 @@ function* cutRows(reader: Store, query: BlocklistQuery, aggregate: boolean, cut:
           asn: piece.asn,
           batchUrl,
           category: batch?.category,
+          ...tlp,
         };
       }
     }
@@ -214,14 +308,16 @@ function* cutRows(reader: Store, query: BlocklistQuery, aggregate: boolean, cut:
 }
 
 /** The prefixes of the cut pieces, from the keys alone; in address order when `ordered`. */
-function* cutKeyPieces(reader: Store, query: BlocklistQuery, cut: OriginCut, ordered: boolean): Generator<string> {
+function* cutKeyPieces(reader: Store, query: BlocklistQuery, baseCut: OriginCut, ordered: boolean, labels: LabelRule): Generator<string> {
   const order = ordered ? new PieceOrder<{ family: 4 | 6; start: number | bigint; prefix: string }>() : undefined;
   for (const page of effectivePages(reader, query, 'keys')) {
     for (let i = 0; i < page.length; ) {
       const width = page.charCodeAt(i) === 0x34 ? 11 : 35;
       const key = page.slice(i, i + width);
       i += width;
-      const pieces = cutKey(cut, key);
+      const label = labelOf(labels, key);
+      if (label === 'hidden') continue;
+      const pieces = cutKey(label === 'amber' ? labels.amberCut! : baseCut, key);
       if (!order) for (const p of pieces) yield p.prefix;
       else {
         const { family, start } = keyRange(key);
@@ -233,8 +329,8 @@ function* cutKeyPieces(reader: Store, query: BlocklistQuery, cut: OriginCut, ord
 }
 
 /** How many pieces a read cut by origin writes (before aggregation). */
-function cutCount(reader: Store, query: BlocklistQuery, cut: OriginCut): number {
+function cutCount(reader: Store, query: BlocklistQuery, cut: OriginCut, labels: LabelRule): number {
   let n = 0;
-  for (const _ of cutKeyPieces(reader, query, cut, false)) n++;
+  for (const _ of cutKeyPieces(reader, query, cut, false, labels)) n++;
   return n;
 }

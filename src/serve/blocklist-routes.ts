@@ -1,5 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { formatCursor, netChangeRows, netChanges, parseCursor, type ListChange } from '../core/change-stream.js';
+import { formatCursor, parseCursor } from '../core/change-stream.js';
+import { labelledNetChanges, type LabelledChange } from '../core/tlp-changes.js';
+import { TLP_AMBER } from '../core/tlp.js';
+import { callerReader, jurisdictionScope, listAudience, lookupView, operatorTokenCheck, wholeRank } from './blocklist-audience.js';
 import { SpamxError } from '../core/errors.js';
 import { changesPage, effectiveRows, lastChangeId } from '../store/effective-query.js';
 import { storeEpoch } from '../store/meta-store.js';
@@ -32,10 +35,12 @@ export function blocklistRoutes(
   // whole list for takes seconds, which must not be the seconds of the thread that answers DNS
   // and /healthz.
   const threads = deps.exportThreads;
+  const isOperator = operatorTokenCheck(deps.operatorToken);
 
   app.get('/v1/blocklist', access, guard, async (c) => {
     const asked = parseBlocklistQuery((n) => c.req.query(n), (n) => c.req.queries(n) ?? []);
-    const query = { ...asked, scopes: [...asked.scopes, ...keyScopes(c.get('caller'))] };
+    // Labels (core/tlp.ts): what the caller may see of amber and beyond (blocklist-export.ts ListAudience).
+    const query = { ...asked, scopes: [...asked.scopes, ...keyScopes(c.get('caller'))], audience: listAudience(c.get('caller'), deps.config.country) };
     const origins = deps.origins();
     deps.project();
     // HEAD: a GET's headers from no snapshot (blocklistHead); hono drops a GET's body unread.
@@ -61,15 +66,18 @@ export function blocklistRoutes(
   });
 
   app.get('/v1/blocklist/changes', access, guard, (c) => {
+    noteMirrorPoll(deps, c.get('caller'), c.req.header('user-agent'));
     // Cut by the request's origin filters and the key's scope; the cursor then also names the
     // origin data it was cut with, since other data would cut the same changes differently.
     const origins = deps.origins();
-    const cut = originCut(origins, [originScopeParams((n) => c.req.queries(n) ?? []), ...keyScopes(c.get('caller'))], false);
+    const scopes = [originScopeParams((n) => c.req.queries(n) ?? []), ...keyScopes(c.get('caller'))];
+    const cut = originCut(origins, scopes, false);
     const originId = cutIsNone(cut) ? undefined : origins.digest;
+    const labels = streamLabels(c.get('caller'), deps.config.country, (jurisdiction) => originCut(origins, [...scopes, jurisdiction], false));
     deps.project();
     const epoch = storeEpoch(deps.store);
     const cursorText = c.req.query('cursor');
-    if (cursorText === undefined || cursorText === '') return snapshot(c, deps, epoch, cutIsNone(cut) ? undefined : cut, originId);
+    if (cursorText === undefined || cursorText === '') return snapshot(c, deps, epoch, cutIsNone(cut) ? undefined : cut, originId, labels);
     const cursor = parseCursor(cursorText);
     if (!cursor) throw new SpamxError('BAD_REQUEST', `cursor "${cursorText}" is not a cursor this node issued`);
     const restart = 'restart from a snapshot: GET /v1/blocklist/changes without a cursor';
@@ -85,39 +93,49 @@ export function blocklistRoutes(
     // HEAD reads no page: whether the cursor is still within the log shows only on GET.
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'application/json' });
     // The cursor is checked and the page read in one read snapshot (store/effective-query.ts).
-    const { expired, changes: page } = changesPage(deps.store, cursor.changeId, CHANGES_PAGE + 1);
+    const { expired, changes: page, labelsInUse } = changesPage(deps.store, cursor.changeId, CHANGES_PAGE + 1);
     if (expired === 'pruned') {
       throw new SpamxError('CURSOR_EXPIRED', `cursor is older than the ${deps.config.subscribers.changesRetentionDays}-day change log; ${restart}`);
     }
     if (expired === 'ahead') throw new SpamxError('CURSOR_EXPIRED', `cursor is ahead of this store; ${restart}`);
     const more = page.length > CHANGES_PAGE;
     const run = more ? page.slice(0, CHANGES_PAGE) : page;
-    let added: string[];
-    let removed: string[];
-    if (cutIsNone(cut)) ({ added, removed } = netChanges(run));
-    else {
-      // Each prefix entering or leaving the list enters or leaves the scope as its cut parts.
-      const net = netChangeRows(run);
-      const parts = (c: ListChange) => cutKey(cut, c.key, c.prefix).map((p) => p.prefix);
-      added = net.added.flatMap(parts);
-      removed = net.removed.flatMap(parts);
-    }
+    // Net per piece for what this reader may see of the labels (core/tlp-changes.ts): a piece
+    // whose label it may not see comes as a removal. Each prefix entering or leaving the list
+    // enters or leaves the scope as its cut parts; amber is cut to the jurisdiction as well.
+    const net = labelledNetChanges(run, labels.sees, labelsInUse === true, labels.cutClass);
+    const partsOf = (c: LabelledChange, removal: boolean): string[] => {
+      // A removal whose label before is unknown (an update) leaves both cuts' parts.
+      const cuts = removal && c.op === 'updated' && labels.amberCut ? [cutIsNone(cut) ? undefined : cut, labels.amberCut] : [labels.cutOf(c.tlp, cut)];
+      const texts = cuts.flatMap((k) => (k ? cutKey(k, c.key, c.prefix).map((p) => p.prefix) : [c.prefix]));
+      return cuts.length > 1 ? [...new Set(texts)] : texts;
+    };
+    const added = net.added.flatMap((c) => partsOf(c, false));
+    const removed = net.removed.flatMap((c) => partsOf(c, true));
     const next = formatCursor(epoch, run.at(-1)?.id ?? cursor.changeId, originId);
     return c.json({ cursor: next, added, removed, ...(more ? { more } : {}) });
   });
 
   // One handler, no middleware: the busiest endpoint skips hono's middleware chain (subscriber-access.ts).
   app.get('/v1/lookup/:ip', (c) => {
-    const caller = admit(c);
+    // The operator's token (not a subscriber key) sees every label, named (PROTOCOL "Distribution labels").
+    const operator = isOperator(c);
+    const caller = operator ? undefined : admit(c);
     const ip = c.req.param('ip');
-    if (caller.kind === 'subscriber' && caller.subscriber.scope) {
+    if (caller?.kind === 'subscriber' && caller.subscriber.scope) {
       if (!scopeCovers(deps.origins(), caller.subscriber.scope, ip)) {
         throw new SpamxError('OUTSIDE_SCOPE', `${ip} is outside the scope of subscriber ${caller.subscriber.name}; ask about addresses in its scope`);
       }
     }
-    return c.body(deps.actions.lookupJson(ip), 200, { 'content-type': 'application/json' });
+    const view = lookupView(operator, caller, deps.origins(), deps.config.country, ip);
+    return c.body(deps.actions.lookupJson(ip, view), 200, { 'content-type': 'application/json' });
   });
   return app;
+}
+
+/** A poll by `spamx mirror` (src/mirror/), noted per key so the operator sees each mirror's last poll. */
+function noteMirrorPoll(deps: ServeDeps, caller: Caller | undefined, agent: string | undefined): void {
+  if (caller?.kind === 'subscriber' && agent?.startsWith('spamx-mirror/')) deps.metrics?.usage.mirrorPoll(caller.subscriber.id, agent, deps.clock());
 }
 
 /** A scoped key's scope, as one more scope every read it makes is cut to. */
@@ -126,7 +144,7 @@ export function keyScopes(caller: Caller | undefined): OriginScope[] {
 }
 
 /** Without a cursor: the whole list as `added`, with the cursor of that exact snapshot. */
-function snapshot(c: Context, deps: ServeDeps, epoch: string, cut: OriginCut | undefined, originId: string | undefined): Response {
+function snapshot(c: Context, deps: ServeDeps, epoch: string, cut: OriginCut | undefined, originId: string | undefined, labels: StreamLabels): Response {
   const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
   // HEAD opens no snapshot: hono would drop the stream unread and leave the snapshot open.
   if (c.req.method === 'HEAD') return c.body(null, 200, headers);
@@ -136,8 +154,10 @@ function snapshot(c: Context, deps: ServeDeps, epoch: string, cut: OriginCut | u
     yield `{"cursor":"${cursor}","added":[`;
     let first = true;
     for (const row of effectiveRows(reader)) {
-      if (cut) {
-        for (const part of cutKey(cut, row.key, row.prefix)) {
+      if (!labels.sees(row.tlp)) continue;
+      const pieceCut = labels.cutOf(row.tlp, cut);
+      if (pieceCut) {
+        for (const part of cutKey(pieceCut, row.key, row.prefix)) {
           yield `${first ? '' : ','}"${part.prefix}"`;
           first = false;
         }
@@ -149,4 +169,29 @@ function snapshot(c: Context, deps: ServeDeps, epoch: string, cut: OriginCut | u
     yield '],"removed":[]}\n';
   }
   return c.body(streamText(chunks(), close), 200, headers);
+}
+
+/**
+ * What a stream reader (the change stream, the CrowdSec stream) may see of the labels
+ * (core/tlp.ts): `sees` a rank at all; `cutOf` the cut its pieces of that rank take (amber: the
+ * key's scope and this centre's jurisdiction; undefined: uncut); `cutClass` tells those cuts apart.
+ */
+export interface StreamLabels {
+  readonly sees: (tlp: number | null) => boolean;
+  readonly cutOf: (tlp: number | null, cut: OriginCut | undefined) => OriginCut | undefined;
+  readonly cutClass: (tlp: number | null) => number;
+  /** The cut amber pieces take, for a scoped key in a centre with a jurisdiction. */
+  readonly amberCut?: OriginCut | undefined;
+}
+
+export function streamLabels(caller: Caller | undefined, country: string | undefined, amberCutOf: (jurisdiction: OriginScope) => OriginCut): StreamLabels {
+  const jurisdiction = jurisdictionScope(country);
+  const amberCut = callerReader(caller) === 'scoped' && jurisdiction ? amberCutOf(jurisdiction) : undefined;
+  const whole = wholeRank(caller);
+  return {
+    sees: (tlp) => (tlp ?? 1) <= whole || (amberCut !== undefined && tlp === TLP_AMBER),
+    cutOf: (tlp, cut) => (amberCut !== undefined && tlp === TLP_AMBER ? amberCut : cutIsNone(cut) ? undefined : cut),
+    cutClass: (tlp) => (amberCut !== undefined && tlp === TLP_AMBER ? 1 : 0),
+    amberCut,
+  };
 }

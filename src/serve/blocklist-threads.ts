@@ -6,6 +6,7 @@ import type { EffectiveFilter } from '../store/effective-query.js';
 import type { JurisdictionQueryData } from '../read/jurisdiction.js';
 import type { StatsQuery } from '../read/origin-stats.js';
 import type { BlocklistQuery } from './blocklist-export.js';
+import type { ListAudience } from './blocklist-export.js';
 
 // Compiled (src/cli/compiled.mjs) the worker is plain JavaScript; from the sources a small .mjs
 // registers the TypeScript loader on the worker's thread first (as ingest/reader-thread.ts).
@@ -19,7 +20,7 @@ export type ExportRequest =
       readonly op: 'open';
       readonly id: number;
       readonly database: string;
-      readonly query: EffectiveFilter & { readonly format: string; readonly aggregate: boolean; readonly scopes: readonly OriginScope[] };
+      readonly query: EffectiveFilter & { readonly format: string; readonly aggregate: boolean; readonly scopes: readonly OriginScope[]; readonly audience: ListAudience };
       readonly node: { readonly id: string; readonly url: string; readonly dnsblTtl?: number };
       /** The origin tables in use, on shared memory: every thread reads the main thread's copy. */
       readonly origins: SharedOriginTable;

@@ -1,4 +1,5 @@
 import type { BlocklistThreads } from './blocklist-threads.js';
+import type { FederationStatus } from '../store/partner-access-store.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Peer } from '../config/peers.js';
 import type { Policy } from '../core/policy.js';
@@ -13,20 +14,25 @@ import type { OriginDataset } from '../core/origin.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import type { buildEvidence } from '../audit/build-evidence.js';
 import type { RemovalDecision, RemovalRequest } from '../core/removal-request.js';
+import type { QueueLabel } from '../store/queue-store.js';
+import type { LookupView } from '../read/lookup-answer.js';
 
 /** What the operator endpoints may ask the node to do; wired to ingest by daemon.ts. */
 export interface OperatorActions {
-  reportText(text: string): ParsedReport;
-  reportObjects(objects: readonly unknown[]): ParsedReport;
+  /** `label`: the label (and recipients) to queue under (store/queue-store.ts); the node's default when absent. */
+  reportText(text: string, label?: QueueLabel): ParsedReport;
+  reportObjects(objects: readonly unknown[], label?: QueueLabel): ParsedReport;
   delist(prefixes: readonly string[], reason: string | null): ParsedReport;
   publish(): Promise<PublishedBatch[]>;
   /** Undefined when no such peer is pinned. */
   pull(peerId: string): Promise<PullReport | undefined>;
   /** The store's report, and the origin data sets in use (PROTOCOL "Additions: origins"). */
-  status(): StatusReport & { readonly origins: readonly OriginDataset[] };
-  lookup(ip: string): LookupResult;
+  status(): StatusReport & { readonly origins: readonly OriginDataset[]; readonly federation: FederationStatus };
+  /** `view`: the labels shown (read/lookup-answer.ts); the operator's, all of them, when absent. */
+  lookup(ip: string, view?: LookupView): LookupResult;
   /** lookup() serialized, cached while the store is unchanged. */
-  lookupJson(ip: string): string;
+  /** `view`: which labels the caller may see (read/lookup-answer.ts). */
+  lookupJson(ip: string, view: LookupView): string;
   /** The operator's decision on a removal request (src/ingest/removal-decisions.ts): accept queues a delist. */
   decideRemovalRequest(id: string, decision: RemovalDecision, note: string | null): RemovalRequest;
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { recipientsColumn } from '../core/sealed-payload.js';
 import { SpamxError } from '../core/errors.js';
 import type { ParsedReport } from '../core/report.js';
 import { formatTimestamp } from '../core/time.js';
@@ -9,9 +10,10 @@ import { recentPullFailures } from '../store/peer-state-store.js';
 import { intParam } from './query-params.js';
 import { operatorAuth } from './operator-auth.js';
 import type { ServeDeps } from './deps.js';
+import { parseTlp, tlpRank } from '../core/tlp.js';
 
 const DelistBody = z.object({ prefixes: z.array(z.string()).min(1), reason: z.string().max(256).optional() }).strict();
-const ReportsBody = z.union([z.array(z.unknown()), z.object({ entries: z.array(z.unknown()) }).strict()]);
+const ReportsBody = z.union([z.array(z.unknown()), z.object({ entries: z.array(z.unknown()), tlp: z.string().optional(), to: z.array(z.string()).max(32).optional() }).strict()]);
 
 /** PROTOCOL "Operator endpoints": everything here needs the node's operator token. */
 export function operatorRoutes(deps: ServeDeps): Hono {
@@ -30,9 +32,16 @@ export function operatorRoutes(deps: ServeDeps): Hono {
     if (type.startsWith('application/json')) {
       const body = ReportsBody.safeParse(await c.req.json().catch(() => undefined));
       if (!body.success) throw new SpamxError('BAD_REQUEST', 'JSON body must be an array of report objects or {"entries":[…]}');
-      parsed = deps.actions.reportObjects(Array.isArray(body.data) ? body.data : body.data.entries);
+      // The label: the body's `tlp` member, or `?tlp=` (core/tlp.ts parseTlp names what is wrong).
+      const tlp = (Array.isArray(body.data) ? undefined : body.data.tlp) ?? c.req.query('tlp');
+      const tlpLabel = tlp === undefined ? undefined : { tlp: tlpRank(parseTlp(tlp, 'tlp')) };
+      // `to`: sealed to these pinned partners (ingest/seal-rules.ts checks each; 400 names the pinned ones).
+      const recipients = recipientsColumn(Array.isArray(body.data) ? [] : (body.data.to ?? []));
+      const label = recipients === null ? tlpLabel : { ...tlpLabel, recipients };
+      parsed = deps.actions.reportObjects(Array.isArray(body.data) ? body.data : body.data.entries, label);
     } else if (type === '' || type.startsWith('text/plain') || type.startsWith('text/csv')) {
-      parsed = deps.actions.reportText(await c.req.text());
+      const tlp = c.req.query('tlp');
+      parsed = deps.actions.reportText(await c.req.text(), tlp === undefined ? undefined : { tlp: tlpRank(parseTlp(tlp, 'tlp')) });
     } else {
       throw new SpamxError('BAD_REQUEST', `unsupported content-type ${type}; send text/plain, text/csv or application/json`);
     }

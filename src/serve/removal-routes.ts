@@ -11,6 +11,7 @@ import { tooMany } from './public-lookup/lookup-routes.js';
 import { lookupLinkFromApi, messagePage } from './public-lookup/message-page.js';
 import { publicLimit } from './public-lookup/public-limit.js';
 import { sendPage } from './public-lookup/public-page.js';
+import { EVERYONE_VIEW } from '../read/lookup-answer.js';
 
 /*
  * Removal requests (PROTOCOL "Additions: console"). `POST /v1/removal-requests` is public: JSON
@@ -64,7 +65,8 @@ export function removalRoutes(deps: ServeDeps): Hono {
       let fields: Fields;
       try {
         fields = await readFields(c, maxMessageChars);
-        if (!deps.actions.lookup(fields.address).listed) {
+        // As the public lookup page sees it: a listing labelled beyond green is not shown to listed parties.
+        if (!deps.actions.lookup(fields.address, EVERYONE_VIEW).listed) {
           throw new FieldError('address', `${fields.address} is not listed by this node: there is nothing to remove`, fields.address);
         }
       } catch (err) {

@@ -2,10 +2,13 @@ import type { Statement } from 'better-sqlite3';
 import { fromErrorData, SpamxError, type SpamxErrorData } from '../core/errors.js';
 import type { IndexedRefusal } from '../core/evaluate-entries.js';
 import { ColumnReader, DELIST as DELIST_OP, type PackedEntries } from '../core/packed-entries.js';
+import { TLP_GREEN, type TlpRank } from '../core/tlp.js';
+import type { SealedRecord } from '../core/sealed-payload.js';
 import { writeBatchParts } from './batch-parts.js';
 import { leafHashOf } from './feed-store.js';
 import { writeTransaction, type Store } from './open-store.js';
 import { recordRefusals } from './refusal-store.js';
+import { recordSealed } from './sealed-store.js';
 import { appendLeaf } from './tree-store.js';
 
 // Prepared statements only (pull-bench): each runs per pulled batch, or per entry of one.
@@ -33,6 +36,15 @@ export interface BatchSummary {
   readonly entryCount: number;
   /** Entries local policy refused, with their batch positions. */
   readonly refused: readonly IndexedRefusal[];
+  /**
+   * The label the batch's entries are held under (core/tlp.ts rank; verify-batch.ts
+   * VerifiedBatch.tlp), written to batches.tlp and to each listing it writes. `tlpNote`: why a
+   * label that is not TLP 2.0 was read as red, recorded as a TLP_UNKNOWN refusal of the batch.
+   */
+  readonly tlp: TlpRank;
+  readonly tlpNote?: string | undefined;
+  /** A sealed batch's recipients, and its inner JWS or refusal where this node read it (store/sealed-store.ts). */
+  readonly sealed?: SealedRecord | undefined;
 }
 
 /**
@@ -40,7 +52,12 @@ export interface BatchSummary {
  * its accepted entries, its end, or the error that stops it.
  */
 export type BatchPiece =
-  | { readonly type: 'entries'; readonly entries: PackedEntries }
+  /**
+   * `tlp`: the label the chunk was merged under, when the decoder knew it (a payload names `tlp`
+   * before its entries, as spamx writes it); otherwise green, put right at `end` if the batch's
+   * label turns out another.
+   */
+  | { readonly type: 'entries'; readonly entries: PackedEntries; readonly tlp?: TlpRank }
   | { readonly type: 'end'; readonly batch: BatchSummary }
   | { readonly type: 'error'; readonly error: SpamxErrorData };
 
@@ -61,7 +78,7 @@ export interface ApplyOutcome {
 }
 
 /** The merge of one `list` entry; the benchmark's baseline runs this same statement. */
-export const UPSERT_LIST = upsertListRows(1, '?', '?');
+export const UPSERT_LIST = upsertListRows(1, '?', '?', '?');
 
 /**
  * UPSERT_LIST for `rows` entries in one statement. Binding 64 rows at a time ran 100,000
@@ -70,23 +87,23 @@ export const UPSERT_LIST = upsertListRows(1, '?', '?');
  * publisher and seq, the same in every row, are named parameters bound once per statement
  * (another 5%).
  */
-function upsertListRows(rows: number, publisher: string, seq: string): string {
-  return `INSERT INTO listings (key, publisher, prefix, op, first_seen, last_seen, reports, expires, category, reason, seq)
-  VALUES ${Array.from({ length: rows }, () => `(?, ${publisher}, ?, 'list', ?, ?, ?, ?, ?, NULL, ${seq})`).join(', ')}
+function upsertListRows(rows: number, publisher: string, seq: string, tlp: string): string {
+  return `INSERT INTO listings (key, publisher, prefix, op, first_seen, last_seen, reports, expires, category, reason, seq, tlp)
+  VALUES ${Array.from({ length: rows }, () => `(?, ${publisher}, ?, 'list', ?, ?, ?, ?, ?, NULL, ${seq}, ${tlp})`).join(', ')}
   ON CONFLICT (key, publisher) DO UPDATE SET op = 'list', first_seen = excluded.first_seen,
     last_seen = excluded.last_seen, reports = excluded.reports, expires = excluded.expires,
-    category = excluded.category, reason = NULL, seq = excluded.seq`;
+    category = excluded.category, reason = NULL, seq = excluded.seq, tlp = excluded.tlp`;
 }
 const UPSERT_ROWS = 64;
 /** Values bound per row of UPSERT_LIST_ROWS: key, prefix, firstSeen, lastSeen, reports, expires, category. */
 const ROW_VALUES = 7;
-const UPSERT_LIST_ROWS = upsertListRows(UPSERT_ROWS, '@publisher', '@seq');
+const UPSERT_LIST_ROWS = upsertListRows(UPSERT_ROWS, '@publisher', '@seq', '@tlp');
 const DELIST = `UPDATE listings SET op = 'delist', reason = ?, seq = ? WHERE key = ? AND publisher = ? AND op = 'list'`;
 
 /** applyBatchStream for a batch that is all at hand (a node's own batches, tests). */
 export function applyBatch(store: Store, batch: BatchToApply, now: number): ApplyOutcome {
   const { publisher, jws, accepted, quota, ...summary } = batch;
-  const pieces: BatchPiece[] = [{ type: 'entries', entries: accepted }, { type: 'end', batch: summary }];
+  const pieces: BatchPiece[] = [{ type: 'entries', entries: accepted, tlp: batch.tlp }, { type: 'end', batch: summary }];
   return applyBatchStream(store, { publisher, seq: batch.seq, jws, quota }, () => pieces.shift()!, now);
 }
 
@@ -120,20 +137,23 @@ export function applyBatchStream(store: Store, start: BatchStart, next: () => Ba
     const jwsBytes = writeBatchParts(store, start.publisher, start.seq, start.jws);
     const merger = new EntryMerger(store, start, now, head?.activeBound ?? 0);
     let piece = next();
-    for (; piece.type === 'entries'; piece = next()) merger.merge(piece.entries);
+    for (; piece.type === 'entries'; piece = next()) merger.merge(piece.entries, piece.tlp ?? TLP_GREEN);
     if (piece.type === 'error') throw fromErrorData(piece.error);
     const batch = piece.batch;
     if (batch.seq !== start.seq) throw new SpamxError('INTERNAL', `batch begun as seq ${start.seq} ended as seq ${batch.seq}`);
     if ((head?.head ?? null) !== batch.prev) {
       throw new SpamxError('BATCH_PREV_MISMATCH', `seq ${batch.seq} of ${start.publisher} does not chain to the stored head`, { seq: batch.seq });
     }
-    const refused = [...batch.refused, ...merger.quotaRefusals];
+    // Chunks merged before the label was known (a payload naming `tlp` after its entries) are put right.
+    merger.relabel(batch.tlp);
+    const refused: (Omit<IndexedRefusal, 'index'> & { index: number | null })[] = [...batch.refused, ...merger.quotaRefusals];
+    if (batch.tlpNote !== undefined) refused.push({ index: null, code: 'TLP_UNKNOWN', reason: batch.tlpNote, prefixText: null });
     store
       .prepare(
-        `INSERT INTO batches (publisher, seq, leaf_hash, jws_bytes, kid, issued_at, entry_count, refused_count, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO batches (publisher, seq, leaf_hash, jws_bytes, kid, issued_at, entry_count, refused_count, received_at, tlp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(start.publisher, batch.seq, batch.leafHash, jwsBytes, batch.kid, batch.issuedAt, batch.entryCount, refused.length, now);
+      .run(start.publisher, batch.seq, batch.leafHash, jwsBytes, batch.kid, batch.issuedAt, batch.entryCount, refused.length, now, batch.tlp);
     store
       .prepare(
         `INSERT INTO feeds (publisher, size, head, updated_at, active_bound) VALUES (?, ?, ?, ?, ?)
@@ -142,6 +162,7 @@ export function applyBatchStream(store: Store, start: BatchStart, next: () => Ba
       )
       .run(start.publisher, batch.seq, batch.leafHash, now, merger.activeBound());
     recordRefusals(store, start.publisher, batch.seq, refused, now);
+    if (batch.sealed) recordSealed(store, start.publisher, batch.seq, batch.sealed, now);
     appendLeaf(store, start.publisher, batch.seq - 1, Buffer.from(batch.leafHash, 'base64url'));
     // The effective list follows in src/store/projector.ts, from the keys this batch touched.
     const keys = merger.touchedKeys();
@@ -172,9 +193,13 @@ class EntryMerger {
   /** ROW_VALUES values for each of up to UPSERT_ROWS list entries, bound at once. */
   private readonly rows: unknown[] = [];
   private readonly keys: Buffer[] = [];
+  /** The label of the rows being merged (of the current chunk). */
+  private tlp: TlpRank = TLP_GREEN;
+  /** Chunks merged under each label, to put right at the end if the batch's label is another. */
+  private readonly labelled = new Map<TlpRank, Buffer[]>();
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly start: BatchStart,
     now: number,
     bound: number,
@@ -186,7 +211,8 @@ class EntryMerger {
     this.quota = new QuotaGuard(store, start, now, bound);
   }
 
-  merge(accepted: PackedEntries): void {
+  merge(accepted: PackedEntries, tlp: TlpRank): void {
+    this.tlp = tlp;
     const quota = this.quota;
     const { publisher, seq } = this.start;
     const { ops, numbers, categories, categoryOf, reasons, indexes } = accepted;
@@ -221,7 +247,26 @@ class EntryMerger {
     this.flush();
     for (const l of accepted.familyLengths) this.addLength.run(l);
     // Copied: the chunk's buffers are freed once it is merged (decode-batch.ts).
-    if (accepted.count > 0) this.keys.push(Buffer.from(accepted.keys));
+    if (accepted.count > 0) {
+      const copy = Buffer.from(accepted.keys);
+      this.keys.push(copy);
+      const chunks = this.labelled.get(tlp);
+      if (chunks) chunks.push(copy);
+      else this.labelled.set(tlp, [copy]);
+    }
+  }
+
+  /**
+   * Gives the listings this batch wrote under another label than `tlp` the batch's label: only
+   * when the decoder met `tlp` after the entries (spamx writes it before them), so a key at a time.
+   */
+  relabel(tlp: TlpRank): void {
+    let fix: Statement | undefined;
+    for (const [label, chunks] of this.labelled) {
+      if (label === tlp) continue;
+      fix ??= this.store.prepare(`UPDATE listings SET tlp = ? WHERE key = ? AND publisher = ? AND seq = ? AND op = 'list'`);
+      for (const chunk of chunks) for (const key of chunk.toString('latin1').split('\n')) if (key) fix.run(tlp, key, this.start.publisher, this.start.seq);
+    }
   }
 
   /** The quota bound to store for the feed after this batch. */
@@ -237,10 +282,10 @@ class EntryMerger {
 
   private flush(): void {
     const { rows, start } = this;
-    if (rows.length === UPSERT_ROWS * ROW_VALUES) this.upsertRows.run(rows, { publisher: start.publisher, seq: start.seq });
+    if (rows.length === UPSERT_ROWS * ROW_VALUES) this.upsertRows.run(rows, { publisher: start.publisher, seq: start.seq, tlp: this.tlp });
     for (let at = 0; rows.length < UPSERT_ROWS * ROW_VALUES && at < rows.length; at += ROW_VALUES) {
       const [key, prefix, firstSeen, lastSeen, reports, expires, category] = rows.slice(at, at + ROW_VALUES);
-      this.upsert.run(key, start.publisher, prefix, firstSeen, lastSeen, reports, expires, category, start.seq);
+      this.upsert.run(key, start.publisher, prefix, firstSeen, lastSeen, reports, expires, category, start.seq, this.tlp);
     }
     rows.length = 0;
   }

@@ -37,17 +37,35 @@ export function readBatchJws(store: Store, publisher: string, seq: number): stri
  * endpoints"). `next` is the seq to pass as `after` for the next page, null at the head. The
  * page is chosen without reading a byte of JWS: the route streams it (batchJwsParts).
  */
+/** A stored batch's size with what decides who may download it (core/batch-audience.ts). */
+export interface StoredBatchSize {
+  readonly seq: number;
+  readonly bytes: number;
+  /** The batch's label (core/tlp.ts rank). */
+  readonly tlp: number;
+  /** A sealed batch's recipients, space-separated; null for an open batch. */
+  readonly recipients: string | null;
+}
+
+/** One stored batch's size, label and recipients; undefined when this node does not hold it. */
+export function storedBatchSize(store: Store, publisher: string, seq: number): StoredBatchSize | undefined {
+  // Prepared: every single batch served.
+  return store
+    .prepare('SELECT seq, jws_bytes AS bytes, tlp, recipients FROM batches WHERE publisher = ? AND seq = ?')
+    .get(publisher, seq) as StoredBatchSize | undefined;
+}
+
 export function batchPageSizes(
   store: Store,
   publisher: string,
   after: number,
   maxCount: number,
   maxBytes: number,
-): { batches: { seq: number; bytes: number }[]; next: number | null } {
+): { batches: StoredBatchSize[]; next: number | null } {
   // Prepared (audit-bench, pull-bench): every page of batches served.
   const sizes = store
-    .prepare('SELECT seq, jws_bytes AS bytes FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
-    .all(publisher, after, maxCount) as { seq: number; bytes: number }[];
+    .prepare('SELECT seq, jws_bytes AS bytes, tlp, recipients FROM batches WHERE publisher = ? AND seq > ? ORDER BY seq LIMIT ?')
+    .all(publisher, after, maxCount) as StoredBatchSize[];
   let count = 0;
   let bytes = 0;
   while (count < sizes.length && (count === 0 || bytes + sizes[count]!.bytes <= maxBytes)) bytes += sizes[count++]!.bytes;

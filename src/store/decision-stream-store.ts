@@ -58,18 +58,22 @@ export function decisionChangesSince(
   store: Store,
   subscriberId: number,
   now: number,
-): { listed: ListedDecision[]; deleted: DecisionPiece[] } | undefined {
+  /** Which labels (core/tlp.ts ranks) the key may see: others' pieces are deleted, not listed. */
+  sees: (tlp: number | null) => boolean = () => true,
+): { listed: (ListedDecision & { readonly tlp: number })[]; deleted: DecisionPiece[] } | undefined {
   return writeTransaction(store, () => {
     const cursor = store.prepare('SELECT cursor FROM decision_streams WHERE subscriber_id = ?').pluck().get(subscriberId) as number | undefined;
     if (cursor === undefined || cursor < prunedThrough(store)) return undefined;
     const changes = store
-      .prepare('SELECT op, key, prefix, piece_id AS pieceId, sources FROM changes WHERE id > ? ORDER BY id')
+      .prepare('SELECT op, key, prefix, piece_id AS pieceId, sources, tlp FROM changes WHERE id > ? ORDER BY id')
       .iterate(cursor) as IterableIterator<DecisionChange>;
-    const { listed, deleted } = netDecisions(changes);
-    const rows: ListedDecision[] = [];
+    const { listed, deleted } = netDecisions(changes, sees);
+    const rows: (ListedDecision & { readonly tlp: number })[] = [];
     for (const { key, pieceId } of listed) {
       const row = effectiveRowByKey(store, key);
-      if (row && row.id === pieceId) rows.push(row);
+      // Its label now, not at the change: a piece the key may no longer see is deleted.
+      if (row && row.id === pieceId && sees(row.tlp)) rows.push(row);
+      else if (row && row.id === pieceId) deleted.push({ id: row.id, prefix: row.prefix, sources: row.sources });
     }
     setCursor(store, subscriberId, lastChangeId(store), now);
     return { listed: rows, deleted };

@@ -1,5 +1,6 @@
 import type { EffectiveFilter, ListedPiece } from './effective-query.js';
 import type { Store } from './open-store.js';
+import { labelsBeyondGreen } from './effective-query.js';
 
 export type { ListedPiece } from './effective-query.js';
 
@@ -208,4 +209,32 @@ function namesAnyFunction(store: Store): string {
     withNamesAny.add(store.db);
   }
   return 'spamx_names_any';
+}
+
+/**
+ * The served pieces whose label does not reach everyone (core/tlp.ts rank above green), by key
+ * and by prefix: what the export leaves out, or cuts further, for a reader who may not see them.
+ * Expected few; an export with none pays for this one read and nothing per row. It reads the
+ * table (no index holds the label), once per export.
+ */
+export function restrictedPieces(store: Store): { byKey: Map<string, number>; byPrefix: Map<string, number> } {
+  // A store that never served a label beyond green has none to look for (store/projector.ts noteLabels):
+  // the usual export pays one meta read, not a scan of the table (170 ms a million pieces).
+  if (!labelsBeyondGreen(store)) return { byKey: new Map(), byPrefix: new Map() };
+  // Prepared: once per export (export-bench).
+  const rows = store.prepare('SELECT key, prefix, tlp FROM effective WHERE tlp > 1').raw().iterate() as IterableIterator<[string, string, number]>;
+  const byKey = new Map<string, number>();
+  const byPrefix = new Map<string, number>();
+  for (const [key, prefix, tlp] of rows) {
+    byKey.set(key, tlp);
+    byPrefix.set(prefix, tlp);
+  }
+  return { byKey, byPrefix };
+}
+
+/** How many pieces pass the filter with a label of at most `maxTlp` (core/tlp.ts rank). */
+export function effectiveCountUpTo(store: Store, filter: EffectiveFilter, maxTlp: number): number {
+  const { where, params } = filterSql(store, filter);
+  // Prepared (export-bench): read only when restricted pieces exist and the format writes a count.
+  return store.prepare(`SELECT count(*) FROM effective WHERE tlp <= @maxTlp ${where}`).pluck().get({ ...params, maxTlp }) as number;
 }

@@ -30,6 +30,8 @@ export interface EffectiveRow extends ListedPiece {
   readonly key: string;
   readonly sourceCount: number;
   readonly listedAt: number;
+  /** The most restrictive label of its active sources (core/tlp.ts rank). */
+  readonly tlp: number;
 }
 
 export interface EffectiveFilter {
@@ -42,7 +44,7 @@ export interface EffectiveFilter {
 }
 
 const COLUMNS = `id, key, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, sources,
-  source_count AS sourceCount, listed_at AS listedAt`;
+  source_count AS sourceCount, listed_at AS listedAt, tlp`;
 
 /** The effective list in address order (the key orders it), filtered, streamed from SQLite. */
 export function* effectiveRows(store: Store, filter: EffectiveFilter = {}): Generator<EffectiveRow> {
@@ -78,12 +80,16 @@ export interface ChangeRow {
   readonly key: string;
   readonly prefix: string;
   readonly at: number;
+  /** The piece's label at the change (core/tlp.ts rank); null in rows from before labels (green). */
+  readonly tlp: number | null;
 }
 
 /** Up to `limit` changes after `afterId`; `expired` says why a cursor there cannot be served. */
 export interface ChangesPage {
   readonly expired?: 'pruned' | 'ahead';
   readonly changes: ChangeRow[];
+  /** Some change up to `afterId` had a label beyond green (core/tlp-changes.ts `labelsInUse`). */
+  readonly labelsInUse?: boolean;
 }
 
 /**
@@ -96,8 +102,36 @@ export function changesPage(store: Store, afterId: number, limit: number): Chang
     if (afterId < prunedThrough(store)) return { expired: 'pruned', changes: [] };
     if (afterId > lastChangeId(store)) return { expired: 'ahead', changes: [] };
     // Prepared: every subscriber's poll of the change stream.
-    return { changes: store.prepare('SELECT id, op, key, prefix, at FROM changes WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as ChangeRow[] };
+    const changes = store.prepare('SELECT id, op, key, prefix, at, tlp FROM changes WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as ChangeRow[];
+    return { changes, labelsInUse: restrictedLogged(store, afterId) };
   })();
+}
+
+/**
+ * True once any piece has been served under a label beyond green (core/tlp.ts): the projector
+ * marks the store when it logs such a change (store/projector.ts noteLabels), never unmarks it.
+ */
+export function labelsBeyondGreen(store: Store): boolean {
+  // Prepared (getMeta of one name): once per export and per change-stream poll.
+  return (store.prepare(`SELECT value FROM meta WHERE name = 'labels_beyond_green'`).pluck().get() as string | undefined) === '1';
+}
+
+/** Per connection: how far the log was searched for a label beyond green, and whether one was found. */
+const restrictedSeen = new WeakMap<object, { through: number; found: boolean }>();
+
+/**
+ * True when some change with an id up to `upTo` logged a label beyond green (core/tlp.ts). Each
+ * connection searches each part of the log once, so a store that never used labels pays one pass
+ * over the rows logged since the last poll; once found, always true (the log only grows).
+ */
+export function restrictedLogged(store: Store, upTo: number): boolean {
+  if (!labelsBeyondGreen(store)) return false;
+  const seen = restrictedSeen.get(store.db) ?? { through: 0, found: false };
+  if (seen.found || upTo <= seen.through) return seen.found;
+  // Prepared: every change-stream poll, over the rows logged since the last one.
+  const found = store.prepare('SELECT 1 FROM changes WHERE id > ? AND id <= ? AND tlp > 1 LIMIT 1').get(seen.through, upTo) !== undefined;
+  restrictedSeen.set(store.db, { through: upTo, found });
+  return found;
 }
 
 /**

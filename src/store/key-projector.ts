@@ -15,6 +15,8 @@ interface Aggregate {
   nextExpiry: number;
   sources: string;
   sourceCount: number;
+  /** The most restrictive label (core/tlp.ts rank) among the active sources. */
+  tlp: number;
 }
 
 /**
@@ -53,25 +55,26 @@ export class KeyProjector {
   ) {
     this.aggregate = store.prepare(
       `SELECT prefix, min(first_seen) AS firstSeen, max(last_seen) AS lastSeen, sum(reports) AS reports,
-         max(expires) AS expires, min(expires) AS nextExpiry, group_concat(publisher, ' ') AS sources, count(*) AS sourceCount
+         max(expires) AS expires, min(expires) AS nextExpiry, group_concat(publisher, ' ') AS sources, count(*) AS sourceCount,
+         max(tlp) AS tlp
        FROM listings WHERE key = ? AND op = 'list' AND expires > ? GROUP BY key`,
     );
     this.oldPieces = store.prepare('SELECT piece FROM origin_pieces WHERE origin = ?').pluck();
     this.dropPiece = store.prepare('DELETE FROM origin_pieces WHERE origin = ? AND piece = ?');
     this.addPiece = store.prepare('INSERT INTO origin_pieces (origin, piece) VALUES (?, ?)');
-    this.release = store.prepare('UPDATE effective SET refs = refs - 1 WHERE key = ? RETURNING id, refs, prefix, sources');
+    this.release = store.prepare('UPDATE effective SET refs = refs - 1 WHERE key = ? RETURNING id, refs, prefix, sources, tlp');
     this.remove = store.prepare('DELETE FROM effective WHERE key = ?');
     this.originsOf = store.prepare('SELECT origin FROM origin_pieces WHERE piece = ?').pluck();
-    this.current = store.prepare('SELECT id, refs, sources, expires FROM effective WHERE key = ?');
+    this.current = store.prepare('SELECT id, refs, sources, expires, tlp FROM effective WHERE key = ?');
     this.insert = store.prepare(
-      `INSERT INTO effective (key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at)
-       VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO effective (key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at, tlp)
+       VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.update = store.prepare(
       `UPDATE effective SET refs = refs + ?, first_seen = ?, last_seen = ?, reports = ?, expires = ?, next_expiry = ?,
-         sources = ?, source_count = ? WHERE key = ?`,
+         sources = ?, source_count = ?, tlp = ? WHERE key = ?`,
     );
-    this.log = store.prepare('INSERT INTO changes (op, key, prefix, at, piece_id, sources) VALUES (?, ?, ?, ?, ?, ?)');
+    this.log = store.prepare('INSERT INTO changes (op, key, prefix, at, piece_id, sources, tlp) VALUES (?, ?, ?, ?, ?, ?, ?)');
   }
 
   /** Brings one origin prefix's pieces in line with its listings now. */
@@ -87,10 +90,10 @@ export class KeyProjector {
       if (keep.has(piece)) continue;
       this.touch(piece);
       this.dropPiece.run(origin, piece);
-      const left = this.release.get(piece) as { id: number; refs: number; prefix: string; sources: string } | undefined;
+      const left = this.release.get(piece) as { id: number; refs: number; prefix: string; sources: string; tlp: number } | undefined;
       if (left && left.refs <= 0) {
         this.remove.run(piece);
-        this.change('removed', piece, left.prefix, left.id, left.sources);
+        this.change('removed', piece, left.prefix, left.id, left.sources, left.tlp);
       } else {
         this.touched = true;
         // The row may still hold this origin's values (the last origin projected writes them):
@@ -105,23 +108,24 @@ export class KeyProjector {
     const has = stale.size > 0 ? new Set(this.oldPieces.all(origin) as string[]) : had;
     for (const p of wanted) {
       this.touch(p.key);
-      const before = this.current.get(p.key) as { id: number; refs: number; sources: string; expires: number } | undefined;
+      const before = this.current.get(p.key) as { id: number; refs: number; sources: string; expires: number; tlp: number } | undefined;
       const adds = has.has(p.key) ? 0 : 1;
       if (adds) this.addPiece.run(origin, p.key);
       // Usually the origin is the piece's only contributor; only a shared piece needs the others.
       const shared = before !== undefined && before.refs + adds > 1;
       const v = shared ? this.combined(p.key, origin, agg) : { ...agg, sources: agg.sources.split(' ').sort().join(' ') };
       if (!before) {
-        const id = this.insert.run(p.key, p.text, v.firstSeen, v.lastSeen, v.reports, v.expires, v.nextExpiry, v.sources, v.sourceCount, this.now)
+        const id = this.insert.run(p.key, p.text, v.firstSeen, v.lastSeen, v.reports, v.expires, v.nextExpiry, v.sources, v.sourceCount, this.now, v.tlp)
           .lastInsertRowid;
-        this.change('added', p.key, p.text, Number(id), v.sources);
+        this.change('added', p.key, p.text, Number(id), v.sources, v.tlp);
         continue;
       }
-      this.update.run(adds, v.firstSeen, v.lastSeen, v.reports, v.expires, v.nextExpiry, v.sources, v.sourceCount, p.key);
+      this.update.run(adds, v.firstSeen, v.lastSeen, v.reports, v.expires, v.nextExpiry, v.sources, v.sourceCount, v.tlp, p.key);
       this.touched = true;
       // A later expiry is logged too: a CrowdSec bouncer holds each ban for the duration it was
       // sent, and would drop a ban that a fresh report has extended unless it is sent again.
-      if (before.sources !== v.sources || before.expires !== v.expires) this.change('updated', p.key, p.text, before.id, v.sources);
+      // So is a new label: readers that may no longer see the piece are told to remove it.
+      if (before.sources !== v.sources || before.expires !== v.expires || before.tlp !== v.tlp) this.change('updated', p.key, p.text, before.id, v.sources, v.tlp);
     }
   }
 
@@ -148,6 +152,7 @@ export class KeyProjector {
       nextExpiry: Math.min(...parts.map((a) => a.nextExpiry)),
       sources: sources.join(' '),
       sourceCount: sources.length,
+      tlp: Math.max(...parts.map((a) => a.tlp)),
     };
   }
 
@@ -167,8 +172,8 @@ export class KeyProjector {
     return holes.length === 0 ? [parsed.prefix] : subtractPrefixes(parsed.prefix, holes);
   }
 
-  private change(op: 'added' | 'removed' | 'updated', key: string, prefix: string, pieceId: number, sources: string): void {
-    this.log.run(op, key, prefix, this.now, pieceId, sources);
+  private change(op: 'added' | 'removed' | 'updated', key: string, prefix: string, pieceId: number, sources: string, tlp: number): void {
+    this.log.run(op, key, prefix, this.now, pieceId, sources, tlp);
     this.changesLogged++;
   }
 }

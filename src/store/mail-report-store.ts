@@ -82,6 +82,8 @@ export interface LoggedChange {
   readonly at: number;
   /** Space-separated; null in rows logged before the column existed. */
   readonly sources: string | null;
+  /** The piece's label at the change (core/tlp.ts rank); null in rows from before labels (green). */
+  readonly tlp?: number | null;
 }
 
 /**
@@ -93,7 +95,7 @@ export interface LoggedChange {
  */
 export function changesBetween(store: Store, from: number, until: number, afterId: number, throughId: number): LoggedChange[] {
   return store
-    .prepare('SELECT id, op, key, prefix, at, sources FROM changes WHERE id > ? AND id <= ? AND at >= ? AND at < ? ORDER BY id')
+    .prepare('SELECT id, op, key, prefix, at, sources, tlp FROM changes WHERE id > ? AND id <= ? AND at >= ? AND at < ? ORDER BY id')
     .all(afterId, throughId, from, until) as LoggedChange[];
 }
 

@@ -4,6 +4,7 @@ import { KeyProjector } from './key-projector.js';
 import { getMeta, setMeta } from './meta-store.js';
 import { writeTransaction, type Store } from './open-store.js';
 import { projectKeys } from './set-projector.js';
+import { labelsBeyondGreen } from './effective-query.js';
 
 /**
  * Keeps the effective list (`effective`, `origin_pieces`, `changes`) in step with `listings`.
@@ -46,7 +47,9 @@ export function projectPending(store: Store, now: number, rules: ProjectionRules
       }
       if (through === 0) return undefined;
       const projector = new KeyProjector(store, now, rules.allowlist);
+      const logged = lastLoggedChange(store);
       projectKeys(store, keys, now, rules.allowlist, projector);
+      noteLabels(store, logged);
       setMeta(store, 'pending_projected_through', String(through));
       projector.finish();
       return projector;
@@ -55,6 +58,23 @@ export function projectPending(store: Store, now: number, rules: ProjectionRules
     keysSeen += step.keysSeen;
     changesLogged += step.changesLogged;
   }
+}
+
+/** The newest change-log row (0 for none). */
+function lastLoggedChange(store: Store): number {
+  return (store.prepare('SELECT max(id) FROM changes').pluck().get() as number | null) ?? 0;
+}
+
+/**
+ * Marks the store once a piece has been served under a label beyond green (core/tlp.ts): until
+ * then readers skip looking for restricted pieces at all (store/effective-pages.ts
+ * restrictedPieces, the change stream). A piece only gets such a label through a logged change,
+ * so the changes this projection logged (after `afterId`) say it. The mark is never taken back.
+ */
+function noteLabels(store: Store, afterId: number): void {
+  if (labelsBeyondGreen(store)) return;
+  // Prepared (pull-bench): one index range over the changes just logged, per projection.
+  if (store.prepare('SELECT 1 FROM changes WHERE id > ? AND tlp > 1 LIMIT 1').get(afterId) !== undefined) setMeta(store, 'labels_beyond_green', '1');
 }
 
 function projectedThrough(store: Store): number {
@@ -97,7 +117,9 @@ export function projectExpired(store: Store, now: number, rules: ProjectionRules
       .pluck()
       .all(now) as string[];
     const projector = new KeyProjector(store, now, rules.allowlist);
+    const logged = lastLoggedChange(store);
     projectKeys(store, origins, now, rules.allowlist, projector);
+    noteLabels(store, logged);
     projector.finish();
     return { keys: projector.keysSeen, changes: projector.changesLogged };
   });

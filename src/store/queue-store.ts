@@ -8,17 +8,51 @@ export interface QueuedRow extends QueuedReport {
   readonly id: number;
 }
 
-export function enqueueReports(store: Store, reports: readonly QueuedReport[], now: number): void {
+/**
+ * How queued reports are to be published: under which label (a core/tlp.ts rank; null for the
+ * node's default, `publish.tlp`) and, for a sealed batch, to whom (recipients' ids, sorted,
+ * space-separated; null for an open batch).
+ */
+export interface QueueLabel {
+  readonly tlp?: number | null | undefined;
+  readonly recipients?: string | null | undefined;
+}
+
+/**
+ * One batch's worth of the queue: rows of one label and one recipient list. The label is the
+ * rank with the node's default filled in, so rows queued without one and rows naming the default
+ * are published together.
+ */
+export interface QueueGroup {
+  readonly tlp: number;
+  readonly recipients: string | null;
+}
+
+export function enqueueReports(store: Store, reports: readonly QueuedReport[], now: number, label: QueueLabel = {}): void {
   // Prepared: one run per reported line, and a report can hold 100,000 (no benchmark times it).
   const insert = store.prepare(
-    `INSERT INTO report_queue (op, prefix, first_seen, last_seen, reports, expires, category, reason, queued_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO report_queue (op, prefix, first_seen, last_seen, reports, expires, category, reason, queued_at, tlp, recipients)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   writeTransaction(store, () => {
     for (const r of reports) {
-      insert.run(r.op, r.prefix.text, r.firstSeen, r.lastSeen, r.reports, r.expires, r.category, r.reason, now);
+      insert.run(r.op, r.prefix.text, r.firstSeen, r.lastSeen, r.reports, r.expires, r.category, r.reason, now, label.tlp ?? null, label.recipients ?? null);
     }
   });
+}
+
+/**
+ * The groups the queue holds, the group of its oldest row first (ingest/publish-batches.ts cuts
+ * one batch per group at a time). The key is (label, recipients): recipients are part of it, so
+ * a sealed batch never carries reports meant for others.
+ */
+export function queueGroups(store: Store, defaultTlp: number): QueueGroup[] {
+  return store
+    .prepare(
+      `SELECT coalesce(tlp, @tlp) AS tlp, recipients FROM report_queue
+       GROUP BY coalesce(tlp, @tlp), recipients ORDER BY min(id)`,
+    )
+    .all({ tlp: defaultTlp }) as QueueGroup[];
 }
 
 export function queuedCount(store: Store): number {
@@ -26,14 +60,23 @@ export function queuedCount(store: Store): number {
 }
 
 /** Queued reports in the order they arrived; prefixes were canonical when queued. */
-export function* queuedReports(store: Store): Generator<QueuedRow> {
+export function* queuedReports(store: Store, group?: QueueGroup & { readonly defaultTlp: number }): Generator<QueuedRow> {
   // Prepared and iterated, a row at a time: drizzle's builder would read the whole queue first.
-  const rows = store
-    .prepare(
-      `SELECT id, op, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason
-       FROM report_queue ORDER BY id`,
-    )
-    .iterate() as IterableIterator<Omit<QueuedRow, 'prefix'> & { prefix: string }>;
+  const rows = (
+    group
+      ? store
+          .prepare(
+            `SELECT id, op, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason
+             FROM report_queue WHERE coalesce(tlp, @defaultTlp) = @tlp AND recipients IS @recipients ORDER BY id`,
+          )
+          .iterate({ defaultTlp: group.defaultTlp, tlp: group.tlp, recipients: group.recipients })
+      : store
+          .prepare(
+            `SELECT id, op, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason
+             FROM report_queue ORDER BY id`,
+          )
+          .iterate()
+  ) as IterableIterator<Omit<QueuedRow, 'prefix'> & { prefix: string }>;
   for (const row of rows) {
     const parsed = parsePrefix(row.prefix);
     if (!parsed.ok) continue; // unreachable: only canonical prefixes are queued
@@ -42,6 +85,12 @@ export function* queuedReports(store: Store): Generator<QueuedRow> {
 }
 
 /** Removes reports up to and including `lastId`, once they are in a stored batch. */
-export function dequeueThrough(store: Store, lastId: number): void {
-  store.orm.delete(reportQueue).where(lte(reportQueue.id, lastId)).run();
+export function dequeueThrough(store: Store, lastId: number, group?: QueueGroup & { readonly defaultTlp: number }): void {
+  if (!group) {
+    store.orm.delete(reportQueue).where(lte(reportQueue.id, lastId)).run();
+    return;
+  }
+  store
+    .prepare('DELETE FROM report_queue WHERE id <= @lastId AND coalesce(tlp, @defaultTlp) = @tlp AND recipients IS @recipients')
+    .run({ lastId, defaultTlp: group.defaultTlp, tlp: group.tlp, recipients: group.recipients });
 }

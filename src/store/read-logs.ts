@@ -18,7 +18,7 @@ export interface LogPositions {
   readonly refusals: number;
 }
 
-const LISTING_COLUMNS = `publisher, op, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason, seq`;
+const LISTING_COLUMNS = `publisher, op, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason, seq, tlp`;
 
 /** The newest id of each log; pruning can empty a log, so the last pruned id counts too. */
 export function logPositions(store: Store): LogPositions {
@@ -36,8 +36,8 @@ export function prunedPast(store: Store, positions: LogPositions): boolean {
 }
 
 /** Every listed piece of the effective list, streamed. */
-function effectivePieces(store: Store): IterableIterator<[key: string, sources: string, expires: number]> {
-  return store.prepare('SELECT key, sources, expires FROM effective').raw().iterate() as IterableIterator<[string, string, number]>;
+function effectivePieces(store: Store): IterableIterator<[key: string, sources: string, expires: number, tlp: number]> {
+  return store.prepare('SELECT key, sources, expires, tlp FROM effective').raw().iterate() as IterableIterator<[string, string, number, number]>;
 }
 
 /** Every stored listing, in key order (then publisher), streamed. */
@@ -66,6 +66,8 @@ export interface PieceChange {
   /** The piece's sources and expiry now; null when it is no longer listed (a later change removed it). */
   readonly sources: string | null;
   readonly expires: number | null;
+  /** Its label (core/tlp.ts rank) now; null when it is no longer listed. */
+  readonly tlp: number | null;
 }
 
 /**
@@ -76,7 +78,7 @@ export interface PieceChange {
 export function changesAfterWithPieces(store: Store, afterId: number, limit: number): PieceChange[] {
   return store
     .prepare(
-      `SELECT c.id, c.key, e.sources, e.expires FROM changes c LEFT JOIN effective e ON e.key = c.key
+      `SELECT c.id, c.key, e.sources, e.expires, e.tlp FROM changes c LEFT JOIN effective e ON e.key = c.key
        WHERE c.id > ? ORDER BY c.id LIMIT ?`,
     )
     .all(afterId, limit) as PieceChange[];
@@ -94,7 +96,7 @@ export function refusalsAfter(store: Store, afterId: number, limit: number): [id
  */
 export interface ReadSnapshot {
   readonly positions: LogPositions;
-  pieces(): IterableIterator<[key: string, sources: string, expires: number]>;
+  pieces(): IterableIterator<[key: string, sources: string, expires: number, tlp: number]>;
   listings(): IterableIterator<ListingFacts & { key: string }>;
   refusedPrefixes(): IterableIterator<string>;
   close(): void;

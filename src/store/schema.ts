@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { blob, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -171,7 +172,11 @@ export const effective = sqliteTable(
     /** The most restrictive label (core/tlp.ts rank) among the active sources' listings. */
     tlp: integer('tlp').notNull().default(1),
   },
-  (t) => [index('effective_next_expiry').on(t.nextExpiry)],
+  (t) => [
+    index('effective_next_expiry').on(t.nextExpiry),
+    // The few pieces labelled beyond green, found without a scan (store/effective-pages.ts).
+    index('effective_restricted').on(t.key).where(sql`${t.tlp} > 1`),
+  ],
 );
 
 /** Which effective pieces each listed prefix (origin) contributes. */

@@ -17,7 +17,7 @@ const TABLES = `
   CREATE TEMP TABLE IF NOT EXISTS projection_rows (
     ord INTEGER PRIMARY KEY, key TEXT NOT NULL, cat INTEGER NOT NULL, prefix TEXT, first_seen INTEGER, last_seen INTEGER,
     reports INTEGER, expires INTEGER, next_expiry INTEGER, sources TEXT, source_count INTEGER,
-    eid INTEGER, eprefix TEXT, esources TEXT, eexpires INTEGER);
+    eid INTEGER, eprefix TEXT, esources TEXT, eexpires INTEGER, tlp INTEGER, etlp INTEGER);
   CREATE TEMP TABLE IF NOT EXISTS projection_allow (lo TEXT NOT NULL, hi TEXT NOT NULL);
   CREATE TEMP TABLE IF NOT EXISTS projection_allow_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;`;
 
@@ -28,7 +28,7 @@ const TABLES = `
  * listed by several publishers needs the sort.
  */
 const CLASSIFY = `
-  INSERT INTO projection_rows (ord, key, cat, prefix, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, eid, eprefix, esources, eexpires)
+  INSERT INTO projection_rows (ord, key, cat, prefix, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, eid, eprefix, esources, eexpires, tlp, etlp)
   SELECT ord, key,
     CASE
       WHEN NOT EXISTS (SELECT 1 FROM origin_pieces WHERE origin = g.key) THEN CASE WHEN n = 0 THEN ${NOOP} WHEN eid IS NULL THEN ${ADD} ELSE ${GENERAL} END
@@ -37,11 +37,12 @@ const CLASSIFY = `
     END,
     prefix, first_seen, last_seen, reports, expires, next_expiry,
     CASE WHEN n > 1 THEN (SELECT group_concat(publisher, ' ' ORDER BY publisher) FROM listings WHERE key = g.key AND op = 'list' AND expires > @now) ELSE sources END,
-    n, eid, eprefix, esources, eexpires
+    n, eid, eprefix, esources, eexpires, tlp, etlp
   FROM (
     SELECT k.ord, k.key, count(l.key) AS n, min(l.prefix) AS prefix, min(l.first_seen) AS first_seen, max(l.last_seen) AS last_seen,
       sum(l.reports) AS reports, max(l.expires) AS expires, min(l.expires) AS next_expiry, min(l.publisher) AS sources,
-      e.id AS eid, e.refs AS erefs, e.prefix AS eprefix, e.sources AS esources, e.expires AS eexpires
+      e.id AS eid, e.refs AS erefs, e.prefix AS eprefix, e.sources AS esources, e.expires AS eexpires,
+      max(l.tlp) AS tlp, e.tlp AS etlp
     FROM projection_keys k
     LEFT JOIN listings l ON l.key = k.key AND l.op = 'list' AND l.expires > @now
     LEFT JOIN effective e ON e.key = k.key
@@ -61,11 +62,11 @@ const ALL_NEW = `
 
 /** For ALL_NEW chunks: the pieces straight from the listings, without classifying them first. */
 const ADD_ALL = `
-  INSERT INTO effective (id, key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at)
-  SELECT @base + row_number() OVER (ORDER BY ord), key, prefix, 1, first_seen, last_seen, reports, expires, next_expiry, sources, n, @now
+  INSERT INTO effective (id, key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at, tlp)
+  SELECT @base + row_number() OVER (ORDER BY ord), key, prefix, 1, first_seen, last_seen, reports, expires, next_expiry, sources, n, @now, tlp
   FROM (
     SELECT k.ord, k.key, count(*) AS n, min(l.prefix) AS prefix, min(l.first_seen) AS first_seen, max(l.last_seen) AS last_seen,
-      sum(l.reports) AS reports, max(l.expires) AS expires, min(l.expires) AS next_expiry,
+      sum(l.reports) AS reports, max(l.expires) AS expires, min(l.expires) AS next_expiry, max(l.tlp) AS tlp,
       CASE WHEN count(*) > 1 THEN (SELECT group_concat(publisher, ' ' ORDER BY publisher) FROM listings WHERE key = k.key AND op = 'list' AND expires > @now)
         ELSE min(l.publisher) END AS sources
     FROM projection_keys k CROSS JOIN listings l ON l.key = k.key AND l.op = 'list' AND l.expires > @now
@@ -73,7 +74,7 @@ const ADD_ALL = `
   ORDER BY ord`;
 /** In key order, as ADD_ORIGINS: `projection_keys` is kept in key order. */
 const ADD_ALL_ORIGINS = `INSERT INTO origin_pieces (origin, piece) SELECT key, key FROM projection_keys k WHERE EXISTS (SELECT 1 FROM effective WHERE key = k.key AND id > @base)`;
-const LOG_ALL = `INSERT INTO changes (op, key, prefix, at, piece_id, sources) SELECT 'added', key, prefix, @now, id, sources FROM effective WHERE id > @base ORDER BY id`;
+const LOG_ALL = `INSERT INTO changes (op, key, prefix, at, piece_id, sources, tlp) SELECT 'added', key, prefix, @now, id, sources, tlp FROM effective WHERE id > @base ORDER BY id`;
 
 /**
  * Keys an allowlist member overlaps: those starting inside it, and those containing it. The
@@ -89,27 +90,28 @@ const RUN = `ord > @lo AND ord < @hi`;
 
 /** New pieces, their ids in the keys' order, as KeyProjector gives them one key at a time. */
 const ADD_PIECES = `
-  INSERT INTO effective (id, key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at)
-  SELECT @base + row_number() OVER (ORDER BY ord), key, prefix, 1, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, @now
+  INSERT INTO effective (id, key, prefix, refs, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, listed_at, tlp)
+  SELECT @base + row_number() OVER (ORDER BY ord), key, prefix, 1, first_seen, last_seen, reports, expires, next_expiry, sources, source_count, @now, tlp
   FROM projection_rows WHERE ${RUN} AND cat = ${ADD} ORDER BY ord`;
 /** In key order: both of the table's indexes are then written forwards (its rowids are read by no one). */
 const ADD_ORIGINS = `INSERT INTO origin_pieces (origin, piece) SELECT key, key FROM projection_rows WHERE ${RUN} AND cat = ${ADD} ORDER BY key`;
 const UPDATE_PIECES = `
   UPDATE effective SET first_seen = r.first_seen, last_seen = r.last_seen, reports = r.reports, expires = r.expires,
-    next_expiry = r.next_expiry, sources = r.sources, source_count = r.source_count
+    next_expiry = r.next_expiry, sources = r.sources, source_count = r.source_count, tlp = r.tlp
   FROM projection_rows r WHERE r.ord > @lo AND r.ord < @hi AND r.cat = ${UPDATE} AND effective.id = r.eid`;
 const REMOVE_ORIGINS = `DELETE FROM origin_pieces WHERE origin IN (SELECT key FROM projection_rows WHERE ${RUN} AND cat = ${REMOVE})`;
 const REMOVE_PIECES = `DELETE FROM effective WHERE id IN (SELECT eid FROM projection_rows WHERE ${RUN} AND cat = ${REMOVE})`;
-/** The change log, in the keys' order as KeyProjector logs: an update only when sources or expiry moved. */
+/** The change log, in the keys' order as KeyProjector logs: an update only when sources, expiry or label moved. */
 const LOG = `
-  INSERT INTO changes (op, key, prefix, at, piece_id, sources)
+  INSERT INTO changes (op, key, prefix, at, piece_id, sources, tlp)
   SELECT CASE cat WHEN ${ADD} THEN 'added' WHEN ${UPDATE} THEN 'updated' ELSE 'removed' END, key,
     CASE cat WHEN ${REMOVE} THEN eprefix ELSE prefix END, @now,
     CASE cat WHEN ${ADD} THEN @base + adds ELSE eid END,
-    CASE cat WHEN ${REMOVE} THEN esources ELSE sources END
+    CASE cat WHEN ${REMOVE} THEN esources ELSE sources END,
+    CASE cat WHEN ${REMOVE} THEN etlp ELSE tlp END
   FROM (SELECT *, count(*) FILTER (WHERE cat = ${ADD}) OVER (ORDER BY ord ROWS UNBOUNDED PRECEDING) AS adds
         FROM projection_rows WHERE ${RUN} AND cat IN (${ADD}, ${UPDATE}, ${REMOVE}))
-  WHERE cat <> ${UPDATE} OR sources IS NOT esources OR expires IS NOT eexpires
+  WHERE cat <> ${UPDATE} OR sources IS NOT esources OR expires IS NOT eexpires OR tlp IS NOT etlp
   ORDER BY ord`;
 
 /** The allowlist the temporary tables hold, per connection. */

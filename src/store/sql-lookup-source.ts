@@ -11,14 +11,15 @@ export function sqlLookupSource(store: Store): LookupSource {
       const covering = candidatePrefixes(store, address);
       const keys = covering.map((p) => p.key);
       const marks = keys.map(() => '?').join(',');
-      const pieces = store.prepare(`SELECT prefix, sources, expires FROM effective WHERE key IN (${marks}) ORDER BY key`).all(...keys) as {
+      const pieces = store.prepare(`SELECT prefix, sources, expires, tlp FROM effective WHERE key IN (${marks}) ORDER BY key`).all(...keys) as {
         prefix: string;
         sources: string;
         expires: number;
+        tlp: number;
       }[];
       const rows = store
         .prepare(
-          `SELECT prefix, publisher, op, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason, seq
+          `SELECT prefix, publisher, op, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason, seq, tlp
            FROM listings WHERE key IN (${marks}) ORDER BY key, publisher`,
         )
         .all(...keys) as (ListingFacts & { prefix: string })[];

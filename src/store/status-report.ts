@@ -9,6 +9,7 @@ import type { Store } from './open-store.js';
 import { peerState } from './peer-state-store.js';
 import { queuedCount } from './queue-store.js';
 import { refusalCounts } from './refusal-store.js';
+import { listZoneSecondaries } from './zone-secondary-store.js';
 
 export interface StatusPeer {
   readonly id: string;
@@ -67,6 +68,16 @@ export function statusReport(
     }),
     store: { ...storeCounts(store, now), refusals: { total: refusalTotal, byPublisher: refusals } },
     alarms: listEvidence(store).map((e) => ({ publisher: e.publisher, kind: e.kind, detail: e.detail, at: iso(e.at) })),
+    // DNS secondaries of the DNSBL zone (NOTIFY targets and clients that asked for a transfer).
+    dnsSecondaries: listZoneSecondaries(store).map((z) => ({
+      secondary: z.secondary,
+      lastSerial: z.lastSerial,
+      lastAckAt: iso(z.lastAckAt),
+      lastTransferAt: iso(z.lastTransferAt),
+      lastTransferKind: z.lastTransferKind,
+      refused: z.refused,
+      lastError: z.lastError ? { message: z.lastError, at: iso(z.lastErrorAt) } : null,
+    })),
   };
 }
 

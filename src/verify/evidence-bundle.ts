@@ -19,6 +19,11 @@ const ListingSchema = z
     prefix: z.string().max(64),
     seq: count(1),
     batch: z.string().max(MAX_JWS_BYTES),
+    /**
+     * For a sealed batch (PROTOCOL "Additions: partners only"): the inner compact JWS the node
+     * opened, whose SHA-256 the logged batch names as `innerDigest` and whose entries list the prefix.
+     */
+    inner: z.string().max(MAX_JWS_BYTES).optional(),
     leafHash: z.string().max(64),
     inclusion: z.object({ leafIndex: count(0), treeSize: count(1), proof: z.array(z.string().max(64)).max(64) }).strict(),
   })

@@ -1,4 +1,5 @@
-import { BATCH_TYP, checkBatchShape } from '../core/batch.js';
+import { createHash } from 'node:crypto';
+import { BATCH_TYP, checkBatchShape, type BatchPayload } from '../core/batch.js';
 import { parseCheckpoint, type Checkpoint } from '../core/checkpoint.js';
 import { SpamxError } from '../core/errors.js';
 import { checkEntry as checkWireEntry } from '../core/entry.js';
@@ -48,7 +49,31 @@ export async function checkBatch(s: ListingState): Promise<string> {
   if (payload.seq !== listing.seq) fail(`the batch has seq ${payload.seq}, the bundle says ${listing.seq}`);
   s.keys = keys;
   s.entries = payload.entries;
-  return `EdDSA by ${kid} (${trust.keys ? '--key' : 'key from the bundle'}); ${payload.publisher} seq ${payload.seq}, issued ${payload.issuedAt}`;
+  if (!payload.sealed && listing.inner !== undefined) fail('the batch is not sealed, yet the bundle gives an inner JWS for it');
+  const sealed = payload.sealed ? `; ${checkInner(s, payload)}` : '';
+  return `EdDSA by ${kid} (${trust.keys ? '--key' : 'key from the bundle'}); ${payload.publisher} seq ${payload.seq}, issued ${payload.issuedAt}${sealed}`;
+}
+
+/**
+ * A sealed batch's content (PROTOCOL "Additions: partners only"): the bundle's inner JWS hashes to
+ * the `innerDigest` the logged (outer) batch names, is signed by the same keys, and is that
+ * publisher's batch of the same seq, prev and time. Its entries are what the next step reads:
+ * so a recipient proves offline what the publisher sent, without the decryption key.
+ */
+function checkInner(s: ListingState, outer: BatchPayload): string {
+  const { listing } = s;
+  const sealed = outer.sealed!;
+  if (listing.inner === undefined) fail(`the batch is sealed to ${sealed.recipients.join(', ')} and the bundle has no inner JWS for it`);
+  const digest = createHash('sha256').update(listing.inner, 'latin1').digest('base64url');
+  if (digest !== sealed.innerDigest) fail(`the inner JWS hashes to ${digest}, the logged batch names innerDigest ${sealed.innerDigest}`);
+  const { kid, payloadText } = verifyCompactJws(listing.inner, s.keys!, BATCH_TYP);
+  const inner = checkBatchShape(parseStrictJson(payloadText, 'inner payload'));
+  for (const member of ['publisher', 'seq', 'prev', 'issuedAt'] as const) {
+    if (inner[member] !== outer[member]) fail(`the inner JWS has ${member} ${JSON.stringify(inner[member])}, the logged batch ${JSON.stringify(outer[member])}`);
+  }
+  if (inner.sealed) fail('the inner JWS is itself sealed');
+  s.entries = inner.entries;
+  return `sealed to ${sealed.recipients.join(', ')} (${sealed.tlp}): the inner JWS, EdDSA by ${kid}, hashes to the logged innerDigest`;
 }
 
 /** The batch lists (op `list`) the bundle's prefix, and that prefix contains the address. */

@@ -7,6 +7,7 @@ import { parsePayloadInChunks } from '../core/chunked-payload.js';
 import { freeNow, ownBuffer } from '../core/free-buffers.js';
 import { checkKeyInForce } from '../core/key-history.js';
 import { parseTimestamp } from '../core/time.js';
+import { batchTlp, tlpRank, type TlpRank } from '../core/tlp.js';
 import type { PinnedKey, PinnedKeySet } from './pinned-keys.js';
 import { checkSignature, decodePayload, inspectCompactJws, verifyCompactJws, type CompactJws } from './verify-jws.js';
 
@@ -19,6 +20,12 @@ export interface VerifiedBatch {
   readonly issuedAt: number;
   readonly entryCount: number;
   readonly payload: BatchPayload;
+  /**
+   * The label the batch's entries are held under (core/tlp.ts rank): its `tlp`, read by
+   * batchTlp; a sealed batch's from its `sealed.tlp`. `tlpNote` says why a bad label was read as red.
+   */
+  readonly tlp: TlpRank;
+  readonly tlpNote?: string;
 }
 
 export interface BatchContext {
@@ -44,7 +51,15 @@ export function verifyBatch(jws: string, ctx: BatchContext): VerifiedBatch {
     issuedAt: parseTimestamp(payload.issuedAt)!,
     entryCount: payload.entries.length,
     payload,
+    ...tlpOf(payload),
   };
+}
+
+/** The batch's label as VerifiedBatch holds it. */
+export function tlpOf(payload: BatchPayload): { tlp: TlpRank; tlpNote?: string } {
+  if (payload.sealed) return { tlp: tlpRank(payload.sealed.tlp) }; // checked a TLP 2.0 label by its shape
+  const { rank, note } = batchTlp(payload.tlp);
+  return note === undefined ? { tlp: rank } : { tlp: rank, tlpNote: note };
 }
 
 /** What verifyBatchInChunks does with a batch while it verifies it. */
@@ -110,6 +125,7 @@ export function verifyBatchInChunks<T>(
     issuedAt: parseTimestamp(payload.issuedAt)!,
     entryCount,
     payload,
+    ...tlpOf(payload),
   };
   return { batch, speculated };
 }

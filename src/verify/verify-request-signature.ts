@@ -19,8 +19,13 @@ export const MAX_CLOCK_AHEAD_SECONDS = 60;
 /** A request as the publisher received it, with its two signature headers (absent: undefined). */
 export interface ReceivedRequest {
   readonly method: string;
-  /** The absolute URI the requester addressed: this node's public URL with the path and query. */
-  readonly targetUri: string;
+  /**
+   * The absolute URIs the requester may have addressed: each URL this node is reached at (its
+   * public URL, then `federation.urls`) with the path and query received. The signature must
+   * verify over one of them: never over the Host header, which the requester chooses, or a
+   * request signed for another node could be replayed here.
+   */
+  readonly targetUris: readonly string[];
   readonly signatureInput: string | undefined;
   readonly signature: string | undefined;
 }
@@ -74,8 +79,8 @@ export function verifyRequestSignature(request: ReceivedRequest, policy: Signatu
       { kid: keyid },
     );
   }
-  const base = signatureBase(request, signed.input);
-  if (signed.signature.length !== 64 || !ed25519Verify(key, Buffer.from(base, 'ascii'), signed.signature)) {
+  const verifies = (targetUri: string) => ed25519Verify(key, Buffer.from(signatureBase({ method: request.method, targetUri }, signed.input), 'ascii'), signed.signature);
+  if (signed.signature.length !== 64 || !request.targetUris.some(verifies)) {
     throw new SpamxError(
       'SIGNATURE_INVALID',
       `the signature by ${keyid} does not verify over this request's method and URI: sign the exact method and absolute URI sent, with the key named by keyid`,

@@ -37,7 +37,7 @@ export async function auditBench(runs: number): Promise<void> {
     } finally {
       await node.destroy();
     }
-    const keys = await pinKeys(node.descriptor().keys, 'bench');
+    const keys = await pinKeys({ keys: node.descriptor().keys.keys.filter((k) => k.use !== 'enc') }, 'bench'); // signing keys only
     const key = [...keys.values()][0]!.keyObject;
     const signed = jws.map((j) => {
       const dot = j.lastIndexOf('.');

@@ -1,6 +1,7 @@
 import { prefixEnd, prefixFrom, type Prefix } from '../../src/core/prefix.js';
 import { specialPurposeRange } from '../../src/core/special-purpose.js';
-import type { Store } from '../../src/store/open-store.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openStore, type Store } from '../../src/store/open-store.js';
 import { prng } from './bench-data.js';
 
 const FIRST = 0x01000000; // 1.0.0.0: 0.0.0.0/8 is special-purpose
@@ -86,4 +87,18 @@ export function fillEffective(store: Store, prefixes: Iterable<Prefix>, now: num
   store.db.pragma('wal_checkpoint(TRUNCATE)');
   store.db.pragma('synchronous = FULL');
   return rows;
+}
+
+/** A node directory's store filled with `count` generated pieces (fillEffective); answers their texts. */
+export function fillNodeStore(dir: string, count: number, seed: number): Set<string> {
+  const store = openStore(loadConfig(dir).paths.database);
+  const held = new Set<string>();
+  try {
+    const prefixes = [...blocklistPrefixes(count, seed)];
+    for (const p of prefixes) held.add(p.text);
+    fillEffective(store, prefixes, Date.now());
+  } finally {
+    store.close();
+  }
+  return held;
 }

@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createdAt, signRequest } from '../../src/core/http-signature.js';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { SpamxNode } from '../../src/daemon.js';
@@ -10,7 +13,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { parseDescriptor } from '../../src/config/descriptor.js';
 import { pinPeer } from '../../src/node-files/pin-peer.js';
 import { parsePrefix } from '../../src/core/prefix.js';
-import { spawnServe, type ServeProcess } from '../helpers/spawn.js';
+import { runCli, spawnServe, type ServeProcess } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { median, publicAddresses } from './bench-data.js';
@@ -56,7 +59,7 @@ export async function pullBench(runs: number): Promise<void> {
           // pays for flushing what the other wrote (the baseline's million rows are 300 MB).
           execFileSync('sync');
           baseline.push(baselineUpsert(join(tmp.path, `baseline-${peer}-${run}.db`), addresses.slice(0, entries)));
-          const dir = await pullerDir(tmp.path, `${peer}-run${run}`, url);
+          const dir = await pullerDir(tmp.path, `${peer}-run${run}`, url, peer === 'cn-isc' ? single : history);
           execFileSync('sync');
           const out = await measuredPull(dir, peer, entries, addresses[entries - 1]!);
           served.push(entries / (out.servedMs / 1000));
@@ -71,7 +74,7 @@ export async function pullBench(runs: number): Promise<void> {
         const b = median(baseline);
         const s = median(served);
         console.log(
-          `pull ${label}: pull request to listings served ${fmt(s)} entries/s, baseline upsert ${fmt(b)} rows/s, ratio ${(s / b).toFixed(2)}x ` +
+          `pull ${label}${PARTNERS ? ' (federation.access partners: signed requests)' : ''}: pull request to listings served ${fmt(s)} entries/s, baseline upsert ${fmt(b)} rows/s, ratio ${(s / b).toFixed(2)}x ` +
             `(target >= 0.5x), serving process peak RSS ${median(rss).toFixed(0)} MB (target < 300 MB); medians of ${runs}`,
         );
         console.log(
@@ -141,9 +144,15 @@ async function measuredPull(dir: string, peer: string, entries: number, last: st
   }
 }
 
+/**
+ * BENCH_PULL_ACCESS=partners runs the publishers with `federation.access: "partners"`, pinning
+ * each puller: every request of the pull is signed and checked (issue 16: signed requests must
+ * not move this ratio). By default they serve anyone, as before.
+ */
+const PARTNERS = process.env.BENCH_PULL_ACCESS === 'partners';
+
 async function makePublisher(root: string, id: string, addresses: readonly string[], batches: number): Promise<string> {
-  // Pulled by a puller it has not pinned: batches served to anyone.
-  const dir = await initTestNode(root, { id, config: PUBLIC_FEEDS });
+  const dir = await initTestNode(root, { id, config: PARTNERS ? { federation: { access: 'partners' } } : PUBLIC_FEEDS });
   const node = await SpamxNode.create({ dataDir: dir, logger: pino({ level: 'warn' }) });
   try {
     const per = addresses.length / batches;
@@ -159,10 +168,23 @@ async function makePublisher(root: string, id: string, addresses: readonly strin
   return dir;
 }
 
-async function pullerDir(root: string, name: string, publisherUrl: string): Promise<string> {
+async function pullerDir(root: string, name: string, publisherUrl: string, publisherDir: string): Promise<string> {
   const dir = await initTestNode(root, { id: `puller-${name}` });
   const descriptor = parseDescriptor(await (await fetch(`${publisherUrl}/.well-known/spamx`)).json(), publisherUrl);
   await pinPeer(loadConfig(dir), descriptor, { url: publisherUrl });
+  if (PARTNERS) {
+    // The running publisher pins the puller (its peers directory is re-read on change) and then
+    // serves it only signed requests; the clock starts once it does.
+    const own = JSON.parse((await runCli(['descriptor', '--data', dir, '--url', 'http://127.0.0.1:9'])).stdout) as unknown;
+    await pinPeer(loadConfig(publisherDir), parseDescriptor(own, 'http://127.0.0.1:9'), { url: 'http://127.0.0.1:9', schedule: '0 0 1 1 *' });
+    const key = createPrivateKey({ key: JSON.parse(readFileSync(loadConfig(dir).paths.privateKey, 'utf8')) as JsonWebKey, format: 'jwk' });
+    const kid = String(parseDescriptor(own, 'http://127.0.0.1:9').keys.keys[0]!.kid);
+    const pages = `${publisherUrl}/v1/feeds/${descriptor.id}/batches?after=0&limit=1`;
+    await waitFor('the publisher to serve the puller', async () => {
+      const h = signRequest({ method: 'HEAD', targetUri: pages, created: createdAt(Date.now()), kid, privateKey: key });
+      return (await fetch(pages, { method: 'HEAD', headers: { 'signature-input': h.signatureInput, signature: h.signature } })).ok;
+    }, { timeoutMs: 60_000, intervalMs: 1_100 });
+  }
   return dir;
 }
 
@@ -185,7 +207,7 @@ function baselineUpsert(path: string, addresses: readonly string[]): number {
         store.db.transaction(() => {
           for (let j = i; j < Math.min(i + BATCH, rows.length); j++) {
             const [key, text] = rows[j]!;
-            upsert.run(key, 'bench', text, now, now, 1, now + 1, 'spam-origin', 1);
+            upsert.run(key, 'bench', text, now, now, 1, now + 1, 'spam-origin', 1, 1);
           }
         })(),
       );

@@ -34,11 +34,23 @@ export interface ServeProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `spamx serve --data DIR` as a child process and waits until it listens. */
-export async function spawnServe(dir: string, extraArgs: readonly string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, ...extraArgs], {
+/** A long-running `spamx` child process with its pino JSON log lines collected as they come. */
+export interface LoggedProcess {
+  readonly child: ChildProcess;
+  /** Every log line so far (a line that is not JSON as `{msg}`). */
+  readonly lines: Record<string, unknown>[];
+  stderr(): string;
+  readonly exited: Promise<number | null>;
+  /** Sends SIGTERM and waits for exit; resolves the exit code. */
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+/** Starts `spamx ARGS` (at debug log level unless `env` says otherwise), collecting its log lines. */
+export function spawnLogged(args: readonly string[], options: { nodeArgs?: readonly string[]; env?: Record<string, string> } = {}): LoggedProcess {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SPAMX_LOG_LEVEL: 'debug' },
+    env: { ...process.env, SPAMX_LOG_LEVEL: 'debug', ...options.env },
   });
   const lines: Record<string, unknown>[] = [];
   let pending = '';
@@ -57,14 +69,30 @@ export async function spawnServe(dir: string, extraArgs: readonly string[] = [])
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
+}
+
+/** Starts `spamx serve --data DIR` as a child process and waits until it listens. */
+export async function spawnServe(dir: string, extraArgs: readonly string[] = []): Promise<ServeProcess> {
+  const proc = spawnLogged(['serve', '--data', dir, ...extraArgs]);
+  const { child, lines, kill } = proc;
   let url: string;
   try {
     url = await waitFor(`spamx serve ${dir} to listen`, () => {
-      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${proc.stderr()}`);
       return lines.find((l) => l.msg === 'spamx node serving')?.url as string | undefined;
     });
   } catch (err) {
@@ -76,10 +104,7 @@ export async function spawnServe(dir: string, extraArgs: readonly string[] = [])
     child,
     url,
     lines: () => lines,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
+    stop: proc.stop,
     kill,
   };
 }

@@ -94,8 +94,10 @@ describe('key rotation', () => {
     const newKid = hk.identity.kid;
     expect(newKid).not.toBe(oldKid);
     expect((await batchesOf(hk, 'hk-ofta')).map(kidOf)).toEqual([oldKid, oldKid, oldKid, newKid, newKid, newKid]);
-    const descriptor = await json<{ keys: { keys: { kid: string }[] }; checkpointKey: string }>(`${hk.url}/.well-known/spamx`);
-    expect(descriptor.keys.keys.map((k) => k.kid)).toEqual([newKid]);
+    const descriptor = await json<{ keys: { keys: { kid: string; use?: string }[] }; checkpointKey: string }>(`${hk.url}/.well-known/spamx`);
+    // The signing key, then the X25519 encryption key (sealed batches), which rotated with it.
+    expect(descriptor.keys.keys.filter((k) => k.use !== 'enc').map((k) => k.kid)).toEqual([newKid]);
+    expect(descriptor.keys.keys.filter((k) => k.use === 'enc')).toHaveLength(1);
     expect(parseVerifierKey(descriptor.checkpointKey).name).toBe(parseVerifierKey(oldCheckpointKey).name);
     expect(descriptor.checkpointKey).not.toBe(oldCheckpointKey);
 
@@ -105,7 +107,8 @@ describe('key rotation', () => {
     expect(report.toSeq).toBe(6);
     expect(jp.lookup('116.31.65.7').listed).toBe(true);
     expect(peerFile(jp, 'hk-ofta').keys.keys.map((k) => k.kid)).toEqual([newKid]);
-    expect(heldStatements(jp.store, 'hk-ofta')).toHaveLength(1);
+    // The statement that named hk's encryption key at its first start (sealed batches), then the rotation.
+    expect(heldStatements(jp.store, 'hk-ofta')).toHaveLength(2);
     const held = await runCli(['key', 'list', '--data', jp.config.paths.dir, '--publisher', 'hk-ofta']);
     expect(held.stdout).toMatch(new RegExp(`current\\s+${newKid}\\s+batches 4\\.\\.\n\\s+retired\\s+${oldKid}\\s+batches 1\\.\\.3\n`));
     // Its witness step verified the publisher's checkpoint with the new key, under the same name.
@@ -133,7 +136,7 @@ describe('key rotation', () => {
     const listed = await runCli(['key', 'list', '--data', hk.config.paths.dir, '--json']);
     expect(JSON.parse(listed.stdout)).toMatchObject({
       publisher: 'hk-ofta',
-      statements: 1,
+      statements: 2,
       keys: [
         { kid: newKid, status: 'current', fromSeq: 4, throughSeq: null },
         { kid: oldKid, status: 'retired', fromSeq: 1, throughSeq: 3, revokedAfter: null },
@@ -225,7 +228,8 @@ describe('key rotation', () => {
     expect(report.error).toMatchObject({ code: 'JWS_REVOKED_KEY', seq: 4 });
     expect(feedHead(receiver.store, 'kr-kisa').size).toBe(3);
     expect(receiver.lookup('202.12.29.9').listed).toBe(false);
-    expect(heldStatements(receiver.store, 'kr-kisa')).toHaveLength(2);
+    // Statement 1 published kr's encryption key at its first start (sealed batches), then the rotation and the revocation.
+    expect(heldStatements(receiver.store, 'kr-kisa')).toHaveLength(3);
 
     // The publisher's own batch 4, signed by the new key, still goes through.
     await publish(publisher, '61.4.30.4');

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config.js';
 import type { SpamxNode } from '../../src/daemon.js';
 import { jwkThumbprint, toPublicJwk } from '../../src/verify/pinned-keys.js';
 import { initTestNode, pinTestPeer, startTestNode } from '../helpers/nodes.js';
+import { refusal } from '../helpers/signed-fetch.js';
 import { runCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -23,6 +24,8 @@ let jp: SpamxNode;
 let cn: SpamxNode;
 let running = false;
 const batchesUrl = () => `${jp.url}/v1/feeds/jp-dekyo/batches?after=0`;
+/** Another URL partners reach the nodes at (federation.urls): a proxy that strips `/spamx`. */
+const SECOND_NAME = 'https://spamx.centre.example.net/spamx';
 
 /** A GET of `url` signed by `key`/`kid` at `created` (seconds). */
 function signedGet(url: string, kid: string, key: Parameters<typeof signRequest>[0]['privateKey'], created: number): Promise<Response> {
@@ -30,14 +33,10 @@ function signedGet(url: string, kid: string, key: Parameters<typeof signRequest>
   return fetch(url, { headers: { 'signature-input': h.signatureInput, signature: h.signature } });
 }
 
-async function refusal(res: Response): Promise<{ status: number; code: string }> {
-  const body = (await res.json()) as { error?: { code?: string }; code?: string };
-  return { status: res.status, code: body.error?.code ?? body.code ?? '' };
-}
 
 beforeAll(async () => {
   // Created as `spamx init` creates a node: federation.access "partners".
-  [jp, cn] = (await Promise.all(['jp-dekyo', 'cn-isc'].map(async (id) => startTestNode(await initTestNode(tmp.path, { id, config: { metrics: { public: true } } }))))) as [SpamxNode, SpamxNode];
+  [jp, cn] = (await Promise.all(['jp-dekyo', 'cn-isc'].map(async (id) => startTestNode(await initTestNode(tmp.path, { id, config: { metrics: { public: true }, federation: { access: 'partners', urls: [SECOND_NAME] } } }))))) as [SpamxNode, SpamxNode];
   running = true;
   expect(jp.config.federation.access).toBe('partners');
   await pinTestPeer(jp, cn);
@@ -108,6 +107,41 @@ describe('federation.access "partners"', () => {
     expect(text).toMatch(/spamx_federation_refused_total\{code="SIGNATURE_REPLAYED"\} 1/);
     expect(text).toMatch(/spamx_federation_refused_total\{code="SIGNATURE_EXPIRED"\} 1/);
     expect(text).toMatch(/spamx_federation_refused_total\{code="SIGNATURE_INVALID"\} 1/);
+  });
+});
+
+describe("the operator sees each partner's access", () => {
+  it('a request signed for a second name in federation.urls is served; one for a name not listed is not', async () => {
+    const { kid, signingKey } = cn.identity;
+    const path = '/v1/feeds/jp-dekyo/batches?after=0';
+    // Ed25519 signatures are deterministic: a created time no other test uses keeps these from being replays.
+    const created = createdAt(Date.now()) - 17;
+    const viaProxy = signRequest({ method: 'GET', targetUri: `${SECOND_NAME}${path}`, created, kid, privateKey: signingKey });
+    const served = await fetch(`${jp.url}${path}`, { headers: { 'signature-input': viaProxy.signatureInput, signature: viaProxy.signature } });
+    expect(served.status, await served.clone().text()).toBe(200);
+    // A shared cache must not keep a partner's batch for others.
+    const one = signRequest({ method: 'GET', targetUri: `${jp.url}/v1/feeds/jp-dekyo/batches/1`, created, kid, privateKey: signingKey });
+    const batch = await fetch(`${jp.url}/v1/feeds/jp-dekyo/batches/1`, { headers: { 'signature-input': one.signatureInput, signature: one.signature } });
+    expect(batch.status).toBe(200);
+    expect(batch.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    const elsewhere = signRequest({ method: 'GET', targetUri: `https://other.example.net${path}`, created, kid, privateKey: signingKey });
+    const refused = await fetch(`${jp.url}${path}`, { headers: { 'signature-input': elsewhere.signatureInput, signature: elsewhere.signature } });
+    expect(await refusal(refused)).toEqual({ status: 401, code: 'SIGNATURE_INVALID' });
+  });
+
+  it('status names each requester: signed requests served, refusals and the last code', async () => {
+    const f = jp.status().federation;
+    expect(f.access).toBe('partners');
+    const by = new Map(f.requesters.map((r) => [r.partner, r]));
+    expect(by.get('cn-isc')).toMatchObject({ lastRefusalCode: 'SIGNATURE_INVALID' });
+    expect(by.get('cn-isc')!.signed).toBeGreaterThanOrEqual(3);
+    expect(by.get('cn-isc')!.refused).toBeGreaterThanOrEqual(3);
+    expect(by.get('unsigned')).toMatchObject({ signed: 0, refused: 3, lastRefusalCode: 'SIGNATURE_MISSING' });
+    expect([...by.keys()].some((k) => k.startsWith('key:'))).toBe(true);
+    const cli = await runCli(['status', '--data', jp.config.paths.dir]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/federation access: partners; sealed batches: 0/);
+    expect(cli.stdout).toMatch(/cn-isc: \d+ signed requests served, last \S+Z; \d+ refused, last SIGNATURE_INVALID/);
   });
 });
 

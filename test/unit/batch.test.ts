@@ -133,6 +133,7 @@ describe('buildBatchPayload', () => {
       seq: 1,
       prev: null,
       issuedAt: '2026-11-22T10:15:00Z',
+      tlp: 'green',
       entries: [entryToWire(listEntry)],
     });
     expect(checkBatchShape(JSON.parse(JSON.stringify(built)))).toEqual(built);

@@ -70,8 +70,9 @@ function policy(over: Partial<SignaturePolicy> = {}): SignaturePolicy {
   return { keyFor: (kid) => pinned.get(kid), now: NOW + 2000, seen: new SeenSignatures(), ...over };
 }
 
-function request(headers: Partial<SignatureHeaders> | undefined, over: Partial<ReceivedRequest> = {}): ReceivedRequest {
-  return { method: 'GET', targetUri: URI, signatureInput: headers?.signatureInput, signature: headers?.signature, ...over };
+function request(headers: Partial<SignatureHeaders> | undefined, over: Partial<ReceivedRequest> & { targetUri?: string } = {}): ReceivedRequest {
+  const { targetUri, ...rest } = over;
+  return { method: 'GET', targetUris: [targetUri ?? URI], signatureInput: headers?.signatureInput, signature: headers?.signature, ...rest };
 }
 
 /** The code `f` fails with; fails the test if it returns or throws anything but a SpamxError. */
@@ -118,7 +119,7 @@ describe('RFC 9421 Appendix B.2.6 (ed25519)', () => {
   });
 
   it("is refused as a spamx request: it covers other components and names no alg", () => {
-    const req = { ...RFC.request, signatureInput: RFC.signatureInput, signature: RFC.signature };
+    const req = { method: RFC.request.method, targetUris: [RFC.request.targetUri], signatureInput: RFC.signatureInput, signature: RFC.signature };
     const lookup = policy({ keyFor: () => publicKey, now: 1618884473_000 });
     expect(codeOf(() => verifyRequestSignature(req, lookup))).toBe('SIGNATURE_INVALID');
   });
@@ -277,6 +278,13 @@ describe('signed federation requests', () => {
     expect(codeOf(sign('GET /', URI))).toBe('SIGNATURE_INVALID');
     const headers = signed();
     expect(codeOf(() => verifyRequestSignature(request(headers, { targetUri: `${URI}\t` }), policy()))).toBe('SIGNATURE_INVALID');
+  });
+
+  it('verifies over any of the names this node is reached at, and over no other', () => {
+    const headers = signed();
+    const other = 'https://jp-dekyo.example.net/spamx/v1/feeds/jp-dekyo/batches?after=0';
+    expect(verifyRequestSignature(request(headers, { targetUris: [other, URI] }), policy())).toBe(alice.kid);
+    expect(codeOf(() => verifyRequestSignature(request(headers, { targetUris: [other] }), policy()))).toBe('SIGNATURE_INVALID');
   });
 
   it('answers any header strings with a verified kid or a coded error, never another throw', () => {

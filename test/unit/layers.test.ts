@@ -23,8 +23,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   serve: ['core', 'verify', 'config', 'store', 'read', 'audit'],
   /** The files directly in src/ (daemon.ts and the context it builds) only wire the parts together. */
   [WIRING]: ['core', 'verify', 'config', 'store', 'node-files', 'ingest', 'read', 'audit', 'serve'],
+  /** `spamx mirror`, the follower a subscriber runs beside rbldnsd: a client of the node, writing its formats. */
+  mirror: ['core', 'serve'],
   demo: ['core', 'verify', 'config', 'store', 'node-files', 'ingest', 'read', 'audit', 'serve', WIRING],
-  cli: ['core', 'verify', 'config', 'store', 'node-files', 'ingest', 'read', 'audit', 'serve', WIRING, 'demo'],
+  cli: ['core', 'verify', 'config', 'store', 'node-files', 'ingest', 'read', 'audit', 'serve', WIRING, 'demo', 'mirror'],
 };
 
 /** The only folder whose files may hold SQL or call the database with it. */

@@ -7,9 +7,9 @@ import { projectKeys } from '../../src/store/set-projector.js';
 import { prng } from '../bench/bench-data.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const UPSERT = `INSERT INTO listings (key, publisher, prefix, op, first_seen, last_seen, reports, expires, category, reason, seq)
-  VALUES (?, ?, ?, 'list', ?, ?, ?, ?, 'spam-origin', NULL, 1) ON CONFLICT (key, publisher) DO UPDATE SET op = 'list',
-  first_seen = excluded.first_seen, last_seen = excluded.last_seen, reports = excluded.reports, expires = excluded.expires`;
+const UPSERT = `INSERT INTO listings (key, publisher, prefix, op, first_seen, last_seen, reports, expires, category, reason, seq, tlp)
+  VALUES (?, ?, ?, 'list', ?, ?, ?, ?, 'spam-origin', NULL, 1, ?) ON CONFLICT (key, publisher) DO UPDATE SET op = 'list',
+  first_seen = excluded.first_seen, last_seen = excluded.last_seen, reports = excluded.reports, expires = excluded.expires, tlp = excluded.tlp`;
 const DELIST = `UPDATE listings SET op = 'delist' WHERE key = ? AND publisher = ? AND op = 'list'`;
 
 /** Everything projection writes, in the order readers see it (origins of a piece: by rowid, as KeyProjector reads them). */
@@ -57,7 +57,7 @@ describe('projectKeys', () => {
           const p = randomPrefix();
           const publisher = publishers[int(publishers.length)]!;
           const delist = random() < 0.2;
-          const values = [p.key, publisher, p.text, now - int(100_000), now, 1 + int(5), now + [-1000, 60_000, 86_400_000][int(3)]!];
+          const values = [p.key, publisher, p.text, now - int(100_000), now, 1 + int(5), now + [-1000, 60_000, 86_400_000][int(3)]!, [1, 1, 1, 0, 2, 4][int(6)]!]; // labels too (core/tlp.ts ranks)
           for (const store of [sets, keys]) {
             if (delist) store.prepare(DELIST).run(p.key, publisher);
             else store.prepare(UPSERT).run(...values);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { SpamxError } from '../../core/errors.js';
-import { openBlocklist, parseBlocklistQuery } from '../../serve/blocklist-export.js';
+import { EVERYONE, openBlocklist, parseBlocklistQuery } from '../../serve/blocklist-export.js';
 import { dataDir, UsageError, type DataOptions } from '../args.js';
 import { withProgress } from '../progress.js';
 import { withNode } from './open-node.js';
@@ -16,6 +16,8 @@ export interface ExportOptions extends DataOptions {
   readonly asn?: string[];
   readonly within?: string[];
   readonly quiet?: boolean;
+  /** `--everyone`: only what reaches everyone (clear, green), for a list served onwards in public. */
+  readonly everyone?: boolean;
 }
 
 /**
@@ -34,7 +36,9 @@ export async function exportCommand(o: ExportOptions): Promise<number> {
   let query;
   try {
     const lists: Record<string, string[] | undefined> = { source: o.source, country: o.country, asn: o.asn, within: o.within };
-    query = parseBlocklistQuery((n) => params[n], (n) => lists[n] ?? []);
+    // The operator's export holds every label, each non-green row naming it where the format can
+    // (json, ndjson); `--everyone` keeps to clear and green, as the DNSBL and anonymous readers.
+    query = { ...parseBlocklistQuery((n) => params[n], (n) => lists[n] ?? []), audience: o.everyone ? EVERYONE : { reader: 'operator' as const } };
   } catch (err) {
     // The query's own messages, which name the HTTP parameter: a bad flag is a usage error.
     if (err instanceof SpamxError) throw new UsageError(err.message);

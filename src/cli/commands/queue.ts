@@ -2,6 +2,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { printable } from '../../core/printable.js';
 import type { ParsedReport, ReportLineRefusal } from '../../core/report.js';
 import { SpamxError } from '../../core/errors.js';
+import { parseTlp, tlpRank } from '../../core/tlp.js';
+import { recipientsColumn } from '../../core/sealed-payload.js';
 import { dataDir, type DataOptions } from '../args.js';
 import { collectGarbage } from '../collect-garbage.js';
 import { withProgress } from '../progress.js';
@@ -18,7 +20,12 @@ export interface QuietOptions {
  * transaction (ingest/local-reports.ts reportStream): a report of millions of lines needs no
  * more memory than a short one, and what was queued stays queued if a later line cannot be read.
  */
-export async function report(source: string, o: DataOptions & QuietOptions): Promise<number> {
+export async function report(source: string, o: DataOptions & QuietOptions & { readonly tlp?: string | undefined; readonly to?: readonly string[] | undefined }): Promise<number> {
+  // The label the lines are published under (`--tlp`); checked before anything is read.
+  const tlpLabel = o.tlp === undefined ? undefined : { tlp: tlpRank(parseTlp(o.tlp, '--tlp')) };
+  // `--to`: sealed to these partners (ingest/seal-rules.ts checks each when the first lines are queued).
+  const recipients = recipientsColumn(o.to ?? []);
+  const label = recipients === null ? tlpLabel : { ...tlpLabel, recipients };
   const stdin = source === '-';
   let size = 0;
   if (!stdin) {
@@ -33,6 +40,7 @@ export async function report(source: string, o: DataOptions & QuietOptions): Pro
       const input = stdin ? process.stdin : createReadStream(source, { highWaterMark: 1 << 16 });
       const result = await reports.reportStream(input, {
         refused: (r) => progress.note(refusedText(source, r)),
+        ...(label ? { label } : {}),
         progress: (p) => {
           progress.update(stdin ? p.queued + p.refused : p.bytes);
           collectGarbage(); // the group just queued is garbage (collect-garbage.ts says why)

@@ -36,8 +36,6 @@ export async function reportCommand(file: string | undefined, o: ReportOptions):
     return (await import('./queue.js')).report(file, o);
   }
   if (file !== undefined) throw new UsageError(`--mail takes the paths; a report FILE (${file}) goes without it`);
-  // Sealing (`--to`) is checked where a report stream is queued; mail reports are not sealed yet.
-  if (o.to !== undefined && o.to.length > 0) throw new UsageError('--to does not go with --mail yet: queue the origins with --dry-run into a file, then `spamx report FILE --to ID`');
   return reportMailCommand(o.mail, o);
 }
 

@@ -1,7 +1,10 @@
 import { printable } from '../../core/printable.js';
 import { formatTimestamp } from '../../core/time.js';
+import type { federationStatus } from '../../store/partner-access-store.js';
 import { listRefusals } from '../../store/refusal-store.js';
 import { dataDir, intOption, type DataOptions, type JsonOptions } from '../args.js';
+import { mirrorLines } from './mirror-status.js';
+import { secondaryLines } from './zone-status.js';
 import { withNode } from './open-node.js';
 
 /** `spamx status`: own feed, each peer's last pull, store and refusal counts. */
@@ -35,11 +38,28 @@ export async function status(o: DataOptions & JsonOptions): Promise<number> {
           (p.witness.stale ? ', STALE' : '') +
           (p.witness.frozen ? `\n      FROZEN since ${p.witness.frozen.at}: ${printable(String(p.witness.frozen.reason))}` : ''),
       ),
+      ...federationLines(s.federation),
+      ...mirrorLines(s.mirrors),
+      ...secondaryLines(s.dnsSecondaries),
       ...(s.alarms.length ? [`  ALARMS: ${s.alarms.length}`, ...s.alarms.map((a) => `    ${a.at} ${a.publisher} ${a.kind}: ${printable(String(a.detail))}`)] : []),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   });
+}
+
+/** Who may download batches, each requester's signed requests and refusals, and what was sealed to whom. */
+function federationLines(f: ReturnType<typeof federationStatus>): string[] {
+  const sealedTo = Object.entries(f.sealed.byRecipient).map(([id, n]) => `${id} ${n}`);
+  return [
+    `  federation access: ${f.access}; sealed batches: ${f.sealed.batches}${sealedTo.length ? ` (to ${sealedTo.join(', ')})` : ''}`,
+    ...f.requesters.map(
+      (r) =>
+        `    ${printable(r.partner)}: ${r.signed} signed requests served` +
+        (r.lastSignedAt ? `, last ${r.lastSignedAt}` : '') +
+        (r.refused ? `; ${r.refused} refused, last ${r.lastRefusalCode} at ${r.lastRefusedAt}` : ''),
+    ),
+  ];
 }
 
 export interface RefusalsOptions extends DataOptions, JsonOptions {

@@ -1,5 +1,15 @@
 import type { Socket } from 'node:net';
 
+/**
+ * A query answered by a stream of messages rather than one (a zone transfer, zone-transfer.ts):
+ * while it runs, the connection reads no further query; `send` resolves once the client has
+ * read enough for the next message to be written (back-pressure), and rejects if it went away.
+ */
+export interface DnsTcpStream {
+  accepts(message: Buffer): boolean;
+  start(message: Buffer, send: (message: Buffer) => Promise<void>): Promise<void>;
+}
+
 export interface DnsTcpLimits {
   /** Closed after this long without a query answered (RFC 7766 §6.2.3). */
   readonly idleMs: number;
@@ -26,6 +36,9 @@ export class DnsTcpConnection {
   private pending: Buffer = Buffer.alloc(0);
   private closing = false;
   private waitingForDrain = false;
+  /** A stream (zone transfer) is being written; `end()` waits for it. */
+  private streaming = false;
+  private endAfterStream = false;
   private readonly idle: NodeJS.Timeout;
   private readonly lifetime: NodeJS.Timeout;
 
@@ -35,6 +48,8 @@ export class DnsTcpConnection {
     private readonly limits: DnsTcpLimits,
     /** Told when a query is answered: the server closes the connection idle the longest first. */
     private readonly onActive: () => void = () => undefined,
+    /** Queries answered by a stream of messages (AXFR, IXFR), when the server serves any. */
+    private readonly stream?: DnsTcpStream,
   ) {
     socket.setNoDelay(true);
     this.idle = setTimeout(() => socket.destroy(), limits.idleMs);
@@ -64,6 +79,10 @@ export class DnsTcpConnection {
    * restarted, ends one whose client does not read them.
    */
   end(): void {
+    if (this.streaming) {
+      this.endAfterStream = true;
+      return;
+    }
     if (this.closing) return;
     this.closing = true;
     this.pending = Buffer.alloc(0);
@@ -73,7 +92,7 @@ export class DnsTcpConnection {
 
   /** Answers the complete messages in `pending` until the client must read first. */
   private work(): void {
-    if (this.closing || this.waitingForDrain) return;
+    if (this.closing || this.waitingForDrain || this.streaming) return;
     const replies: Buffer[] = [];
     let bytes = 0;
     let offset = 0;
@@ -81,6 +100,16 @@ export class DnsTcpConnection {
     while (this.pending.length - offset >= 2) {
       const length = this.pending.readUInt16BE(offset);
       if (this.pending.length - offset - 2 < length) break;
+      if (this.stream && length > 0 && this.stream.accepts(this.pending.subarray(offset + 2, offset + 2 + length))) {
+        const message = Buffer.from(this.pending.subarray(offset + 2, offset + 2 + length));
+        offset += 2 + length;
+        // The replies before it go first, in order (RFC 7766 §6.2.1.1 allows any order, but
+        // secondaries read one transfer per connection and expect nothing interleaved).
+        this.write(replies);
+        this.pending = Buffer.from(this.pending.subarray(offset));
+        this.startStream(message);
+        return;
+      }
       const response = length === 0 ? undefined : this.answer(this.pending.subarray(offset + 2, offset + 2 + length));
       offset += 2 + length;
       if (!response) {
@@ -115,6 +144,46 @@ export class DnsTcpConnection {
     } else if (this.socket.isPaused()) {
       this.socket.resume();
     }
+  }
+
+  /** Runs a stream to its end, reading no query meanwhile, then goes on with those waiting. */
+  private startStream(message: Buffer): void {
+    this.streaming = true;
+    this.socket.pause();
+    this.idle.refresh();
+    this.onActive();
+    void this.stream!.start(message, (reply) => this.send(reply)).finally(() => {
+      this.streaming = false;
+      if (this.endAfterStream) this.end();
+      else if (!this.socket.destroyed) {
+        this.idle.refresh();
+        this.work();
+      }
+    });
+  }
+
+  /** One message of a stream, framed and written; resolves when the socket can take more. */
+  private send(reply: Buffer): Promise<void> {
+    if (this.socket.destroyed) return Promise.reject(new Error('the client closed the connection'));
+    const frame = Buffer.allocUnsafe(2 + reply.length);
+    frame.writeUInt16BE(reply.length, 0);
+    reply.copy(frame, 2);
+    const more = this.socket.write(frame);
+    // A transfer that goes on writing is not idle; one whose client stops reading times out.
+    this.idle.refresh();
+    if (more) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const drained = () => {
+        this.socket.off('close', closed);
+        resolve();
+      };
+      const closed = () => {
+        this.socket.off('drain', drained);
+        reject(new Error('the client closed the connection'));
+      };
+      this.socket.once('drain', drained);
+      this.socket.once('close', closed);
+    });
   }
 
   /** False when the queue is full: wait for 'drain'. */

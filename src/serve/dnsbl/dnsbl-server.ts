@@ -20,6 +20,11 @@ export interface DnsblServerOptions {
   readonly maxTcpConnections: number;
   /** Counts each query by its answer (the node's metrics). */
   readonly counts?: DnsQueryCounts;
+  /** Zone transfers (AXFR, IXFR) over TCP, streamed (zone-transfer.ts), when served. */
+  readonly transfers?: {
+    accepts(message: Buffer): boolean;
+    start(message: Buffer, client: string, send: (message: Buffer) => Promise<void>): Promise<void>;
+  };
 }
 
 /**
@@ -109,10 +114,18 @@ export class DnsblServer {
         oldest.destroy();
       }
       this.connections.add(socket);
-      new DnsTcpConnection(socket, (message) => this.answer(message, 'tcp'), limits, () => {
-        // Moved to the back: the most recently answered.
-        if (this.connections.delete(socket)) this.connections.add(socket);
-      });
+      const transfers = this.options.transfers;
+      const stream = transfers && { accepts: (m: Buffer) => transfers.accepts(m), start: (m: Buffer, send: (r: Buffer) => Promise<void>) => transfers.start(m, socket.remoteAddress ?? '', send) };
+      new DnsTcpConnection(
+        socket,
+        (message) => this.answer(message, 'tcp'),
+        limits,
+        () => {
+          // Moved to the back: the most recently answered.
+          if (this.connections.delete(socket)) this.connections.add(socket);
+        },
+        stream,
+      );
       socket.once('close', () => this.connections.delete(socket));
     });
     server.on('error', (err) => this.options.log.warn({ err: describeError(err) }, 'DNSBL TCP error'));

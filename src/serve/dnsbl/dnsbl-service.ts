@@ -5,6 +5,11 @@ import type { ChangeFollower } from '../../read/change-follower.js';
 import type { DnsblZone } from './dnsbl-zone.js';
 import { DnsblServer } from './dnsbl-server.js';
 import type { DnsQueryCounts } from './dns-query-counts.js';
+import { tsigKeyOf } from '../../core/dns-tsig.js';
+import type { Store } from '../../store/open-store.js';
+import type { ZoneTransferCounts } from './zone-counts.js';
+import { ZoneNotifier } from './zone-notify.js';
+import { ZoneTransfers } from './zone-transfer.js';
 
 export interface DnsblServiceOptions {
   readonly config: NodeConfig['dnsbl'];
@@ -15,6 +20,10 @@ export interface DnsblServiceOptions {
   readonly publicUrl: () => string;
   /** Counts each query by its answer (the node's metrics). */
   readonly counts?: DnsQueryCounts;
+  /** The store, for zone transfers (AXFR/IXFR read it) and the secondaries' state; none served without it. */
+  readonly store?: Store;
+  /** Zone transfer and NOTIFY counts (the node's metrics). */
+  readonly zoneCounts?: ZoneTransferCounts;
 }
 
 /**
@@ -26,6 +35,7 @@ export class DnsblService {
   private constructor(
     private readonly follower: ChangeFollower,
     private readonly server: DnsblServer,
+    private readonly notifier?: ZoneNotifier,
   ) {}
 
   static async start(options: DnsblServiceOptions): Promise<DnsblService> {
@@ -51,6 +61,18 @@ export class DnsblService {
       },
     };
     const { config } = options;
+    const store = options.store;
+    const transfers =
+      store &&
+      new ZoneTransfers({
+        store,
+        zone: () => zone,
+        allow: config.transfer.allow,
+        key: config.transfer.tsig && tsigKeyOf(config.transfer.tsig),
+        secondaries: config.notify,
+        log: options.log,
+        ...(options.zoneCounts ? { counts: options.zoneCounts } : {}),
+      });
     const server = new DnsblServer({
       host: config.host,
       port: config.port ?? 0,
@@ -59,9 +81,17 @@ export class DnsblService {
       tcp: { idleMs: config.tcpIdleTimeoutMs, lifetimeMs: config.tcpMaxLifetimeMs, maxQueuedBytes: config.tcpMaxQueuedBytes },
       maxTcpConnections: config.tcpMaxConnections,
       ...(options.counts ? { counts: options.counts } : {}),
+      ...(transfers ? { transfers } : {}),
     });
+    // RFC 1996: the secondaries hear of each change by NOTIFY, sent from the DNSBL's address.
+    // Made before the server starts: a bad target fails the start with nothing left open.
+    const notifier =
+      store && config.notify.length > 0
+        ? new ZoneNotifier({ targets: config.notify, host: config.host, zone: () => zone, store, log: options.log, ...(options.zoneCounts ? { counts: options.zoneCounts } : {}) })
+        : undefined;
     await server.start();
-    return new DnsblService(follower, server);
+    notifier?.start();
+    return new DnsblService(follower, server, notifier);
   }
 
   /** The bound UDP and TCP port (the ephemeral one when configured as 0). */
@@ -75,6 +105,7 @@ export class DnsblService {
   }
 
   async stop(): Promise<void> {
+    await this.notifier?.stop();
     await this.server.stop();
   }
 }

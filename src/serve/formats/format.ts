@@ -13,6 +13,8 @@ export interface BlocklistRow {
   /** The batch that last listed the piece, and that entry's category (`abuse-csv`). */
   readonly batchUrl?: string;
   readonly category?: string;
+  /** The piece's label (core/tlp.ts name), in the operator's exports only, when not green. */
+  readonly tlp?: string;
 }
 
 export interface BlocklistMeta {

@@ -51,8 +51,8 @@ export const csv: BlocklistFormat = {
 };
 
 function jsonRow(r: BlocklistRow, iso: Stamp) {
-  if (r.sources === undefined) return { prefix: r.prefix };
-  return {
+  if (r.sources === undefined) return r.tlp === undefined ? { prefix: r.prefix } : { prefix: r.prefix, tlp: r.tlp };
+  const row = {
     prefix: r.prefix,
     firstSeen: iso(r.firstSeen),
     lastSeen: iso(r.lastSeen),
@@ -62,6 +62,8 @@ function jsonRow(r: BlocklistRow, iso: Stamp) {
     country: r.country ?? null,
     asn: r.asn ?? null,
   };
+  // Only the operator's exports carry labels (serve/blocklist-export.ts): others' rows are unchanged.
+  return r.tlp === undefined ? row : { ...row, tlp: r.tlp };
 }
 
 /** `{"node","asOf","count","sources","prefixes":[…]}`, written as it streams. */

@@ -10,7 +10,8 @@ import { changesBetween, lastChangeBefore, type LoggedChange } from '../../store
 import { storeEpoch } from '../../store/meta-store.js';
 import type { Store } from '../../store/open-store.js';
 import type { Subscriber } from '../../store/subscriber-store.js';
-import { openBlocklist, type BlocklistQuery } from '../blocklist-export.js';
+import { EVERYONE, openBlocklist, type BlocklistQuery } from '../blocklist-export.js';
+import { jurisdictionScope } from '../blocklist-audience.js';
 import { FORMATS } from '../formats/index.js';
 
 /*
@@ -47,6 +48,8 @@ export interface SpanPiece {
   readonly prefix: string;
   /** The centres listing it (space-separated), at its last change in the span. */
   readonly sources: string;
+  /** Its label (core/tlp.ts rank) at its last change in the span. */
+  readonly tlp?: number;
 }
 
 /** What a span of the change log did to the list: net, as `netChanges` counts it. */
@@ -56,11 +59,11 @@ export interface SpanChanges {
 }
 
 /** The net changes of a span of the log, each piece with its sources at its last change in it. */
-export function spanChanges(changes: Iterable<Pick<LoggedChange, 'op' | 'key' | 'prefix' | 'sources'>>): SpanChanges {
+export function spanChanges(changes: Iterable<Pick<LoggedChange, 'op' | 'key' | 'prefix' | 'sources' | 'tlp'>>): SpanChanges {
   const last = new Map<string, SpanPiece>();
   function* noted() {
     for (const c of changes) {
-      last.set(c.prefix, { key: c.key, prefix: c.prefix, sources: c.sources ?? '' });
+      last.set(c.prefix, { key: c.key, prefix: c.prefix, sources: c.sources ?? '', tlp: c.tlp ?? 1 });
       yield c;
     }
   }
@@ -197,7 +200,7 @@ export function onThreads(threads: { open: (...args: Parameters<ListRenderer>) =
 export interface ReportSources {
   readonly store: Store;
   readonly origins: OriginTable;
-  readonly node: { readonly id: string; readonly name: string; readonly url: string; readonly dnsblTtl?: number };
+  readonly node: { readonly id: string; readonly name: string; readonly url: string; readonly dnsblTtl?: number; readonly country?: string | undefined };
   readonly render: ListRenderer;
 }
 
@@ -210,7 +213,10 @@ export interface ReportSources {
  */
 export async function makeDailyReport(src: ReportSources, subscriber: Subscriber, log: DayLog, madeAt: number): Promise<DailyReport> {
   const scopes = subscriber.scope ? [subscriber.scope] : [];
-  const query: BlocklistQuery = { format: FORMATS.get('abuse-csv')!, aggregate: false, scopes };
+  // The attachment holds what this key may see of the labels (core/tlp.ts): amber only for a
+  // scoped key, cut to this centre's jurisdiction too; amber+strict and red never.
+  const audience = subscriber.scope ? { reader: 'scoped' as const, jurisdiction: jurisdictionScope(src.node.country) } : EVERYONE;
+  const query: BlocklistQuery = { format: FORMATS.get('abuse-csv')!, aggregate: false, scopes, audience };
   storeEpoch(src.store); // made here if new: export threads read the store read-only
   let list: RenderedList | undefined;
   let through = 0;
@@ -244,13 +250,20 @@ export async function makeDailyReport(src: ReportSources, subscriber: Subscriber
     list.close();
   }
   const since = spanChanges((await readLog(src.store, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, log.lastId, through)).rows);
-  const cut = originCut(src.origins, scopes, true);
-  const added = cutLines(cut, log.changes.added);
-  const removed = cutLines(cut, log.changes.removed);
+  const baseCut = originCut(src.origins, scopes, true);
+  const jurisdiction = audience.jurisdiction;
+  const amberCut = audience.reader === 'scoped' && jurisdiction ? originCut(src.origins, [...scopes, jurisdiction], true) : undefined;
+  // Each piece as this key sees it: green whole (in its scope), amber in the jurisdiction only, the rest not at all.
+  const cutLines = (pieces: readonly SpanPiece[]): ReportLine[] =>
+    cutPieces(
+      pieces.flatMap((p) => ((p.tlp ?? 1) <= 1 ? [[baseCut, p] as const] : p.tlp === 2 && amberCut ? [[amberCut, p] as const] : [])),
+    );
+  const added = cutLines(log.changes.added);
+  const removed = cutLines(log.changes.removed);
   // The scope's list at the day's end: now, less what was added since, plus what was removed since.
   const atEnd = new Set(listedNow);
-  for (const p of cutLines(cut, since.added)) atEnd.delete(p.prefix);
-  for (const p of cutLines(cut, since.removed)) atEnd.add(p.prefix);
+  for (const p of cutLines(since.added)) atEnd.delete(p.prefix);
+  for (const p of cutLines(since.removed)) atEnd.add(p.prefix);
   for (const p of added) atEnd.delete(p.prefix);
   return composeDailyReport({
     node: src.node,
@@ -265,9 +278,9 @@ export async function makeDailyReport(src: ReportSources, subscriber: Subscriber
 }
 
 /** The parts of each piece inside the cut, in address order, without repeats. */
-function cutLines(cut: OriginCut, pieces: readonly SpanPiece[]): ReportLine[] {
+function cutPieces(pieces: readonly (readonly [OriginCut, SpanPiece])[]): ReportLine[] {
   const out = new Map<string, ReportLine & { piece: OriginPiece }>();
-  for (const p of pieces) {
+  for (const [cut, p] of pieces) {
     const { family, start, end } = keyRange(p.key);
     for (const part of cutRange(cut, family, start, end)) {
       if (!out.has(part.prefix)) out.set(part.prefix, { prefix: part.prefix, country: part.country, asn: part.asn, sources: p.sources, piece: part });

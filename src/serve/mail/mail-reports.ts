@@ -189,7 +189,7 @@ export class MailReports {
       log = await readDayLog(store, day);
       if (log.end <= this.deps.clock()) logs.set(day, log);
     }
-    const node = { id: config.id, name: config.name, url: this.deps.publicUrl(), dnsblTtl: config.dnsbl.ttl };
+    const node = { id: config.id, name: config.name, url: this.deps.publicUrl(), dnsblTtl: config.dnsbl.ttl, country: config.country };
     const render = this.deps.render ?? renderHere(store);
     return makeDailyReport({ store, origins: this.deps.origins(), node, render }, subscriber, log, this.deps.clock());
   }

@@ -3,9 +3,12 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import type { IngestObserver } from '../../core/ingest-observer.js';
 import type { Store } from '../../store/open-store.js';
 import { DnsQueryCounts } from '../dnsbl/dns-query-counts.js';
+import { ZoneTransferCounts } from '../dnsbl/zone-counts.js';
+import { registerZoneCounters } from './zone-metrics.js';
 import { HttpMetrics } from './http-metrics.js';
 import { registerStateGauges, type StateSources } from './state-gauges.js';
 import { registerDnsCounter } from './dns-metrics.js';
+import { PartnerAccessCounter } from './partner-access-counter.js';
 import { SubscriberUsageCounter } from './subscriber-usage.js';
 
 export interface NodeMetricsOptions extends StateSources {
@@ -30,8 +33,12 @@ const BATCH_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly dns = new DnsQueryCounts();
+  /** Zone transfers to DNS secondaries and NOTIFY (serve/dnsbl/zone-transfer.ts, zone-notify.ts). */
+  readonly zone = new ZoneTransferCounts();
   readonly http: HttpMetrics;
   readonly usage: SubscriberUsageCounter;
+  /** Requests to the batch routes per partner and outcome, for the operator's views. */
+  readonly partnerAccess: PartnerAccessCounter;
   readonly observer: IngestObserver;
   /** A federation request refused (serve/partner-access.ts), by its code: five values at most. */
   readonly federationRefused: (code: string) => void;
@@ -45,7 +52,7 @@ export class NodeMetrics {
     const applySeconds = new Histogram({ name: 'spamx_batch_apply_duration_seconds', help: "A pulled batch from its signature verified to its commit: payload decoded and checked, entries merged", labelNames: ['peer'], buckets: BATCH_BUCKETS, registers });
     const applied = new Counter({ name: 'spamx_entries_applied_total', help: 'Entries of pulled batches merged into the store, by op (list, delist)', labelNames: ['peer', 'op'], registers });
     const refused = new Counter({ name: 'spamx_entries_refused_total', help: 'Entries of pulled batches refused, by refusal code', labelNames: ['peer', 'code'], registers });
-    const federationRefused = new Counter({ name: 'spamx_federation_refused_total', help: 'Batch downloads refused under federation.access "partners", by code (SIGNATURE_*)', labelNames: ['code'], registers });
+    const federationRefused = new Counter({ name: 'spamx_federation_refused_total', help: 'Batch downloads refused (federation.access "partners"), or signatures that failed on a public node, by code (SIGNATURE_*, BATCH_WITHHELD)', labelNames: ['code'], registers });
     this.federationRefused = (code) => federationRefused.inc({ code });
     this.observer = {
       pullEnded: (report) => {
@@ -62,8 +69,10 @@ export class NodeMetrics {
     };
     this.http = new HttpMetrics(this.registry);
     registerDnsCounter(this.registry, this.dns);
+    registerZoneCounters(this.registry, this.zone);
     registerStateGauges(this.registry, options);
     this.usage = new SubscriberUsageCounter(options.store, options.clock, options.log);
+    this.partnerAccess = new PartnerAccessCounter(options.store, options.log);
   }
 
   /**
@@ -79,11 +88,13 @@ export class NodeMetrics {
     }
     this.defaultsOn = true;
     this.usage.start();
+    this.partnerAccess.start();
   }
 
-  /** Writes the subscriber usage counted since the last flush and stops its timer. */
+  /** Writes the subscriber usage and partner access counted since the last flush and stops their timers. */
   stop(): void {
     this.usage.stop();
+    this.partnerAccess.stop();
   }
 
   /** The text exposition format (version 0.0.4). */

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import { describeError } from '../../core/errors.js';
 import type { Store } from '../../store/open-store.js';
 import { flushSubscriberUsage, type SubscriberUsageDelta } from '../../store/subscriber-usage-store.js';
+import { flushMirrorPolls } from '../../store/mirror-poll-store.js';
+import { PeriodicFlush } from './periodic-flush.js';
 
 /** How often counted use is written to the store. */
 const FLUSH_MS = 60_000;
@@ -14,7 +16,8 @@ const FLUSH_MS = 60_000;
  */
 export class SubscriberUsageCounter {
   private counts = new Map<number, { requests: number; limited: number; lastUsedAt: number }>();
-  private timer: NodeJS.Timeout | undefined;
+  private mirrors = new Map<number, { at: number; agent: string }>();
+  private readonly timer = new PeriodicFlush(FLUSH_MS, () => this.flush());
 
   constructor(
     private readonly store: Store,
@@ -40,22 +43,40 @@ export class SubscriberUsageCounter {
     } else this.counts.set(id, { requests: 0, limited: 1, lastUsedAt: now });
   }
 
-  /** Flushes every minute; the timer never keeps the process alive. */
+  /**
+   * A change-stream poll by `spamx mirror` (its User-Agent, `spamx-mirror/<version>`) with
+   * subscriber `id`'s key: kept in memory, written with the counts (store/mirror-poll-store.ts).
+   */
+  mirrorPoll(id: number, agent: string, now: number): void {
+    this.mirrors.set(id, { at: now, agent });
+  }
+
+  /** Writes the mirrors' last polls noted since the last flush (`spamx status` reads them from the store). */
+  flushMirrorPolls(): void {
+    if (this.mirrors.size === 0) return;
+    const polls = [...this.mirrors].map(([subscriberId, p]) => ({ subscriberId, ...p }));
+    this.mirrors = new Map();
+    try {
+      flushMirrorPolls(this.store, polls);
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, 'mirror polls not written; kept for the next flush');
+      for (const p of polls) if ((this.mirrors.get(p.subscriberId)?.at ?? -1) < p.at) this.mirrors.set(p.subscriberId, { at: p.at, agent: p.agent });
+    }
+  }
+
+  /** Flushes every minute. */
   start(): void {
-    this.stop();
-    this.timer = setInterval(() => this.flush(), FLUSH_MS);
-    this.timer.unref();
+    this.timer.start();
   }
 
   /** Stops the timer and writes what was counted since the last flush. */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.flush();
+    this.timer.stop();
   }
 
   /** Writes the counts so far (and prunes old hours); a failed write keeps them for the next. */
   flush(): void {
+    this.flushMirrorPolls();
     // Nothing counted, nothing written (the pruning waits for the next use).
     if (this.counts.size === 0) return;
     const deltas: SubscriberUsageDelta[] = [...this.counts].map(([subscriberId, c]) => ({ subscriberId, ...c }));

@@ -5,6 +5,7 @@ import { lookupPage } from './lookup-page.js';
 import { messagePage, pathSafe } from './message-page.js';
 import { publicLimit } from './public-limit.js';
 import { sendPage } from './public-page.js';
+import { EVERYONE_VIEW } from '../../read/lookup-answer.js';
 
 /**
  * `GET /lookup/{ip}`: the public page about one address (PROTOCOL "Additions: console"), with no
@@ -22,7 +23,8 @@ export function publicLookupRoutes(deps: ServeDeps): Hono {
     const node = deps.descriptor();
     let result;
     try {
-      result = deps.actions.lookup(c.req.param('ip'));
+      // The public page is anyone's: it shows what reaches everyone (clear, green) and no more.
+      result = deps.actions.lookup(c.req.param('ip'), EVERYONE_VIEW);
     } catch (err) {
       if (!isSpamxError(err, 'BAD_REQUEST')) throw err;
       const text = `"${c.req.param('ip')}" is not an IP address. Give one IPv4 address (61.4.12.7) or IPv6 address (2400:cb00::1), without a prefix length.`;

@@ -7,6 +7,7 @@ import type { ServeDeps } from '../deps.js';
 import type { ConsoleEnv } from './console-auth.js';
 import { int, time } from './format.js';
 import { renderPage } from './layout.js';
+import { mirrorsSection } from './mirrors-section.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,6 +35,7 @@ ${subscribers.map((s) => {
     <td>${s.revokedAt === null ? html`<span class="ok">active</span>` : html`<span class="muted">revoked ${time(s.revokedAt)}</span>`}</td></tr>`;
 })}
 </tbody></table>
-</section>`;
+</section>
+${mirrorsSection(deps)}`;
   return renderPage(c, { title: 'Subscribers', active: 'subscribers', session: c.get('session'), centre: deps.config.id, body });
 }
