@@ -69,9 +69,12 @@ export function partnersOnly(deps: ServeDeps): MiddlewareHandler<FederationEnv> 
       if (!(err instanceof SpamxError)) throw err;
       const who = kid === undefined ? UNSIGNED : (partnerKey(deps.store, deps.peers?.().values() ?? [], kid)?.peer ?? unpinned(kid));
       count(who, err.code);
-      deps.metrics?.federationRefused(err.code);
-      if (partnersMode) throw err;
-      // A public feed serves a request whose signature fails as it serves an unsigned one.
+      if (partnersMode) {
+        deps.metrics?.federationRefused(err.code);
+        throw err;
+      }
+      // A public feed serves a request whose signature fails as it serves an unsigned one (the
+      // failure still shows in the requester's access state).
       c.set('requester', { kind: 'anonymous' });
     }
     return next();

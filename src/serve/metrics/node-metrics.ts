@@ -52,7 +52,7 @@ export class NodeMetrics {
     const applySeconds = new Histogram({ name: 'spamx_batch_apply_duration_seconds', help: "A pulled batch from its signature verified to its commit: payload decoded and checked, entries merged", labelNames: ['peer'], buckets: BATCH_BUCKETS, registers });
     const applied = new Counter({ name: 'spamx_entries_applied_total', help: 'Entries of pulled batches merged into the store, by op (list, delist)', labelNames: ['peer', 'op'], registers });
     const refused = new Counter({ name: 'spamx_entries_refused_total', help: 'Entries of pulled batches refused, by refusal code', labelNames: ['peer', 'code'], registers });
-    const federationRefused = new Counter({ name: 'spamx_federation_refused_total', help: 'Batch downloads refused (federation.access "partners"), or signatures that failed on a public node, by code (SIGNATURE_*, BATCH_WITHHELD)', labelNames: ['code'], registers });
+    const federationRefused = new Counter({ name: 'spamx_federation_refused_total', help: 'Batch downloads refused, by code: SIGNATURE_* under federation.access "partners", BATCH_WITHHELD for a label or recipients that exclude the requester', labelNames: ['code'], registers });
     this.federationRefused = (code) => federationRefused.inc({ code });
     this.observer = {
       pullEnded: (report) => {
