@@ -307,6 +307,15 @@ describe('distribution labels (TLP) on every surface', () => {
     }
   });
 
+  it("the console's listing page names each source's label", async () => {
+    const page = async (prefix: string) =>
+      (await fetch(`${hub.url}/ui/listing/${prefix.split('/')[0]!}`, { headers: { authorization: `Bearer ${operatorToken}` } })).text();
+    expect(await page(STRICT[0]!)).toContain('TLP:AMBER+STRICT');
+    expect(await page(RED[0]!)).toContain('TLP:RED');
+    expect(await page(AMBER[0]!)).toContain('TLP:AMBER');
+    expect(await page(GREEN[0]!)).toContain('TLP:GREEN');
+  });
+
   it('the operator\'s jurisdiction list holds every label, named', async () => {
     const res = await get('operator', '/v1/jurisdiction');
     expect(res.status).toBe(200);

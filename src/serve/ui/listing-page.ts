@@ -13,14 +13,27 @@ export function evidenceFileName(address: string): string {
   return `spamx-evidence-${address.replace(/[^\w.]/g, '-')}.json`;
 }
 
+/**
+ * A distribution label as the console shows it (README "Labels"): TLP:AMBER and above are marked,
+ * since they reach fewer readers than the list (amber: scoped keys in this centre's country; the
+ * rest: this centre only).
+ */
+function tlpCell(tlp: string | undefined) {
+  // The operator's lookup names every label but green, the default (read/lookup-answer.ts).
+  const label = tlp ?? 'green';
+  const name = `TLP:${label.toUpperCase()}`;
+  return label === 'clear' || label === 'green' ? html`<span class="muted">${name}</span>` : html`<b class="warn">${name}</b>`;
+}
+
 function sourcesTable(result: LookupResult) {
   if (result.matches.length === 0) return html`<p class="muted">No centre has reported a prefix covering this address.</p>`;
-  return html`<table><thead><tr><th>Prefix</th><th>Source centre</th><th>State</th><th>First seen</th><th>Last seen</th><th class="num">Reports</th><th>Expires</th><th>Category / reason</th><th>Signed batch</th></tr></thead><tbody>
+  return html`<table><thead><tr><th>Prefix</th><th>Source centre</th><th>State</th><th>First seen</th><th>Last seen</th><th class="num">Reports</th><th>Expires</th><th>Category / reason</th><th>Label</th><th>Signed batch</th></tr></thead><tbody>
   ${result.matches.map((m) =>
     m.sources.map(
       (s) => html`<tr><td><code>${m.prefix}</code></td><td>${s.publisher}</td>
       <td class="${s.state === 'active' ? 'bad' : 'muted'}">${s.state}</td><td>${s.firstSeen ?? '–'}</td><td>${s.lastSeen ?? '–'}</td><td class="num">${s.reports === null ? '–' : int(s.reports)}</td><td>${s.expires ?? '–'}</td>
       <td>${s.category ?? ''}${s.reason ? html` <span class="muted">${s.reason}</span>` : ''}</td>
+      <td>${tlpCell(s.tlp)}</td>
       <td><a href="${s.batch.url}">${s.batch.publisher} #${s.batch.seq}</a>${s.batch.leafHash ? html`<div class="mono muted">leaf ${s.batch.leafHash}</div>` : ''}</td></tr>`,
     ),
   )}
@@ -48,7 +61,7 @@ export function listingPage(c: Context<ConsoleEnv>, deps: ServeDeps, ip: string)
 ${o.country !== null || o.asn !== null ? dbIpCredit(deps.origins().datasets) : ''}
 <section class="card">
   ${result.listed
-    ? html`<p>Listed by ${result.listedBy.map((p) => html`<code>${p.prefix}</code> (${p.sources.join(', ')}, until ${p.expires}) `)}</p>
+    ? html`<p>Listed by ${result.listedBy.map((p) => html`<code>${p.prefix}</code> (${p.sources.join(', ')}, until ${p.expires}, ${tlpCell(p.tlp)}) `)}</p>
       <p><a href="/ui/listing/${encodeURIComponent(result.address)}/evidence.json" download="${evidenceFileName(result.address)}">Download the evidence bundle</a>
       <span class="muted">— the signed batches and their inclusion proofs; check it offline with <code>spamx verify-evidence</code>.</span></p>`
     : html`<p>${result.notListedBecause.length ? result.notListedBecause.join('; ') : 'No listing covers it.'}</p>`}
