@@ -1,3 +1,4 @@
+import { clipText } from './clip-text.js';
 import { canonicalAddress, parseMailDate } from './received-header.js';
 import { refusal, type MailVerdict } from './mail-origin.js';
 import { parseTimestamp } from './time.js';
@@ -6,6 +7,9 @@ import { parseTimestamp } from './time.js';
  * Abuse feedback: RFC 5965 ARF reports and X-ARF reports (https://www.x-arf.org, v0.2), read
  * from text already cut out of their MIME parts (core/mail-message.ts does the cutting).
  */
+
+/** How much of a field's value a refusal quotes. */
+const QUOTED_CHARS = 64;
 
 /** An ARF report's machine-readable part (RFC 5965 §3.1: header-style fields), names lower case, values in order. */
 export function feedbackFields(text: string): Map<string, string[]> {
@@ -39,13 +43,13 @@ export function originOfArf(report: string, enclosed: () => MailVerdict | null):
   const fields = feedbackFields(report);
   const type = fields.get('feedback-type')?.[0];
   if (type === undefined) return refusal('MAIL_MALFORMED', 'the ARF report has no Feedback-Type field (RFC 5965 §3.1)');
-  if (type.toLowerCase() !== 'abuse') return refusal('MAIL_FEEDBACK_SKIPPED', `ARF Feedback-Type "${clip(type)}" is not abuse`);
+  if (type.toLowerCase() !== 'abuse') return refusal('MAIL_FEEDBACK_SKIPPED', `ARF Feedback-Type "${clipText(type, QUOTED_CHARS)}" is not abuse`);
   const arrival = fields.get('arrival-date')?.[0] ?? fields.get('received-date')?.[0];
   const at = arrival === undefined ? null : parseMailDate(arrival);
   const source = fields.get('source-ip')?.[0];
   if (source !== undefined) {
     const address = canonicalAddress(source.replace(/^\[|\]$/g, '').replace(/^IPv6:/i, ''));
-    if (address === null) return refusal('MAIL_MALFORMED', `the ARF report's Source-IP "${clip(source)}" is not an address`);
+    if (address === null) return refusal('MAIL_MALFORMED', `the ARF report's Source-IP "${clipText(source, QUOTED_CHARS)}" is not an address`);
     return { ok: true, address, at, via: 'arf', hop: 0 };
   }
   const found = enclosed();
@@ -82,21 +86,17 @@ export function originOfXarf(yaml: string): MailVerdict {
   const category = f.get('category');
   const type = f.get('report-type');
   if (category === undefined) return refusal('MAIL_MALFORMED', 'the X-ARF report has no Category');
-  if (category.toLowerCase() !== 'abuse') return refusal('MAIL_FEEDBACK_SKIPPED', `X-ARF Category "${clip(category)}" is not abuse`);
-  if (type !== undefined && type.toLowerCase() !== 'spam') return refusal('MAIL_FEEDBACK_SKIPPED', `X-ARF Report-Type "${clip(type)}" is not spam`);
+  if (category.toLowerCase() !== 'abuse') return refusal('MAIL_FEEDBACK_SKIPPED', `X-ARF Category "${clipText(category, QUOTED_CHARS)}" is not abuse`);
+  if (type !== undefined && type.toLowerCase() !== 'spam') return refusal('MAIL_FEEDBACK_SKIPPED', `X-ARF Report-Type "${clipText(type, QUOTED_CHARS)}" is not spam`);
   const sourceType = f.get('source-type');
   if (sourceType !== undefined && !/^(ip-address|ipv4|ipv6)$/i.test(sourceType)) {
-    return refusal('MAIL_FEEDBACK_SKIPPED', `X-ARF Source-Type "${clip(sourceType)}" is not an address`);
+    return refusal('MAIL_FEEDBACK_SKIPPED', `X-ARF Source-Type "${clipText(sourceType, QUOTED_CHARS)}" is not an address`);
   }
   const source = f.get('source');
   if (source === undefined) return refusal('MAIL_MALFORMED', 'the X-ARF report has no Source');
   const address = canonicalAddress(source);
-  if (address === null) return refusal('MAIL_MALFORMED', `the X-ARF report's Source "${clip(source)}" is not an address`);
+  if (address === null) return refusal('MAIL_MALFORMED', `the X-ARF report's Source "${clipText(source, QUOTED_CHARS)}" is not an address`);
   const date = f.get('date');
   const at = date === undefined ? null : (parseMailDate(date) ?? parseTimestamp(date.replace(/[+-]00:?00$/, 'Z')) ?? null);
   return { ok: true, address, at, via: 'x-arf', hop: 0 };
-}
-
-function clip(text: string): string {
-  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }

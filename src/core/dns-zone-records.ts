@@ -50,13 +50,6 @@ export function pieceRange(piece: Pick<ZonePiece, 'family' | 'start' | 'length'>
   return [piece.start, piece.start + size - 1n];
 }
 
-/** Whether `inner` lies inside `outer` (both prefixes, so overlapping means one holds the other). */
-export function pieceWithin(inner: Pick<ZonePiece, 'family' | 'start' | 'length'>, outer: Pick<ZonePiece, 'family' | 'start' | 'length'>): boolean {
-  if (inner.family !== outer.family || inner.length < outer.length) return false;
-  const [start, end] = pieceRange(outer);
-  return inner.start >= start && inner.start <= end;
-}
-
 /** The labels of a node: the first `count` octets (or nibbles) of an address, most significant first. */
 function labelsOf(family: ZoneFamily, address: bigint, count: number): string[] {
   const labels: string[] = [];

@@ -42,7 +42,7 @@ export function componentValue(name: string, message: SignedMessage): string {
   if (!name.startsWith('@')) return fieldValue(name, message);
   if (name === '@method') {
     // §2.2.1: the method as sent, case-sensitive.
-    if (!TOKEN.test(message.method)) throw invalid(`the method ${JSON.stringify(message.method)} is not an HTTP method token`);
+    if (!TOKEN.test(message.method)) throw signatureInvalid(`the method ${JSON.stringify(message.method)} is not an HTTP method token`);
     return message.method;
   }
   const url = targetUrl(message.targetUri);
@@ -60,16 +60,16 @@ export function componentValue(name: string, message: SignedMessage): string {
     case '@query': // §2.2.7: "?" alone when there is no query
       return url.search || '?';
     default:
-      throw invalid(`the derived component ${name} is not supported: spamx signatures cover "@method" and "@target-uri"`);
+      throw signatureInvalid(`the derived component ${name} is not supported: spamx signatures cover "@method" and "@target-uri"`);
   }
 }
 
 /** §2.1: each field line trimmed, several lines joined with ", ". */
 function fieldValue(name: string, message: SignedMessage): string {
-  if (name !== name.toLowerCase()) throw invalid(`the field name "${name}" must be lowercase (RFC 9421 §2.1)`);
+  if (name !== name.toLowerCase()) throw signatureInvalid(`the field name "${name}" must be lowercase (RFC 9421 §2.1)`);
   const entry = Object.entries(message.headers ?? {}).find(([k]) => k.toLowerCase() === name);
   const value = entry?.[1];
-  if (value === undefined) throw invalid(`the signature covers the field "${name}", which the request does not carry`);
+  if (value === undefined) throw signatureInvalid(`the signature covers the field "${name}", which the request does not carry`);
   const lines = typeof value === 'string' ? [value] : value;
   return lines.map((line) => line.replace(/\r?\n[ \t]+/g, ' ').trim()).join(', ');
 }
@@ -81,11 +81,11 @@ function fieldValue(name: string, message: SignedMessage): string {
  * sign the same.
  */
 function targetUrl(targetUri: string): URL {
-  if (!VISIBLE_ASCII.test(targetUri)) throw invalid('the target URI must be an absolute URI of visible ASCII characters');
+  if (!VISIBLE_ASCII.test(targetUri)) throw signatureInvalid('the target URI must be an absolute URI of visible ASCII characters');
   try {
     return new URL(targetUri);
   } catch {
-    throw invalid(`the target URI ${JSON.stringify(targetUri)} is not an absolute URI`);
+    throw signatureInvalid(`the target URI ${JSON.stringify(targetUri)} is not an absolute URI`);
   }
 }
 
@@ -97,14 +97,14 @@ export function signatureBase(message: SignedMessage, params: InnerList): string
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const item of params.items) {
-    if (item.value.type !== 'string') throw invalid('each covered component must be a quoted string (RFC 9421 §2)');
+    if (item.value.type !== 'string') throw signatureInvalid('each covered component must be a quoted string (RFC 9421 §2)');
     const name = item.value.value;
-    if (item.params.length > 0) throw invalid(`component parameters are not supported (on "${name}")`);
-    if (name === '@signature-params') throw invalid('"@signature-params" cannot be a covered component (RFC 9421 §2.3)');
-    if (seen.has(name)) throw invalid(`the component "${name}" is covered twice (RFC 9421 §2.5)`);
+    if (item.params.length > 0) throw signatureInvalid(`component parameters are not supported (on "${name}")`);
+    if (name === '@signature-params') throw signatureInvalid('"@signature-params" cannot be a covered component (RFC 9421 §2.3)');
+    if (seen.has(name)) throw signatureInvalid(`the component "${name}" is covered twice (RFC 9421 §2.5)`);
     seen.add(name);
     const value = componentValue(name, message);
-    if (/[\r\n]/.test(value)) throw invalid(`the value of "${name}" holds a line break`);
+    if (/[\r\n]/.test(value)) throw signatureInvalid(`the value of "${name}" holds a line break`);
     lines.push(`${serializeMember(item)}: ${value}`);
   }
   lines.push(`"@signature-params": ${serializeMember(params)}`);
@@ -166,30 +166,31 @@ export function parseSignatureHeaders(signatureInput: string, signature: string)
   const signatures = parseHeader('Signature', signature);
   const out: ReceivedSignature[] = [];
   for (const [label, input] of inputs) {
-    if (input.kind !== 'inner-list') throw invalid(`Signature-Input "${label}" is not an inner list of components (RFC 9421 §4.1)`);
+    if (input.kind !== 'inner-list') throw signatureInvalid(`Signature-Input "${label}" is not an inner list of components (RFC 9421 §4.1)`);
     const sig = signatures.get(label);
-    if (sig === undefined) throw invalid(`Signature-Input has the label "${label}" but Signature does not`);
+    if (sig === undefined) throw signatureInvalid(`Signature-Input has the label "${label}" but Signature does not`);
     if (sig.kind !== 'item' || sig.value.type !== 'bytes' || sig.params.length > 0) {
-      throw invalid(`Signature "${label}" is not a byte sequence (":base64:", RFC 9421 §4.2)`);
+      throw signatureInvalid(`Signature "${label}" is not a byte sequence (":base64:", RFC 9421 §4.2)`);
     }
     out.push({ label, input, signature: sig.value.value });
   }
   for (const label of signatures.keys()) {
-    if (!inputs.has(label)) throw invalid(`Signature has the label "${label}" but Signature-Input does not`);
+    if (!inputs.has(label)) throw signatureInvalid(`Signature has the label "${label}" but Signature-Input does not`);
   }
   return out;
 }
 
 function parseHeader(field: string, text: string): Dictionary {
-  if (text.length > MAX_SIGNATURE_HEADER_LENGTH) throw invalid(`the ${field} header is longer than ${MAX_SIGNATURE_HEADER_LENGTH} characters`);
+  if (text.length > MAX_SIGNATURE_HEADER_LENGTH) throw signatureInvalid(`the ${field} header is longer than ${MAX_SIGNATURE_HEADER_LENGTH} characters`);
   try {
     return parseDictionary(text);
   } catch (err) {
-    if (err instanceof StructuredFieldError) throw invalid(`the ${field} header is not an RFC 8941 dictionary: ${err.message}`);
+    if (err instanceof StructuredFieldError) throw signatureInvalid(`the ${field} header is not an RFC 8941 dictionary: ${err.message}`);
     throw err;
   }
 }
 
-function invalid(message: string): SpamxError {
+/** A SIGNATURE_INVALID error pointing at the rule (verify/verify-request-signature.ts uses it too). */
+export function signatureInvalid(message: string): SpamxError {
   return new SpamxError('SIGNATURE_INVALID', `${message} (signed requests: PROTOCOL "Partners only")`);
 }

@@ -1,3 +1,4 @@
+import { clipText } from './clip-text.js';
 import { parsePrefix, prefixContains, type Prefix } from './prefix.js';
 import { parseReceived, type ReceivedHop } from './received-header.js';
 
@@ -31,6 +32,14 @@ export type MailVerdict = MailOrigin | MailRefusal;
 
 export function refusal(code: MailRefusalCode, reason: string): MailRefusal {
   return { ok: false, code, reason };
+}
+
+/**
+ * When the origin is reported seen: its hop's date, or `now` when it has none. A hop dated ahead
+ * of `now` is a sender's clock, not an observation from the future: it is `now` too.
+ */
+export function originSeenAt(origin: MailOrigin, now: number): number {
+  return origin.at === null || origin.at > now ? now : origin.at;
 }
 
 /**
@@ -101,7 +110,7 @@ export function originOfReceived(fields: readonly string[], trusted: TrustedRela
     if (hop.local) continue;
     if (hop.address === null) {
       if (trusted.trusts(hop)) continue;
-      return refusal('MAIL_RECEIVED_UNREADABLE', `Received field ${i + 1} has no client address that can be read: ${clip(fields[i]!)}`);
+      return refusal('MAIL_RECEIVED_UNREADABLE', `Received field ${i + 1} has no client address that can be read: ${clipText(fields[i]!.replace(/\s+/g, ' ').trim())}`);
     }
     if (trusted.trusts(hop)) continue;
     // The hop's own date; when it has none, the date of the trusted hop above it (when our own
@@ -109,9 +118,4 @@ export function originOfReceived(fields: readonly string[], trusted: TrustedRela
     return { ok: true, address: hop.address, at: hop.at ?? lastDate, via: 'received', hop: i + 1 };
   }
   return refusal('MAIL_NO_ORIGIN', `every one of the ${fields.length} Received fields is a trusted relay or a local hand-over`);
-}
-
-function clip(text: string): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
 }

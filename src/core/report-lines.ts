@@ -53,11 +53,6 @@ export class LineSplitter {
     return [this.take()];
   }
 
-  /** Lines completed so far. */
-  get lines(): number {
-    return this.lineNo;
-  }
-
   private append(text: string, from: number, to: number): void {
     if (from === to) return;
     // A CR held back from the previous piece was not before a LF after all: it is text.

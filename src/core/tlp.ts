@@ -41,27 +41,6 @@ export function parseTlp(value: string, where: string): TlpLabel {
   throw new SpamxError('BAD_REQUEST', `${where}: "${value}" is not a TLP 2.0 label; use one of ${TLP_LABELS.join(', ')}`);
 }
 
-/** A listing keeps the most restrictive label of its active sources (the highest rank). */
-export function mostRestrictive(a: TlpRank, b: TlpRank): TlpRank {
-  return a > b ? a : b;
-}
-
-/**
- * Who a listing of this label reaches (issue 16, item 2):
- * - `everyone`: clear and green — every subscriber, the DNSBL, the public lookup page;
- * - `domestic`: amber — only subscribers whose scope lies inside this centre's jurisdiction, and
- *   only for the part of the listing inside it;
- * - `centre`: amber+strict and red — never leave the receiving centre (operator views and its
- *   own jurisdiction list).
- */
-export type TlpAudience = 'everyone' | 'domestic' | 'centre';
-
-export function tlpAudience(rank: number): TlpAudience {
-  if (rank <= TLP_GREEN) return 'everyone';
-  if (rank === TLP_AMBER) return 'domestic';
-  return 'centre';
-}
-
 /** True when a listing of this rank may be served to anyone who may see the list at all. */
 export function reachesEveryone(rank: number | null | undefined): boolean {
   return rank === null || rank === undefined || rank <= TLP_GREEN;
@@ -89,17 +68,7 @@ export function batchTlp(value: unknown): { rank: TlpRank; note?: string } {
  * - `scoped`: a subscriber key with a scope — also sees amber, cut to its scope and to this
  *   centre's jurisdiction (when the centre has one);
  * - `operator`: this centre's operator — sees every label, with the label shown.
+ * Amber+strict and red thus never leave the receiving centre (operator views and its own
+ * jurisdiction list).
  */
 export type TlpReader = 'everyone' | 'scoped' | 'operator';
-
-/** The most restrictive rank `reader` may see at all (amber only in part: see amberReach). */
-export function maxRankFor(reader: TlpReader, hasJurisdiction: boolean): TlpRank {
-  if (reader === 'operator') return TLP_RED;
-  if (reader === 'scoped' && hasJurisdiction) return TLP_AMBER;
-  return TLP_GREEN;
-}
-
-/** True when `reader` may see (some of) a piece of this rank; null is a row from before labels (green). */
-export function readerSees(reader: TlpReader, rank: number | null | undefined, hasJurisdiction: boolean): boolean {
-  return (rank ?? TLP_GREEN) <= maxRankFor(reader, hasJurisdiction);
-}

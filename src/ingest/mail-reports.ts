@@ -1,5 +1,5 @@
 import { analyseMessage } from '../core/mail-message.js';
-import type { MailVerdict, TrustedRelays } from '../core/mail-origin.js';
+import { originSeenAt, type MailVerdict, type TrustedRelays } from '../core/mail-origin.js';
 import type { ParsedReport } from '../core/report.js';
 import { formatTimestamp } from '../core/time.js';
 import { readMail, type RawMessage } from './mail-sources.js';
@@ -121,9 +121,7 @@ export async function reportMail(paths: readonly string[], o: MailRunOptions): P
       via[verdict.via]++;
       const country = o.countryOf(verdict.address);
       countries.set(country, (countries.get(country) ?? 0) + 1);
-      const now = o.clock();
-      // A hop dated ahead of this clock is a sender's clock, not an observation from the future.
-      const at = verdict.at === null || verdict.at > now ? now : verdict.at;
+      const at = originSeenAt(verdict, o.clock());
       const p = group.get(verdict.address);
       if (p) {
         p.count++;

@@ -13,7 +13,7 @@ import { DAY_MS } from '../core/time.js';
 import type { Identity } from '../config/identity.js';
 import { feedHead } from '../store/feed-store.js';
 import { writeTransaction } from '../store/open-store.js';
-import { dequeueThrough, queueGroups, queuedCount, queuedReports, type QueueGroup } from '../store/queue-store.js';
+import { dequeueThrough, oldestQueueGroup, queuedCount, queuedReports, type QueueGroup } from '../store/queue-store.js';
 import { DEFAULT_TLP, tlpName, tlpRank, type TlpLabel } from '../core/tlp.js';
 import type { PinnedKeySet } from '../verify/pinned-keys.js';
 import { storeAuthenticBatch, type AuthenticBatch, type IngestDeps } from './ingest-batch.js';
@@ -99,7 +99,7 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
 }
 
 /**
- * The queue's next group (store/queue-store.ts queueGroups), the one holding its oldest report:
+ * The queue's next group (store/queue-store.ts oldestQueueGroup), the one holding its oldest report:
  * the one place the queue is split into batches. A batch carries one label (its payload's
  * `tlp`); the key is (label, recipients) — recipients are part of it, so that reports sealed to
  * some partners never share a batch with reports for others or for everyone. Rows queued
@@ -107,7 +107,7 @@ export async function publishQueued(deps: PublishDeps): Promise<PublishedBatch[]
  */
 export function nextGroup(deps: Pick<PublishDeps, 'store' | 'config'>): (QueueGroup & { defaultTlp: number }) | undefined {
   const defaultTlp = tlpRank(ownDefaultTlp(deps.config));
-  const group = queueGroups(deps.store, defaultTlp)[0];
+  const group = oldestQueueGroup(deps.store, defaultTlp);
   return group && { ...group, defaultTlp };
 }
 

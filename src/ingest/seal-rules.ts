@@ -51,11 +51,6 @@ export class SealRules {
     }
     return groups;
   }
-
-  /** Every centre some rule seals to. */
-  recipients(): string[] {
-    return [...new Set(this.rules.flatMap((r) => r.to))].sort();
-  }
 }
 
 /** What LocalReports needs to queue sealed reports: the pinned partners and the config rules. */

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { OriginScope } from '../core/origin.js';
 import { scopeCovers } from '../core/origin-cut.js';
 import type { OriginTable } from '../core/origin-table.js';
-import { maxRankFor, type TlpReader } from '../core/tlp.js';
+import { TLP_AMBER, type TlpReader } from '../core/tlp.js';
 import { EVERYONE_VIEW, OPERATOR_VIEW, type LookupView } from '../read/lookup-answer.js';
 import type { ListAudience } from './blocklist-export.js';
 import type { Caller } from './subscriber-access.js';
@@ -31,15 +31,6 @@ export function listAudience(caller: Caller | undefined, country: string | undef
 }
 
 /**
- * The most restrictive rank shown whole to this caller on a stream that is not cut by origin
- * per piece (the change stream's and decision stream's rows): amber reaches a scoped key only
- * through the cut, which those streams apply to amber rows themselves.
- */
-export function wholeRank(caller: Caller | undefined): number {
-  return maxRankFor(callerReader(caller), false);
-}
-
-/**
  * A lookup's view: the operator (the node's operator token) sees every label, named; a scoped
  * key sees amber for an address inside this centre's jurisdiction (its scope was checked
  * already); anyone else sees clear and green.
@@ -47,7 +38,7 @@ export function wholeRank(caller: Caller | undefined): number {
 export function lookupView(operator: boolean, caller: Caller | undefined, table: OriginTable, country: string | undefined, ip: string): LookupView {
   if (operator) return OPERATOR_VIEW;
   const jurisdiction = jurisdictionScope(country);
-  if (callerReader(caller) === 'scoped' && jurisdiction && scopeCovers(table, jurisdiction, ip)) return { maxRank: 2, showTlp: false };
+  if (callerReader(caller) === 'scoped' && jurisdiction && scopeCovers(table, jurisdiction, ip)) return { maxRank: TLP_AMBER, showTlp: false };
   return EVERYONE_VIEW;
 }
 

@@ -30,7 +30,7 @@ export interface BlocklistQuery extends EffectiveFilter {
 }
 
 /**
- * A list's reader for the labels (core/tlp.ts tlpAudience), as plain data for the export threads:
+ * A list's reader for the labels (core/tlp.ts TlpReader), as plain data for the export threads:
  * - `everyone` (anonymous, a whole-list key, the mailed reports of unscoped keys): clear and green;
  * - `scoped` (a key with a scope): also amber, but only the part inside both the key's scope and
  *   `jurisdiction`, this centre's own country (config `country`), cut at registry boundaries as
@@ -129,7 +129,7 @@ export function openBlocklist(
           ? 0
           : !cut || cutIsNone(cut)
             ? labels.hides
-              ? effectiveCountUpTo(reader, query, labels.maxRank)
+              ? effectiveCountUpTo(reader, query, TLP_GREEN)
               : effectiveFilteredCount(reader, query)
             : cutCount(reader, query, cut, labels));
       },
@@ -207,8 +207,6 @@ function* listedRows(reader: Store, query: BlocklistQuery, aggregate: boolean, l
 interface LabelRule {
   readonly hides: boolean;
   readonly names: boolean;
-  /** The most restrictive rank shown whole (without the amber cut). */
-  readonly maxRank: number;
   readonly byKey: ReadonlyMap<string, number>;
   readonly byPrefix: ReadonlyMap<string, number>;
   /** For a scoped reader in a centre with a jurisdiction: amber pieces are cut to it as well. */
@@ -222,7 +220,7 @@ function labelRule(reader: Store, query: BlocklistQuery, table: OriginTable | un
   const jurisdiction = query.audience.jurisdiction;
   // Amber reaches a scoped key only through the cut to both its scope and this centre's jurisdiction.
   const amberCut = !none && query.audience.reader === 'scoped' && jurisdiction && table ? originCut(table, [...query.scopes, jurisdiction], withOrigin) : undefined;
-  return { hides: !none && !operator, names: !none && operator, maxRank: TLP_GREEN, byKey, byPrefix, amberCut };
+  return { hides: !none && !operator, names: !none && operator, byKey, byPrefix, amberCut };
 }
 
 /** What the rule does with the piece at `key`: show it whole, cut it further (amber), or leave it out. */

@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { formatCursor, parseCursor } from '../core/change-stream.js';
 import { labelledNetChanges, type LabelledChange } from '../core/tlp-changes.js';
-import { TLP_AMBER } from '../core/tlp.js';
-import { callerReader, jurisdictionScope, listAudience, lookupView, operatorTokenCheck, wholeRank } from './blocklist-audience.js';
+import { reachesEveryone, TLP_AMBER } from '../core/tlp.js';
+import { callerReader, jurisdictionScope, listAudience, lookupView, operatorTokenCheck } from './blocklist-audience.js';
 import { SpamxError } from '../core/errors.js';
 import { changesPage, effectiveRows, lastChangeId } from '../store/effective-query.js';
 import { storeEpoch } from '../store/meta-store.js';
@@ -187,9 +187,9 @@ export interface StreamLabels {
 export function streamLabels(caller: Caller | undefined, country: string | undefined, amberCutOf: (jurisdiction: OriginScope) => OriginCut): StreamLabels {
   const jurisdiction = jurisdictionScope(country);
   const amberCut = callerReader(caller) === 'scoped' && jurisdiction ? amberCutOf(jurisdiction) : undefined;
-  const whole = wholeRank(caller);
   return {
-    sees: (tlp) => (tlp ?? 1) <= whole || (amberCut !== undefined && tlp === TLP_AMBER),
+    // Clear and green whole; amber only through the cut (a scoped key in a centre with a jurisdiction).
+    sees: (tlp) => reachesEveryone(tlp) || (amberCut !== undefined && tlp === TLP_AMBER),
     cutOf: (tlp, cut) => (amberCut !== undefined && tlp === TLP_AMBER ? amberCut : cutIsNone(cut) ? undefined : cut),
     cutClass: (tlp) => (amberCut !== undefined && tlp === TLP_AMBER ? 1 : 0),
     amberCut,

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { SpamxError } from '../core/errors.js';
 import { analyseMessage, headerEnd, wantsBody } from '../core/mail-message.js';
-import { TrustedRelays } from '../core/mail-origin.js';
+import { originSeenAt, TrustedRelays } from '../core/mail-origin.js';
 import { formatTimestamp } from '../core/time.js';
 import { parseTlp, tlpRank } from '../core/tlp.js';
 import type { ServeDeps } from './deps.js';
@@ -34,8 +34,7 @@ export function mailReportRoutes(deps: ServeDeps): Hono {
     const header = end < 0 ? message : message.subarray(0, end);
     const verdict = await analyseMessage(header, end >= 0 && wantsBody(header) ? message.subarray(end) : null, trusted);
     if (!verdict.ok) throw new SpamxError(verdict.code, verdict.reason);
-    const now = deps.clock();
-    const at = formatTimestamp(verdict.at === null || verdict.at > now ? now : verdict.at);
+    const at = formatTimestamp(originSeenAt(verdict, deps.clock()));
     const parsed = deps.actions.reportObjects([{ prefix: verdict.address, firstSeen: at, lastSeen: at, reports: 1 }], label);
     const origin = deps.origins().originOf(verdict.address);
     const answer = {

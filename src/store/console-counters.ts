@@ -1,3 +1,4 @@
+import { monthHolding, type ReportMonth } from '../core/report-month.js';
 import { getMeta, setMeta } from './meta-store.js';
 import { writeTransaction, type Store } from './open-store.js';
 
@@ -7,11 +8,6 @@ const LISTED = 'console_listed';
 const HOUR_MS = 3_600_000;
 /** At most this many log rows are counted per call, so one call never holds the thread long. */
 const STEP = 200_000;
-
-/** `YYYY-MM` of a time in ms, in UTC. */
-export function monthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
-}
 
 /**
  * Advances the console's counters (schema.ts `listing_months`, `list_size_hours`,
@@ -43,19 +39,14 @@ export function advanceConsoleCounters(store: Store): number {
          GROUP BY at, op, sources ORDER BY at`,
       )
       .all(from, to) as { at: number; op: 'added' | 'removed'; sources: string | null; n: number }[];
-    const months = new Map<string, { started: number; ended: number }>();
+    const months: MonthCounts = new Map();
     const hours = new Map<number, number>();
     const month = monthCache();
     for (const group of groups) {
-      listed += group.op === 'added' ? group.n : -group.n;
+      const added = group.op === 'added';
+      listed += added ? group.n : -group.n;
       hours.set(group.at - (group.at % HOUR_MS), listed);
-      for (const source of group.sources ? group.sources.split(' ') : []) {
-        const key = `${month(group.at)} ${source}`;
-        const counts = months.get(key) ?? { started: 0, ended: 0 };
-        if (group.op === 'added') counts.started += group.n;
-        else counts.ended += group.n;
-        months.set(key, counts);
-      }
+      countSources(months, month(group.at), group.sources ? group.sources.split(' ') : [], added ? group.n : 0, added ? 0 : group.n);
     }
     addListingMonths(store, months);
     const setHour = store.prepare('INSERT INTO list_size_hours (hour, listed) VALUES (?, ?) ON CONFLICT (hour) DO UPDATE SET listed = excluded.listed');
@@ -77,8 +68,22 @@ function logsMoved(store: Store): boolean {
   return (changes ?? 0) > Number(changesAt) || (refusals ?? 0) > Number(getMeta(store, REFUSALS_AT) ?? '0');
 }
 
+/** Listings started and ended, keyed `"YYYY-MM source"`. */
+type MonthCounts = Map<string, { started: number; ended: number }>;
+
+/** Adds `started` and `ended` to each source's counts of `month`. */
+function countSources(months: MonthCounts, month: string, sources: readonly string[], started: number, ended: number): void {
+  for (const source of sources) {
+    const key = `${month} ${source}`;
+    const counts = months.get(key) ?? { started: 0, ended: 0 };
+    counts.started += started;
+    counts.ended += ended;
+    months.set(key, counts);
+  }
+}
+
 /** Adds counts keyed `"YYYY-MM source"` to `listing_months`. */
-function addListingMonths(store: Store, months: ReadonlyMap<string, { started: number; ended: number }>): void {
+function addListingMonths(store: Store, months: MonthCounts): void {
   const add = store.prepare(
     `INSERT INTO listing_months (month, source, started, ended) VALUES (?, ?, ?, ?)
      ON CONFLICT (month, source) DO UPDATE SET started = started + excluded.started, ended = ended + excluded.ended`,
@@ -90,21 +95,14 @@ function addListingMonths(store: Store, months: ReadonlyMap<string, { started: n
 }
 
 /**
- * monthOf for a run of times that mostly fall in one month: a projection logs 100,000 changes
- * at one time, and a date string for each took longer than the counting.
+ * `YYYY-MM` (UTC) for a run of times that mostly fall in one month: a projection logs 100,000
+ * changes at one time, and a date string for each took longer than the counting.
  */
 function monthCache(): (ms: number) => string {
-  let from = 0;
-  let to = -1;
-  let name = '';
+  let month: ReportMonth = { name: '', from: 0, to: -1 };
   return (ms) => {
-    if (ms < from || ms >= to) {
-      const d = new Date(ms);
-      from = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-      to = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-      name = monthOf(ms);
-    }
-    return name;
+    if (ms < month.from || ms >= month.to) month = monthHolding(ms);
+    return month.name;
   };
 }
 
@@ -127,17 +125,12 @@ function countRefusals(store: Store): number {
 /** The first call on a store: what is listed now stands for the history the logs no longer hold. */
 function startCounters(store: Store): void {
   const rows = store.prepare('SELECT listed_at AS at, sources FROM effective').iterate() as IterableIterator<{ at: number; sources: string }>;
-  const months = new Map<string, { started: number; ended: number }>();
+  const months: MonthCounts = new Map();
   const month = monthCache();
   let listed = 0;
   for (const row of rows) {
     listed++;
-    for (const source of row.sources.split(' ')) {
-      const key = `${month(row.at)} ${source}`;
-      const counts = months.get(key) ?? { started: 0, ended: 0 };
-      counts.started++;
-      months.set(key, counts);
-    }
+    countSources(months, month(row.at), row.sources.split(' '), 1, 0);
   }
   addListingMonths(store, months);
   const newest = store.prepare('SELECT max(id) AS id, max(at) AS at FROM changes').get() as { id: number | null; at: number | null };

@@ -12,8 +12,6 @@ export interface PeerFeedFacts {
   readonly newestBatch: { readonly seq: number; readonly issuedAt: number; readonly receivedAt: number; readonly kid: string } | null;
   /** The largest size of the feed this node knows of: its checkpoints and any witness's cosignature. */
   readonly knownSize: number;
-  /** When the newest checkpoint of the feed reached this node. */
-  readonly checkpointReceivedAt: number | null;
   /** The key statements held, in order, with when each arrived. */
   readonly statements: readonly { readonly statement: number; readonly receivedAt: number }[];
   /** Each key that signed batches held here, with the seq range and times of those batches, oldest first. */
@@ -28,13 +26,7 @@ export function peerFeedFacts(store: Store, publisher: string): PeerFeedFacts {
     .orderBy(desc(batches.seq))
     .limit(1)
     .get();
-  const checkpoint = store.orm
-    .select({ size: checkpoints.size, receivedAt: checkpoints.receivedAt })
-    .from(checkpoints)
-    .where(eq(checkpoints.publisher, publisher))
-    .orderBy(desc(checkpoints.size), desc(checkpoints.id))
-    .limit(1)
-    .get();
+  const checkpointed = store.orm.select({ size: max(checkpoints.size) }).from(checkpoints).where(eq(checkpoints.publisher, publisher)).get()?.size ?? 0;
   const cosigned = store.orm.select({ size: max(cosignatures.size) }).from(cosignatures).where(eq(cosignatures.publisher, publisher)).get()?.size ?? 0;
   const statements = store.orm
     .select({ statement: keyStatements.statement, receivedAt: keyStatements.receivedAt })
@@ -59,8 +51,7 @@ export function peerFeedFacts(store: Store, publisher: string): PeerFeedFacts {
   return {
     signers,
     newestBatch: newest ?? null,
-    knownSize: Math.max(newest?.seq ?? 0, checkpoint?.size ?? 0, cosigned),
-    checkpointReceivedAt: checkpoint?.receivedAt ?? null,
+    knownSize: Math.max(newest?.seq ?? 0, checkpointed, cosigned),
     statements,
   };
 }

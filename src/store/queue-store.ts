@@ -1,4 +1,4 @@
-import { count, lte } from 'drizzle-orm';
+import { count } from 'drizzle-orm';
 import { parsePrefix } from '../core/prefix.js';
 import type { QueuedReport } from '../core/report.js';
 import { writeTransaction, type Store } from './open-store.js';
@@ -42,17 +42,13 @@ export function enqueueReports(store: Store, reports: readonly QueuedReport[], n
 }
 
 /**
- * The groups the queue holds, the group of its oldest row first (ingest/publish-batches.ts cuts
- * one batch per group at a time). The key is (label, recipients): recipients are part of it, so
- * a sealed batch never carries reports meant for others.
+ * The group of the queue's oldest row, undefined when the queue is empty (ingest/publish-batches.ts
+ * cuts one batch per group at a time). The key is (label, recipients): recipients are part of it,
+ * so a sealed batch never carries reports meant for others. Read off the oldest row (one rowid
+ * lookup), not by grouping the whole queue.
  */
-export function queueGroups(store: Store, defaultTlp: number): QueueGroup[] {
-  return store
-    .prepare(
-      `SELECT coalesce(tlp, @tlp) AS tlp, recipients FROM report_queue
-       GROUP BY coalesce(tlp, @tlp), recipients ORDER BY min(id)`,
-    )
-    .all({ tlp: defaultTlp }) as QueueGroup[];
+export function oldestQueueGroup(store: Store, defaultTlp: number): QueueGroup | undefined {
+  return store.prepare('SELECT coalesce(tlp, ?) AS tlp, recipients FROM report_queue ORDER BY id LIMIT 1').get(defaultTlp) as QueueGroup | undefined;
 }
 
 export function queuedCount(store: Store): number {
@@ -60,23 +56,14 @@ export function queuedCount(store: Store): number {
 }
 
 /** Queued reports in the order they arrived; prefixes were canonical when queued. */
-export function* queuedReports(store: Store, group?: QueueGroup & { readonly defaultTlp: number }): Generator<QueuedRow> {
+export function* queuedReports(store: Store, group: QueueGroup & { readonly defaultTlp: number }): Generator<QueuedRow> {
   // Prepared and iterated, a row at a time: drizzle's builder would read the whole queue first.
-  const rows = (
-    group
-      ? store
-          .prepare(
-            `SELECT id, op, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason
-             FROM report_queue WHERE coalesce(tlp, @defaultTlp) = @tlp AND recipients IS @recipients ORDER BY id`,
-          )
-          .iterate({ defaultTlp: group.defaultTlp, tlp: group.tlp, recipients: group.recipients })
-      : store
-          .prepare(
-            `SELECT id, op, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason
-             FROM report_queue ORDER BY id`,
-          )
-          .iterate()
-  ) as IterableIterator<Omit<QueuedRow, 'prefix'> & { prefix: string }>;
+  const rows = store
+    .prepare(
+      `SELECT id, op, prefix, first_seen AS firstSeen, last_seen AS lastSeen, reports, expires, category, reason
+       FROM report_queue WHERE coalesce(tlp, @defaultTlp) = @tlp AND recipients IS @recipients ORDER BY id`,
+    )
+    .iterate({ defaultTlp: group.defaultTlp, tlp: group.tlp, recipients: group.recipients }) as IterableIterator<Omit<QueuedRow, 'prefix'> & { prefix: string }>;
   for (const row of rows) {
     const parsed = parsePrefix(row.prefix);
     if (!parsed.ok) continue; // unreachable: only canonical prefixes are queued
@@ -85,11 +72,7 @@ export function* queuedReports(store: Store, group?: QueueGroup & { readonly def
 }
 
 /** Removes reports up to and including `lastId`, once they are in a stored batch. */
-export function dequeueThrough(store: Store, lastId: number, group?: QueueGroup & { readonly defaultTlp: number }): void {
-  if (!group) {
-    store.orm.delete(reportQueue).where(lte(reportQueue.id, lastId)).run();
-    return;
-  }
+export function dequeueThrough(store: Store, lastId: number, group: QueueGroup & { readonly defaultTlp: number }): void {
   store
     .prepare('DELETE FROM report_queue WHERE id <= @lastId AND coalesce(tlp, @defaultTlp) = @tlp AND recipients IS @recipients')
     .run({ lastId, defaultTlp: group.defaultTlp, tlp: group.tlp, recipients: group.recipients });

@@ -109,16 +109,6 @@ export function getRemovalRequest(store: Store, id: string): RemovalRequest | un
   return store.orm.select(ROW).from(removalRequests).where(eq(removalRequests.id, id)).get();
 }
 
-/** Requests still open for one address (canonical text). */
-export function openRemovalRequestsFor(store: Store, address: string): RemovalRequest[] {
-  return store.orm
-    .select(ROW)
-    .from(removalRequests)
-    .where(and(eq(removalRequests.address, address), eq(removalRequests.status, 'open')))
-    .orderBy(desc(removalRequests.createdAt))
-    .all();
-}
-
 /**
  * Marks an open request decided; answers the request as it now is. Unknown id: NOT_FOUND;
  * already decided: CONFLICT, saying how. Call inside the transaction that acts on the decision.

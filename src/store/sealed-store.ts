@@ -31,32 +31,3 @@ export function sealedInnerOf(store: Store, publisher: string, seq: number): str
   const row = store.prepare('SELECT jws FROM sealed_inner WHERE publisher = ? AND seq = ?').get(publisher, seq) as { jws: string } | undefined;
   return row?.jws;
 }
-
-/** A stored batch's recipients (space-separated), or null for an open batch; undefined when not held. */
-export function batchRecipients(store: Store, publisher: string, seq: number): string | null | undefined {
-  const row = store.prepare('SELECT recipients FROM batches WHERE publisher = ? AND seq = ?').get(publisher, seq) as { recipients: string | null } | undefined;
-  return row === undefined ? undefined : row.recipients;
-}
-
-export interface SealedBatchRow {
-  readonly publisher: string;
-  readonly seq: number;
-  readonly recipients: string;
-  readonly tlp: number;
-  readonly entryCount: number;
-  /** Whether this node holds the inner JWS (it published or opened the batch). */
-  readonly opened: boolean;
-}
-
-/** Sealed batches held, newest first (cold: status and operator views). */
-export function sealedBatches(store: Store, limit = 100): SealedBatchRow[] {
-  return (
-    store
-      .prepare(
-        `SELECT b.publisher, b.seq, b.recipients, b.tlp, b.entry_count AS entryCount, s.seq IS NOT NULL AS opened
-         FROM batches b LEFT JOIN sealed_inner s ON s.publisher = b.publisher AND s.seq = b.seq
-         WHERE b.recipients IS NOT NULL ORDER BY b.received_at DESC, b.seq DESC LIMIT ?`,
-      )
-      .all(limit) as (Omit<SealedBatchRow, 'opened'> & { opened: number })[]
-  ).map((r) => ({ ...r, opened: r.opened === 1 }));
-}

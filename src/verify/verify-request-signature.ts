@@ -4,6 +4,7 @@ import { SpamxError } from '../core/errors.js';
 import {
   parseSignatureHeaders,
   signatureBase,
+  signatureInvalid,
   SPAMX_COMPONENTS,
   SPAMX_SIGNATURE_ALG,
   type ReceivedSignature,
@@ -104,7 +105,7 @@ function onlySignature(request: ReceivedRequest): ReceivedSignature {
     );
   }
   const all = parseSignatureHeaders(request.signatureInput!, request.signature!);
-  if (all.length !== 1) throw invalid(`the request carries ${all.length} signatures; a spamx request carries exactly one`);
+  if (all.length !== 1) throw signatureInvalid(`the request carries ${all.length} signatures; a spamx request carries exactly one`);
   return all[0]!;
 }
 
@@ -113,22 +114,18 @@ function spamxParams(signed: ReceivedSignature): { created: number; keyid: strin
   const covered = signed.input.items.map(serializeMember);
   const expected = new Set(SPAMX_COMPONENTS.map((name) => `"${name}"`));
   if (covered.length !== expected.size || new Set(covered).size !== covered.length || !covered.every((c) => expected.has(c))) {
-    throw invalid(`the signature covers (${covered.join(' ')}); a spamx request's signature covers exactly ("@method" "@target-uri")`);
+    throw signatureInvalid(`the signature covers (${covered.join(' ')}); a spamx request's signature covers exactly ("@method" "@target-uri")`);
   }
   const params = new Map<string, BareItem>(signed.input.params);
   const extra = [...params.keys()].filter((k) => k !== 'created' && k !== 'keyid' && k !== 'alg');
-  if (extra.length > 0) throw invalid(`the signature has parameters ${extra.join(', ')}; spamx signs with exactly created, keyid and alg`);
+  if (extra.length > 0) throw signatureInvalid(`the signature has parameters ${extra.join(', ')}; spamx signs with exactly created, keyid and alg`);
   const alg = params.get('alg');
   if (alg?.type !== 'string' || alg.value !== SPAMX_SIGNATURE_ALG) {
-    throw invalid(`the signature's alg is ${alg ? JSON.stringify(alg.value) : 'missing'}; spamx accepts only alg="${SPAMX_SIGNATURE_ALG}"`);
+    throw signatureInvalid(`the signature's alg is ${alg ? JSON.stringify(alg.value) : 'missing'}; spamx accepts only alg="${SPAMX_SIGNATURE_ALG}"`);
   }
   const created = params.get('created');
-  if (created?.type !== 'integer' || created.value < 0) throw invalid('the signature has no created time (an integer of seconds, RFC 9421 §2.3)');
+  if (created?.type !== 'integer' || created.value < 0) throw signatureInvalid('the signature has no created time (an integer of seconds, RFC 9421 §2.3)');
   const keyid = params.get('keyid');
-  if (keyid?.type !== 'string' || keyid.value === '') throw invalid("the signature has no keyid (the signing key's RFC 7638 thumbprint)");
+  if (keyid?.type !== 'string' || keyid.value === '') throw signatureInvalid("the signature has no keyid (the signing key's RFC 7638 thumbprint)");
   return { created: created.value, keyid: keyid.value };
-}
-
-function invalid(message: string): SpamxError {
-  return new SpamxError('SIGNATURE_INVALID', `${message} (signed requests: PROTOCOL "Partners only")`);
 }

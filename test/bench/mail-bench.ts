@@ -1,11 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { median, prng, publicAddresses } from './bench-data.js';
+import { prng, publicAddresses } from './bench-data.js';
+import { measureProcess, medianMeasured, type Measured } from './measure-process.js';
 
 /** The spamx measured; SPAMX_BENCH_BIN names another entry point (a build of one's own while src/ does not compile). */
 const BIN = process.env.SPAMX_BENCH_BIN ?? fileURLToPath(new URL('../../src/cli/bin.mjs', import.meta.url));
@@ -57,15 +57,15 @@ export async function mailBench(runs: number): Promise<void> {
     const results = { baseline: [] as Measured[], dryRun: [] as Measured[], queued: [] as Measured[] };
     for (let run = 0; run < runs; run++) {
       const dir = await initTestNode(tmp.path, { id: `bench-mail-${run}`, config: { mail: { trustedRelays: ['36.5.5.0/24'] } } as never });
-      results.baseline.push(measure([process.execPath, '--import', PRINT_MAX_RSS, '-e', HEADER_READER, maildir, MAILPARSER], (out) => out === `${MESSAGES} ${MESSAGES * 4}\n`));
+      results.baseline.push(measureProcess([process.execPath, '--import', PRINT_MAX_RSS, '-e', HEADER_READER, maildir, MAILPARSER], (out) => out === `${MESSAGES} ${MESSAGES * 4}\n`));
       const ok = (out: string) => {
         const s = JSON.parse(out) as { messages: number; queued: number };
         return s.messages === MESSAGES && s.queued === MESSAGES;
       };
-      results.dryRun.push(measure([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'report', '--data', dir, '--mail', maildir, '--dry-run', '--json'], ok));
-      results.queued.push(measure([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'report', '--data', dir, '--mail', maildir, '--json'], ok));
+      results.dryRun.push(measureProcess([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'report', '--data', dir, '--mail', maildir, '--dry-run', '--json'], ok));
+      results.queued.push(measureProcess([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'report', '--data', dir, '--mail', maildir, '--json'], ok));
     }
-    const base = summary(results.baseline);
+    const base = medianMeasured(results.baseline);
     const rate = (s: Measured) => MESSAGES / s.seconds;
     console.log(
       `mail reports, a Maildir of ${fmt(MESSAGES)} messages (${(written / MESSAGES / 1024).toFixed(1)} KB each, ${fmt(ORIGINS)} origins): ` +
@@ -75,7 +75,7 @@ export async function mailBench(runs: number): Promise<void> {
       ['dryRun', 'report --mail --dry-run'],
       ['queued', 'report --mail (queued)'],
     ] as const) {
-      const s = summary(results[name]);
+      const s = medianMeasured(results[name]);
       console.log(
         `mail reports: spamx ${label} ${s.seconds.toFixed(2)} s, ${fmt(rate(s))} messages/s (${(rate(s) / rate(base)).toFixed(2)}x the baseline; targets >= 2,000/s and >= 0.5x), ` +
           `peak RSS ${s.rssMb.toFixed(0)} MB (target < 200 MB)`,
@@ -122,33 +122,6 @@ function writeMaildir(maildir: string): number {
     total += text.length;
   }
   return total;
-}
-
-interface Measured {
-  readonly seconds: number;
-  readonly rssMb: number;
-}
-
-/** Runs a whole process; its wall time and peak RSS. `ok` checks what it printed. */
-function measure(argv: readonly string[], ok: (stdout: string) => boolean): Measured {
-  const started = performance.now();
-  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
-  const seconds = (performance.now() - started) / 1000;
-  const kb = /max-rss-kb (\d+)/.exec(r.stderr)?.[1];
-  let good = false;
-  try {
-    good = ok(r.stdout);
-  } catch {
-    good = false;
-  }
-  if (r.status !== 0 || kb === undefined || !good) {
-    throw new Error(`${argv.slice(3, 8).join(' ')} failed (${r.status}): ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
-  }
-  return { seconds, rssMb: Number(kb) / 1024 };
-}
-
-function summary(ms: readonly Measured[]): Measured {
-  return { seconds: median(ms.map((m) => m.seconds)), rssMb: median(ms.map((m) => m.rssMb)) };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

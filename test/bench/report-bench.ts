@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTestNode } from '../helpers/nodes.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { median, publicAddresses } from './bench-data.js';
+import { publicAddresses } from './bench-data.js';
+import { measureProcess, medianMeasured, type Measured } from './measure-process.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.mjs', import.meta.url));
 const PRINT_MAX_RSS = fileURLToPath(new URL('./print-max-rss.mjs', import.meta.url));
@@ -33,14 +33,14 @@ export async function reportBench(runs: number): Promise<void> {
     const results = { baseline: [] as Measured[], report: [] as Measured[], publish: [] as Measured[] };
     for (let run = 0; run < runs; run++) {
       const dir = await initTestNode(tmp.path, { id: `bench-report-${run}` });
-      results.baseline.push(measure([process.execPath, '--import', PRINT_MAX_RSS, '-e', LINE_READER, file], `${LINES}\n`));
-      results.report.push(measure([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'report', '--data', dir, file], `queued ${LINES}, refused 0\n`));
-      results.publish.push(measure([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'publish', '--data', dir]));
+      results.baseline.push(measureProcess([process.execPath, '--import', PRINT_MAX_RSS, '-e', LINE_READER, file], (out) => out === `${LINES}\n`));
+      results.report.push(measureProcess([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'report', '--data', dir, file], (out) => out === `queued ${LINES}, refused 0\n`));
+      results.publish.push(measureProcess([process.execPath, '--import', PRINT_MAX_RSS, BIN, 'publish', '--data', dir]));
     }
-    const base = summary(results.baseline);
+    const base = medianMeasured(results.baseline);
     console.log(`reports of ${fmt(LINES)} lines: baseline (node line reader) ${base.seconds.toFixed(2)} s, peak RSS ${base.rssMb.toFixed(0)} MB; medians of ${runs}`);
     for (const name of ['report', 'publish'] as const) {
-      const s = summary(results[name]);
+      const s = medianMeasured(results[name]);
       console.log(
         `reports of ${fmt(LINES)} lines: spamx ${name} ${s.seconds.toFixed(2)} s (${(s.seconds / base.seconds).toFixed(1)}x the line reader), ` +
           `peak RSS ${s.rssMb.toFixed(0)} MB (${(s.rssMb / base.rssMb).toFixed(1)}x; target < 150 MB)`,
@@ -49,27 +49,6 @@ export async function reportBench(runs: number): Promise<void> {
   } finally {
     tmp.cleanup();
   }
-}
-
-interface Measured {
-  readonly seconds: number;
-  readonly rssMb: number;
-}
-
-/** Runs a whole process; its wall time and peak RSS. `stdout`, when given, is what it must print. */
-function measure(argv: readonly string[], stdout?: string): Measured {
-  const started = performance.now();
-  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 << 20 });
-  const seconds = (performance.now() - started) / 1000;
-  const kb = /max-rss-kb (\d+)/.exec(r.stderr)?.[1];
-  if (r.status !== 0 || kb === undefined || (stdout !== undefined && r.stdout !== stdout)) {
-    throw new Error(`${argv.slice(3).join(' ')} failed (${r.status}): ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`);
-  }
-  return { seconds, rssMb: Number(kb) / 1024 };
-}
-
-function summary(ms: readonly Measured[]): Measured {
-  return { seconds: median(ms.map((m) => m.seconds)), rssMb: median(ms.map((m) => m.rssMb)) };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

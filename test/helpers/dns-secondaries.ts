@@ -32,6 +32,8 @@ export interface SecondaryOptions {
   readonly primary: { address: string; port: number };
   /** Sign transfer requests with this key (Knot); without, the secondary is allowed by address. */
   readonly tsig?: TsigConfig;
+  /** Knot: serve the zone by AXFR to this address too (the zone benchmark's baseline). */
+  readonly transferTo?: string;
 }
 
 function run(name: Secondary['name'], command: string, args: string[], logFile: string, address: string, port: number): Secondary {
@@ -86,6 +88,7 @@ export function startKnot(o: SecondaryOptions): Secondary {
       '  - id: notify_from_spamx',
       `    address: ${o.primary.address}`,
       '    action: notify',
+      ...(o.transferTo ? ['  - id: transfer_out', `    address: ${o.transferTo}`, '    action: transfer'] : []),
       'template:',
       '  - id: default',
       `    storage: "${o.dir}"`,
@@ -97,7 +100,7 @@ export function startKnot(o: SecondaryOptions): Secondary {
       'zone:',
       `  - domain: ${o.zone}`,
       '    master: spamx',
-      '    acl: notify_from_spamx',
+      `    acl: ${o.transferTo ? '[notify_from_spamx, transfer_out]' : 'notify_from_spamx'}`,
       '',
     ].join('\n'),
   );

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { advanceConsoleCounters, listingMonths, listSizeHours, monthOf, refusalMonths } from '../../src/store/console-counters.js';
+import { advanceConsoleCounters, listingMonths, listSizeHours, refusalMonths } from '../../src/store/console-counters.js';
+import { monthHolding } from '../../src/core/report-month.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -69,7 +70,7 @@ describe('console counters', () => {
   });
 
   it('names months in UTC', () => {
-    expect(monthOf(Date.UTC(2026, 10, 30, 23, 59))).toBe('2026-11');
-    expect(monthOf(Date.UTC(2026, 11, 1, 0, 0))).toBe('2026-12');
+    expect(monthHolding(Date.UTC(2026, 10, 30, 23, 59)).name).toBe('2026-11');
+    expect(monthHolding(Date.UTC(2026, 11, 1, 0, 0)).name).toBe('2026-12');
   });
 });

@@ -7,12 +7,8 @@ import { parsePrefix } from '../../src/core/prefix.js';
 import { DAY_MS } from '../../src/core/time.js';
 import {
   batchTlp,
-  maxRankFor,
-  mostRestrictive,
   parseTlp,
   reachesEveryone,
-  readerSees,
-  tlpAudience,
   tlpName,
   tlpRank,
   TLP_LABELS,
@@ -40,8 +36,6 @@ describe('core/tlp.ts', () => {
     expect(TLP_LABELS.map((l) => tlpRank(l))).toEqual([0, 1, 2, 3, 4]);
     expect([0, 1, 2, 3, 4].map(tlpName)).toEqual(['clear', 'green', 'amber', 'amber+strict', 'red']);
     expect(() => tlpName(5)).toThrow(RangeError);
-    expect(mostRestrictive(1, 2)).toBe(2);
-    expect(mostRestrictive(4, 0)).toBe(4);
   });
 
   it('parses what users write, TLP: prefix and case included, and names what is wrong', () => {
@@ -63,18 +57,8 @@ describe('core/tlp.ts', () => {
     expect(batchTlp('x'.repeat(1000)).note!.length).toBeLessThan(200);
   });
 
-  it('says who each label reaches', () => {
-    expect([0, 1, 2, 3, 4].map(tlpAudience)).toEqual(['everyone', 'everyone', 'domestic', 'centre', 'centre']);
+  it('says which labels reach everyone', () => {
     expect([null, undefined, 0, 1, 2, 3, 4].map(reachesEveryone)).toEqual([true, true, true, true, false, false, false]);
-    expect(maxRankFor('everyone', true)).toBe(1);
-    expect(maxRankFor('scoped', true)).toBe(2);
-    expect(maxRankFor('scoped', false)).toBe(1);
-    expect(maxRankFor('operator', false)).toBe(4);
-    expect(readerSees('everyone', null, true)).toBe(true);
-    expect(readerSees('everyone', 2, true)).toBe(false);
-    expect(readerSees('scoped', 2, true)).toBe(true);
-    expect(readerSees('scoped', 3, true)).toBe(false);
-    expect(readerSees('operator', 4, false)).toBe(true);
   });
 });
 

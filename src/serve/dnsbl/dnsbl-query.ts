@@ -115,14 +115,17 @@ function answer(question: Question, zone: DnsblZone, reply: Reply): void {
   if (reply.answers.length === 0) reply.authorities.push(soaRecord(zone));
 }
 
+/** RFC 5782 §5: what the test point's TXT says (the zone a secondary takes says the same, zone-content.ts). */
+export const TEST_POINT_TXT = 'spamx DNSBL test point (RFC 5782 section 5): always listed';
+
 /** RFC 5782 §2.1: the TXT says why the address is listed; ours names the sources and a link. */
 function txtFor(listed: Listing, zone: DnsblZone): string {
-  if (listed.testPoint && listed.sources === undefined) return 'spamx DNSBL test point (RFC 5782 section 5): always listed';
+  if (listed.testPoint && listed.sources === undefined) return TEST_POINT_TXT;
   return `Listed by ${listed.sources}; see ${zone.publicUrl}/lookup/${listed.address()}`;
 }
 
 /** A TXT's character-strings hold at most 255 bytes each (RFC 1035 §3.3.14). */
-function txtStrings(text: string): Buffer[] {
+export function txtStrings(text: string): Buffer[] {
   const bytes = Buffer.from(text);
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += 255) parts.push(bytes.subarray(i, i + 255));

@@ -3,6 +3,7 @@ import { ClusterCollector, clusterNames, pieceOfKey, pieceRange, type ZoneName, 
 import { prefixKey } from '../../core/prefix.js';
 import { reachesEveryone } from '../../core/tlp.js';
 import type { ZonePieceRow, ZoneSnapshot } from '../../store/zone-pieces.js';
+import { TEST_POINT_TXT, txtStrings } from './dnsbl-query.js';
 import { LISTED_A } from './dnsbl-zone.js';
 
 /*
@@ -17,17 +18,8 @@ export interface ZoneText {
   readonly publicUrl: string;
 }
 
-/** RFC 5782 §5: the test point, always listed, with the text the node's own DNSBL answers. */
-const TEST_POINT_TXT = 'spamx DNSBL test point (RFC 5782 section 5): always listed';
+/** RFC 5782 §5: the test points, always listed, with the text the node's own DNSBL answers (TEST_POINT_TXT). */
 const TEST_POINT_NAMES = ['2.0.0.127', `2.0.0.0.0.0.f.7.f.f.f.f.${'0.'.repeat(20)}0`];
-
-/** A TXT's character-strings hold at most 255 bytes each (RFC 1035 §3.3.14). */
-function txtStrings(text: string): Buffer[] {
-  const bytes = Buffer.from(text);
-  const parts: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += 255) parts.push(bytes.subarray(i, i + 255));
-  return parts;
-}
 
 /**
  * The TXT of a name. An address's own name says exactly what the node's DNSBL says
@@ -164,8 +156,13 @@ export function zoneDifference(snapshot: ZoneSnapshot, from: number, text: ZoneT
     }
   }
   regions.sort((a, b) => a.family - b.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : a.length - b.length));
+  // In this order the regions kept are disjoint, so one inside any of them is inside the last.
   const merged: ZonePiece[] = [];
-  for (const region of regions) if (!merged.some((m) => region.family === m.family && region.start >= pieceRange(m)[0] && region.start <= pieceRange(m)[1])) merged.push(region);
+  for (const region of regions) {
+    const last = merged[merged.length - 1];
+    if (!last || region.family !== last.family || region.start > pieceRange(last)[1]) merged.push(region);
+  }
+  const beforeKeys = [...before.keys()].sort();
   const deleted: Answer[] = [];
   const added: Answer[] = [];
   for (const region of merged) {
@@ -174,7 +171,7 @@ export function zoneDifference(snapshot: ZoneSnapshot, from: number, text: ZoneT
     const nowPieces = rows.map(visiblePiece).filter((p): p is ZonePiece => p !== undefined);
     const rowByKey = new Map(rows.map((row) => [row[0], row]));
     const thenKeys = new Set(rows.map((row) => row[0]));
-    for (const key of before.keys()) if (key >= low && key <= high) thenKeys.add(key);
+    for (let i = firstAtLeast(beforeKeys, low); i < beforeKeys.length && beforeKeys[i]! <= high; i++) thenKeys.add(beforeKeys[i]!);
     const thenPieces = [...thenKeys]
       .sort()
       .map((key) => visibleThen(key, rowByKey.get(key)))
@@ -185,6 +182,18 @@ export function zoneDifference(snapshot: ZoneSnapshot, from: number, text: ZoneT
     for (const [id, record] of now) if (!then.has(id)) added.push(record);
   }
   return { deleted, added };
+}
+
+/** The index of the first key not below `key` in sorted `keys` (binary search). */
+function firstAtLeast(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (keys[mid]! < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function namesOf(pieces: readonly ZonePiece[]): ZoneName[] {

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import dnsPacket, { type Answer, type Question } from 'dns-packet';
 import type { Logger } from 'pino';
 import { positionOfSerial, serialOf } from '../../core/dns-serial.js';
-import { findTsig, tsigErrorResponse, TsigSigner, verifyRequest, type TsigKey, type TsigRecord } from '../../core/dns-tsig.js';
+import { findTsig, TSIG_ERROR, tsigErrorResponse, TsigSigner, verifyRequest, type TsigKey, type TsigRecord } from '../../core/dns-tsig.js';
 import { describeError, SpamxError } from '../../core/errors.js';
 import { parsePrefix, prefixContains, type Prefix } from '../../core/prefix.js';
 import type { Store } from '../../store/open-store.js';
@@ -90,7 +90,7 @@ export class ZoneTransfers {
     let signer: TsigSigner | undefined;
     if (tsig) {
       const key = this.options.key;
-      const check = key ? verifyRequest(message, tsig, key, Math.floor(this.now() / 1000)) : ({ ok: false, error: 17, record: tsig } as const);
+      const check = key ? verifyRequest(message, tsig, key, Math.floor(this.now() / 1000)) : ({ ok: false, error: TSIG_ERROR.BADKEY, record: tsig } as const);
       if (!check.ok) {
         // RFC 8945 §5.2: NOTAUTH, and the TSIG error saying why (BADKEY, BADSIG, BADTIME).
         this.refuse(secondary, 'tsig', `TSIG did not verify (error ${check.error}) for key ${tsig.keyName}`);

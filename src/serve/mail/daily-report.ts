@@ -5,13 +5,14 @@ import { cutRange, keyRange, originCut, type OriginCut } from '../../core/origin
 import type { OriginTable } from '../../core/origin-table.js';
 import { scopeSpecs } from '../../core/scope-spec.js';
 import { formatTimestamp } from '../../core/time.js';
+import { reachesEveryone, TLP_AMBER } from '../../core/tlp.js';
 import { lastChangeId, prunedThrough } from '../../store/effective-query.js';
 import { changesBetween, lastChangeBefore, type LoggedChange } from '../../store/mail-report-store.js';
 import { storeEpoch } from '../../store/meta-store.js';
 import type { Store } from '../../store/open-store.js';
 import type { Subscriber } from '../../store/subscriber-store.js';
-import { EVERYONE, openBlocklist, type BlocklistQuery } from '../blocklist-export.js';
-import { jurisdictionScope } from '../blocklist-audience.js';
+import { openBlocklist, type BlocklistQuery } from '../blocklist-export.js';
+import { listAudience } from '../blocklist-audience.js';
 import { FORMATS } from '../formats/index.js';
 
 /*
@@ -215,7 +216,7 @@ export async function makeDailyReport(src: ReportSources, subscriber: Subscriber
   const scopes = subscriber.scope ? [subscriber.scope] : [];
   // The attachment holds what this key may see of the labels (core/tlp.ts): amber only for a
   // scoped key, cut to this centre's jurisdiction too; amber+strict and red never.
-  const audience = subscriber.scope ? { reader: 'scoped' as const, jurisdiction: jurisdictionScope(src.node.country) } : EVERYONE;
+  const audience = listAudience({ kind: 'subscriber', subscriber }, src.node.country);
   const query: BlocklistQuery = { format: FORMATS.get('abuse-csv')!, aggregate: false, scopes, audience };
   storeEpoch(src.store); // made here if new: export threads read the store read-only
   let list: RenderedList | undefined;
@@ -256,7 +257,7 @@ export async function makeDailyReport(src: ReportSources, subscriber: Subscriber
   // Each piece as this key sees it: green whole (in its scope), amber in the jurisdiction only, the rest not at all.
   const cutLines = (pieces: readonly SpanPiece[]): ReportLine[] =>
     cutPieces(
-      pieces.flatMap((p) => ((p.tlp ?? 1) <= 1 ? [[baseCut, p] as const] : p.tlp === 2 && amberCut ? [[amberCut, p] as const] : [])),
+      pieces.flatMap((p) => (reachesEveryone(p.tlp) ? [[baseCut, p] as const] : p.tlp === TLP_AMBER && amberCut ? [[amberCut, p] as const] : [])),
     );
   const added = cutLines(log.changes.added);
   const removed = cutLines(log.changes.removed);

@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import type { OriginDataset } from '../../core/origin.js';
 import type { LookupResult } from '../../read/lookup-answer.js';
 import type { Descriptor } from '../deps.js';
 import { nodeLine, publicPage, type Html } from './public-page.js';
@@ -14,15 +15,15 @@ import { dbIpCredit } from '../db-ip-credit.js';
 export interface LookupPageInput {
   readonly node: Descriptor;
   readonly result: LookupResult;
-  /** Show the DB-IP attribution: the origin shown comes from @ip-location-db (CC BY 4.0). */
-  readonly dbIpOrigin: boolean;
+  /** The origin data sets in use: the page credits DB-IP when the origin shown comes from its data. */
+  readonly datasets: readonly Pick<OriginDataset, 'name'>[];
   readonly maxMessageChars: number;
 }
 
 type Match = LookupResult['matches'][number];
 type Source = Match['sources'][number];
 
-export function lookupPage({ node, result, dbIpOrigin, maxMessageChars }: LookupPageInput): Html {
+export function lookupPage({ node, result, datasets, maxMessageChars }: LookupPageInput): Html {
   const active: { prefix: string; source: Source }[] = result.matches.flatMap((m) => m.sources.filter((s) => s.state === 'active').map((source) => ({ prefix: m.prefix, source })));
   const centres = [...new Set(result.listedBy.flatMap((p) => p.sources))];
   const since = active.map((a) => a.source.firstSeen).filter((t): t is string => t !== null).sort()[0];
@@ -35,7 +36,7 @@ export function lookupPage({ node, result, dbIpOrigin, maxMessageChars }: Lookup
     html`${searchForm(result.address)}
 ${verdict}
 ${result.listed ? listings(result, active) : history(result)}
-${origin(result, dbIpOrigin)}
+${origin(result, datasets)}
 ${result.listed ? removal(node, result.address, centres, maxMessageChars) : ''}`,
   );
 }
@@ -63,7 +64,7 @@ function history(result: LookupResult): Html {
   return html`<h2>History</h2><ul>${result.notListedBecause.map((line) => html`<li>${line}</li>`)}</ul>`;
 }
 
-function origin(result: LookupResult, dbIpOrigin: boolean): Html {
+function origin(result: LookupResult, datasets: readonly Pick<OriginDataset, 'name'>[]): Html {
   const o = result.origin;
   if (o.country === null && o.asn === null) return html``;
   return html`<h2>Where the address is registered</h2>
@@ -72,7 +73,7 @@ ${o.country !== null ? html`<tr><th>Country</th><td>${o.country}</td></tr>` : ''
 ${o.asn !== null ? html`<tr><th>Network</th><td>AS${o.asn}${o.asName !== null ? html` ${o.asName}` : ''}</td></tr>` : ''}
 ${o.registry !== null ? html`<tr><th>Registry</th><td>${o.registry}</td></tr>` : ''}
 </tbody></table>
-${dbIpOrigin ? dbIpCredit([{ name: '@ip-location-db/' }]) : ''}`;
+${dbIpCredit(datasets)}`;
 }
 
 /** How to ask for removal: a plain form (no script) posting to `POST /v1/removal-requests`. */

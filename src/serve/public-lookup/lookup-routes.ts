@@ -30,10 +30,7 @@ export function publicLookupRoutes(deps: ServeDeps): Hono {
       const text = `"${c.req.param('ip')}" is not an IP address. Give one IPv4 address (61.4.12.7) or IPv6 address (2400:cb00::1), without a prefix length.`;
       return sendPage(c, messagePage(node, 'Not an IP address', text, { search: true }), 400);
     }
-    const origin = result.origin;
-    // DB-IP's data (the default, through @ip-location-db) is CC BY 4.0: pages showing it credit it.
-    const dbIpOrigin = (origin.country !== null || origin.asn !== null) && deps.origins().datasets.some((d) => d.name.startsWith('@ip-location-db/'));
-    return sendPage(c, lookupPage({ node, result, dbIpOrigin, maxMessageChars: deps.config.removals.maxMessageChars }));
+    return sendPage(c, lookupPage({ node, result, datasets: deps.origins().datasets, maxMessageChars: deps.config.removals.maxMessageChars }));
   });
 
   app.get('/lookup', (c) => lookupForm(c, deps, limit.take(c), 'lookup/'));

@@ -1,3 +1,5 @@
+import { pivotMonths } from '../../core/monthly-series.js';
+import { monthHolding, shiftMonth } from '../../core/report-month.js';
 import { formatTimestamp } from '../../core/time.js';
 import { listingMonths, listSizeHours, refusalMonths } from '../../store/console-counters.js';
 import type { Store } from '../../store/open-store.js';
@@ -8,6 +10,11 @@ const HOUR_MS = 3_600_000;
  * The overview's series, read from the counters kept as changes are projected
  * (store/console-counters.ts): never from the batches. Each answer is what one chart draws.
  */
+
+/** `YYYY-MM` of the first of the last `months` months (UTC), the one holding `now` the last. */
+function firstOfLast(months: number, now: number): string {
+  return shiftMonth(monthHolding(now), -(months - 1)).name;
+}
 
 /** The merged list's size at the end of each hour it changed in, and now. */
 export function listSizeSeries(store: Store, now: number, days = 90) {
@@ -21,26 +28,17 @@ export function listSizeSeries(store: Store, now: number, days = 90) {
 
 /** Listings started (and ended) per month by each source centre, over the last `months` months. */
 export function listingsByMonthSeries(store: Store, now: number, months = 24) {
-  const end = new Date(now);
-  const from = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - (months - 1), 1)).toISOString().slice(0, 7);
-  const rows = listingMonths(store, from);
+  const rows = listingMonths(store, firstOfLast(months, now));
   const monthList = [...new Set(rows.map((r) => r.month))].sort();
-  const index = new Map(monthList.map((m, i) => [m, i]));
-  const bySource = new Map<string, { source: string; started: number[]; ended: number[] }>();
-  for (const r of rows) {
-    let s = bySource.get(r.source);
-    if (!s) bySource.set(r.source, (s = { source: r.source, started: monthList.map(() => 0), ended: monthList.map(() => 0) }));
-    s.started[index.get(r.month)!] = r.started;
-    s.ended[index.get(r.month)!] = r.ended;
-  }
-  const sources = [...bySource.values()].sort((a, b) => a.source.localeCompare(b.source));
+  // Both pivots hold every source of `rows`, in the same (source) order.
+  const ended = pivotMonths(monthList, rows, (r) => r.ended);
+  const sources = pivotMonths(monthList, rows, (r) => r.started).map(({ source, values }, k) => ({ source, started: values, ended: ended[k]!.values }));
   return { unit: 'listings started', asOf: formatTimestamp(now), months: monthList, sources };
 }
 
 /** Refused entries by reason code (and by publisher and code), over the last `months` months. */
 export function refusalSeries(store: Store, now: number, months = 12) {
-  const end = new Date(now);
-  const from = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - (months - 1), 1)).toISOString().slice(0, 7);
+  const from = firstOfLast(months, now);
   const rows = refusalMonths(store, from);
   const byCode = new Map<string, number>();
   const byPublisher = new Map<string, number>();

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import { monthHolding, shiftMonth } from '../../core/report-month.js';
 import type { OriginStats } from '../../read/origin-stats.js';
 import type { ServeDeps } from '../deps.js';
 import { monthlyData, monthlyReportHtml } from '../monthly/monthly-report.js';
@@ -15,9 +16,10 @@ import { renderPage } from './layout.js';
 const REPORT_CSP =
   "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** `YYYY-MM` of the month holding `now` and the `n - 1` before it, newest first. */
 function recentMonths(now: number, n: number): string[] {
-  const d = new Date(now);
-  return Array.from({ length: n }, (_, k) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - k, 1)).toISOString().slice(0, 7));
+  const current = monthHolding(now);
+  return Array.from({ length: n }, (_, k) => shiftMonth(current, -k).name);
 }
 
 /** `GET /ui/monthly`: pick a month; `?month=YYYY-MM` the report itself (`&download=1` as a file). */
@@ -27,7 +29,7 @@ export async function monthlyRoute(c: Context<ConsoleEnv>, deps: ServeDeps, stat
   if (month === undefined || month === '') {
     const body = html`<section class="card">
 <p class="note">The month's charts and tables as one self-contained HTML file to send to partners (also <code>spamx monthly --month YYYY-MM --html FILE</code>).</p>
-<form class="inline" method="get" action="/ui/monthly"><input type="month" name="month" value="${recentMonths(now, 1)[0]}" aria-label="month"><button type="submit">Open report</button></form>
+<form class="inline" method="get" action="/ui/monthly"><input type="month" name="month" value="${monthHolding(now).name}" aria-label="month"><button type="submit">Open report</button></form>
 <table><thead><tr><th>Month</th><th></th></tr></thead><tbody>
 ${recentMonths(now, 12).map((m) => html`<tr><td><a href="/ui/monthly?month=${m}">${m}</a></td><td><a href="/ui/monthly?month=${m}&amp;download=1">download</a></td></tr>`)}
 </tbody></table></section>`;
